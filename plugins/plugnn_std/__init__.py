@@ -1,0 +1,18 @@
+"""plugnn's standard components, registered through the ``plugnn`` entry-point group.
+
+Import the spec classes from here to declare networks in Python::
+
+    from plugnn_std import Adam, Dense, He
+"""
+
+from plugnn_std.initializers.glorot import Glorot
+from plugnn_std.initializers.he import He
+from plugnn_std.initializers.normal import Normal
+from plugnn_std.layers.dense import Dense
+from plugnn_std.layers.identity import Identity
+from plugnn_std.layers.relu import ReLU
+from plugnn_std.losses.softmax_cross_entropy import SoftmaxCrossEntropy
+from plugnn_std.optimizers.adam import Adam
+from plugnn_std.optimizers.sgd import SGD
+
+__all__ = ["SGD", "Adam", "Dense", "Glorot", "He", "Identity", "Normal", "ReLU", "SoftmaxCrossEntropy"]

@@ -1,0 +1,1 @@
+"""Standard initializers: normal, he, glorot."""

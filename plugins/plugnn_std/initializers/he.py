@@ -1,0 +1,40 @@
+r"""He et al. (2015) initialization for ReLU networks: variance :math:`2/\mathrm{fan\_in}`.
+
+``normal`` (the paper's): :math:`W \sim \mathcal N(0, 2/\mathrm{fan\_in})`, std :math:`\sqrt{2/\mathrm{fan\_in}}`.
+``uniform``: :math:`W \sim U(-a, a)`, :math:`a = \sqrt{6/\mathrm{fan\_in}}` (same variance).
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+
+from plugnn import InitializerSpec, hookimpl
+from plugnn import validators as v
+from plugnn.protocols import Array
+from plugnn.registry import Register
+from plugnn_std.initializers.scaled import draw
+
+
+@attrs.frozen
+class He(InitializerSpec):
+    """He initializer; ``distribution`` is ``"normal"`` (default) or ``"uniform"``."""
+
+    distribution: str = attrs.field(default="normal", validator=v.one_of(("normal", "uniform")))
+
+
+class HeInitializer:
+    """Runtime He initializer."""
+
+    def __init__(self, spec: He) -> None:
+        self.distribution = spec.distribution
+
+    def __call__(
+        self, shape: tuple[int, ...], *, fan_in: int, fan_out: int, rng: np.random.Generator, dtype: np.dtype
+    ) -> Array:
+        return draw(self.distribution, np.sqrt(2.0 / fan_in), shape, rng, dtype)
+
+
+@hookimpl
+def plugnn_register_initializers(register: Register) -> None:
+    register("he", He, HeInitializer)

@@ -1,0 +1,1 @@
+"""Standard layers: identity, relu, dense."""

@@ -1,0 +1,34 @@
+r"""The identity layer: :math:`Y = X`, :math:`\partial L/\partial X = G`. ``(N, D) -> (N, D)``."""
+
+from __future__ import annotations
+
+import attrs
+
+from plugnn import BuildContext, LayerSpec, hookimpl
+from plugnn.protocols import Array
+from plugnn.registry import Register
+
+
+@attrs.frozen
+class Identity(LayerSpec):
+    """Passes its input through unchanged; has no settings."""
+
+
+class IdentityLayer:
+    """Runtime identity layer."""
+
+    def __init__(self, spec: Identity, in_features: int, ctx: BuildContext) -> None:
+        self.out_features = in_features
+        self.params: dict[str, Array] = {}
+        self.grads: dict[str, Array] = {}
+
+    def forward(self, x: Array, *, training: bool = False) -> Array:
+        return x
+
+    def backward(self, grad_out: Array, *, input_grad: bool = True) -> Array | None:
+        return grad_out if input_grad else None
+
+
+@hookimpl
+def plugnn_register_layers(register: Register) -> None:
+    register("identity", Identity, IdentityLayer)

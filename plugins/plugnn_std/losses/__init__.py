@@ -1,0 +1,1 @@
+"""Standard losses: softmax_cross_entropy."""

@@ -1,0 +1,1 @@
+"""Standard optimizers: sgd, adam."""

@@ -1,0 +1,43 @@
+r"""Plain stochastic gradient descent: :math:`w \leftarrow w - \eta\, g`. Stateless."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import attrs
+import numpy as np
+
+from plugnn import OptimizerSpec, hookimpl
+from plugnn import validators as v
+from plugnn.protocols import Array
+from plugnn.registry import Register
+
+
+@attrs.frozen
+class SGD(OptimizerSpec):
+    """SGD with learning rate ``lr`` (> 0)."""
+
+    lr: float = attrs.field(default=0.01, validator=v.positive)
+
+
+class SGDOptimizer:
+    """Runtime SGD."""
+
+    def __init__(self, spec: SGD) -> None:
+        self.lr = spec.lr
+
+    def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
+        for param, grad in zip(params, grads, strict=True):
+            param -= self.lr * grad
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
+        if state:
+            raise ValueError(f"SGD has no state, got keys {sorted(state)}")
+
+
+@hookimpl
+def plugnn_register_optimizers(register: Register) -> None:
+    register("sgd", SGD, SGDOptimizer)

@@ -1,0 +1,66 @@
+"""plugnn: a small plugin-based neural-network framework in numpy.
+
+The public API, in the order data flows through it::
+
+    spec = NetworkSpec(layers=[...], loss=..., optimizer=..., init=...)   # typed, frozen data
+    result = train(spec, X, y, TrainSpec(epochs=10), validation=(X_val, y_val))
+    result.network.predict(X_test); result.history.to_dict()
+
+Components are found by name in the :class:`Registry`, which plugins fill through pluggy hooks.
+"""
+
+from plugnn.builder import BuildContext, build_loss, build_network, build_optimizer
+from plugnn.errors import DataError, FieldError, PluginLoadError, PlugnnError, RegistryError, SpecError
+from plugnn.hookspecs import hookimpl
+from plugnn.network import Network
+from plugnn.plugins import default_registry, load_registry
+from plugnn.protocols import Initializer, Layer, Loss, Optimizer
+from plugnn.registry import Registry
+from plugnn.serialize import structure, unstructure
+from plugnn.specs import (
+    ComponentSpec,
+    InitializerSpec,
+    LayerSpec,
+    LossSpec,
+    NetworkSpec,
+    OptimizerSpec,
+    TrainSpec,
+)
+from plugnn.train import EpochRecord, History, TrainContext, TrainResult, fit, train
+
+__all__ = [
+    "BuildContext",
+    "ComponentSpec",
+    "DataError",
+    "EpochRecord",
+    "FieldError",
+    "History",
+    "Initializer",
+    "InitializerSpec",
+    "Layer",
+    "LayerSpec",
+    "Loss",
+    "LossSpec",
+    "Network",
+    "NetworkSpec",
+    "Optimizer",
+    "OptimizerSpec",
+    "PluginLoadError",
+    "PlugnnError",
+    "Registry",
+    "RegistryError",
+    "SpecError",
+    "TrainContext",
+    "TrainResult",
+    "TrainSpec",
+    "build_loss",
+    "build_network",
+    "build_optimizer",
+    "default_registry",
+    "fit",
+    "hookimpl",
+    "load_registry",
+    "structure",
+    "train",
+    "unstructure",
+]

@@ -1,0 +1,59 @@
+"""Input checks run before any work starts: a clear message instead of a numpy traceback."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from plugnn.errors import DataError
+from plugnn.protocols import Array, Labels
+
+
+def check_features(x: Any, in_features: int, dtype: np.dtype, name: str = "X") -> Array:
+    """``x`` as a finite ``(N, in_features)`` array of ``dtype`` (a copy only when the dtype differs)."""
+    array = np.asarray(x)
+    if array.ndim != 2:
+        raise DataError(f"{name}: expected a 2-D array (samples, features), got shape {array.shape}")
+    if array.shape[0] == 0:
+        raise DataError(f"{name}: no samples (shape {array.shape})")
+    if array.shape[1] != in_features:
+        raise DataError(
+            f"{name}: the network expects {in_features} features per sample, got {array.shape[1]} "
+            f"(shape {array.shape}); build the network for this data's width"
+        )
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+        raise DataError(f"{name}: expected numbers, got dtype {array.dtype}")
+    if np.issubdtype(array.dtype, np.integer) and array.max(initial=0) > 1:
+        warnings.warn(
+            f"{name} holds unscaled integers (dtype {array.dtype}, max {array.max()}); "
+            "scale pixels to [0, 1] first, e.g. X / 255.0",
+            stacklevel=3,
+        )
+    array = array.astype(dtype, copy=False)
+    if not np.isfinite(array).all():
+        bad = np.argwhere(~np.isfinite(array))[0]
+        raise DataError(f"{name}: holds NaN or Inf (first at row {bad[0]}, column {bad[1]})")
+    return array
+
+
+def check_labels(y: Any, n_samples: int, n_classes: int, name: str = "y") -> Labels:
+    """``y`` as an ``(N,)`` integer array with every label in ``[0, n_classes)``."""
+    labels = np.asarray(y)
+    if labels.ndim != 1:
+        raise DataError(f"{name}: expected a 1-D array of class indices, got shape {labels.shape}")
+    if len(labels) != n_samples:
+        raise DataError(f"{name}: {len(labels)} labels for {n_samples} samples; they must match one to one")
+    if not np.issubdtype(labels.dtype, np.integer):
+        if np.issubdtype(labels.dtype, np.floating) and np.all(np.mod(labels, 1) == 0):
+            labels = labels.astype(np.intp)
+        else:
+            raise DataError(f"{name}: expected integer class indices, got dtype {labels.dtype} (e.g. {labels[0]!r})")
+    low, high = int(labels.min()), int(labels.max())
+    if low < 0 or high >= n_classes:
+        raise DataError(
+            f"{name}: labels must lie in [0, {n_classes}) for a network with {n_classes} outputs, "
+            f"got values in [{low}, {high}]"
+        )
+    return labels.astype(np.intp, copy=False)

@@ -1,0 +1,68 @@
+"""The hooks a plugnn plugin can implement. Each is documented with when it runs and what it means.
+
+Registration hooks receive a ``register`` callback instead of returning values (as ``llm`` does):
+plugnn then sees every registration in one place, names both plugins when two claim a name, and
+pluggy's last-registered-first result order does not matter. They run once, when a
+:class:`plugnn.Registry` is built.
+
+Training-event hooks receive the live :class:`plugnn.train.TrainContext`; their return values are
+ignored. Set ``context.stop = True`` to end training after the current epoch.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from plugnn.registry import Register
+    from plugnn.train import TrainContext
+
+hookspec = pluggy.HookspecMarker("plugnn")
+hookimpl = pluggy.HookimplMarker("plugnn")
+
+
+@hookspec
+def plugnn_register_layers(register: Register) -> None:
+    """Register layers: ``register(name, SpecClass, factory)``, ``factory(spec, in_features, ctx) -> Layer``."""
+
+
+@hookspec
+def plugnn_register_losses(register: Register) -> None:
+    """Register losses: ``register(name, SpecClass, factory)``, ``factory(spec) -> Loss``."""
+
+
+@hookspec
+def plugnn_register_optimizers(register: Register) -> None:
+    """Register optimizers: ``register(name, SpecClass, factory)``, ``factory(spec) -> Optimizer``."""
+
+
+@hookspec
+def plugnn_register_initializers(register: Register) -> None:
+    """Register initializers: ``register(name, SpecClass, factory)``, ``factory(spec) -> Initializer``."""
+
+
+@hookspec
+def plugnn_register_datasets(register: Register) -> None:
+    """Register datasets: ``register(name, SpecClass, factory)``, ``factory(spec) -> Dataset``."""
+
+
+@hookspec
+def plugnn_train_start(context: TrainContext) -> None:
+    """Called once before the first epoch, after the network and optimizer are ready."""
+
+
+@hookspec
+def plugnn_batch_end(context: TrainContext) -> None:
+    """Called after every optimizer step; ``context.batch_loss`` holds that batch's loss. Keep it cheap."""
+
+
+@hookspec
+def plugnn_epoch_end(context: TrainContext) -> None:
+    """Called after each epoch, once its record is appended to ``context.history``."""
+
+
+@hookspec
+def plugnn_train_end(context: TrainContext) -> None:
+    """Called once after the last epoch (or after a hook stopped training)."""

@@ -1,0 +1,148 @@
+"""Building the plugin manager and the registry from the ``plugnn`` entry-point group.
+
+The standard components ship as entry points of the ``plugnn`` distribution itself, so they load
+exactly as a third party's do. Each entry point is loaded in a guarded loop: a plugin that fails to
+import, or whose registration fails, is reported with its entry point and distribution (see
+``plugnn plugins``) and is fatal only in strict mode.
+
+Environment variables
+---------------------
+``PLUGNN_BLOCK_PLUGINS``
+    Comma-separated entry-point names not to load (``PLUGNN_BLOCK_PLUGINS=dropout,foo``).
+``PLUGNN_DISABLE_THIRD_PARTY``
+    ``1`` loads only the entry points of the ``plugnn`` distribution itself.
+``PLUGNN_STRICT_PLUGINS``
+    ``1`` makes any plugin failure raise :class:`plugnn.errors.PluginLoadError` (tests and CI).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Iterable
+from importlib.metadata import EntryPoint, entry_points
+from types import ModuleType
+
+import attrs
+import pluggy
+
+from plugnn import hookspecs
+from plugnn.errors import PluginLoadError, PlugnnError
+from plugnn.registry import KINDS, PluginInfo, Registry
+
+ENTRY_POINT_GROUP = "plugnn"
+CORE_DISTRIBUTION = "plugnn"
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_list(name: str) -> set[str]:
+    return {item.strip() for item in os.environ.get(name, "").split(",") if item.strip()}
+
+
+def _describe(ep: EntryPoint) -> tuple[str | None, str | None]:
+    dist = ep.dist
+    return (dist.name, dist.version) if dist is not None else (None, None)
+
+
+def load_registry(
+    *,
+    entry_points_enabled: bool = True,
+    third_party: bool | None = None,
+    block: Iterable[str] = (),
+    strict: bool | None = None,
+    extra_plugins: Iterable[ModuleType | object] = (),
+) -> Registry:
+    """Build a fresh plugin manager and registry.
+
+    Parameters
+    ----------
+    entry_points_enabled
+        Load the ``plugnn`` entry-point group at all (False gives only ``extra_plugins``).
+    third_party
+        Load entry points of other distributions too; default from ``PLUGNN_DISABLE_THIRD_PARTY``.
+    block
+        Entry-point names not to load, added to ``PLUGNN_BLOCK_PLUGINS``.
+    strict
+        Raise on the first plugin failure; default from ``PLUGNN_STRICT_PLUGINS``.
+    extra_plugins
+        Plugin objects (modules or instances) to register directly, e.g. from a test.
+    """
+    if third_party is None:
+        third_party = not _env_flag("PLUGNN_DISABLE_THIRD_PARTY")
+    if strict is None:
+        strict = _env_flag("PLUGNN_STRICT_PLUGINS")
+    blocked = set(block) | _env_list("PLUGNN_BLOCK_PLUGINS")
+
+    pm = pluggy.PluginManager("plugnn")
+    pm.add_hookspecs(hookspecs)
+    plugins: list[PluginInfo] = []
+    errors: list[str] = []
+
+    def fail(info: PluginInfo, message: str) -> None:
+        if strict:
+            raise PluginLoadError(message)
+        errors.append(message)
+        plugins.append(attrs.evolve(info, error=message))
+
+    if entry_points_enabled:
+        for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            dist, version = _describe(ep)
+            info = PluginInfo(ep.name, dist, version, ep.value)
+            if ep.name in blocked or (not third_party and dist != CORE_DISTRIBUTION):
+                continue
+            where = f"plugin {ep.name!r} (entry point {ep.value!r} of {dist} {version})"
+            try:
+                module = ep.load()
+            except Exception as exc:  # a broken plugin must not take the others down
+                fail(info, f"{where} failed to import: {type(exc).__name__}: {exc}")
+                continue
+            try:
+                pm.register(module, name=ep.name)
+            except Exception as exc:
+                fail(info, f"{where} could not be registered: {exc}")
+                continue
+            plugins.append(info)
+
+    for plugin in extra_plugins:
+        name = pm.register(plugin)
+        plugins.append(PluginInfo(name or repr(plugin)))
+
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        if strict:
+            raise PluginLoadError(f"unknown hook: {exc}") from exc
+        errors.append(f"unknown hook: {exc}")
+
+    registry = Registry(pm, plugins, errors)
+    _run_registration_hooks(registry, strict)
+    return registry
+
+
+def _run_registration_hooks(registry: Registry, strict: bool) -> None:
+    # Each hook implementation is called on its own, with a register callback that knows which
+    # plugin it serves: duplicates then name both plugins, and one failing plugin names itself.
+    for kind, hook_name in KINDS.items():
+        table = registry.tables[kind]
+        for impl in getattr(registry.pm.hook, hook_name).get_hookimpls():
+            register = functools.partial(table.add, plugin=impl.plugin_name)
+            try:
+                impl.function(register=register)
+            except Exception as exc:
+                message = (
+                    str(exc)
+                    if isinstance(exc, PlugnnError)
+                    else f"plugin {impl.plugin_name!r} failed in {hook_name}: {type(exc).__name__}: {exc}"
+                )
+                if strict:
+                    raise PluginLoadError(message) from exc
+                registry.errors.append(message)
+
+
+@functools.cache
+def default_registry() -> Registry:
+    """The registry of every installed plugin, built once per process on first use."""
+    return load_registry()

@@ -1,0 +1,122 @@
+r"""The four component protocols. The core programs against these and knows no implementation.
+
+Shapes are row-major batches: inputs ``(N, D)``, logits ``(N, C)``, labels ``(N,)`` integers.
+Every array a component returns has the dtype of its input (float32 unless asked otherwise).
+
+Runtime split
+-------------
+* a :class:`Layer` computes its output and, given the upstream gradient, its gradients;
+* an :class:`Optimizer` alone changes parameters;
+* a :class:`Loss` turns logits and labels into a value and its gradient;
+* an :class:`Initializer` fills a new parameter array.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol, TypeAlias, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+Array: TypeAlias = npt.NDArray[np.floating]
+"""A floating-point array, float32 by default."""
+
+Labels: TypeAlias = npt.NDArray[np.integer]
+"""Integer class labels of shape ``(N,)``."""
+
+
+@runtime_checkable
+class Layer(Protocol):
+    r"""One differentiable step of a network: ``(N, in_features) -> (N, out_features)``.
+
+    Attributes
+    ----------
+    out_features : int
+        Width of the output; the builder feeds it to the next layer as its ``in_features``.
+    params : dict[str, Array]
+        Trainable parameters by name (empty for a parameter-free layer). The network may replace
+        each entry with a view into one flat buffer, so a layer must always read its parameters
+        through this dict and never keep another reference to them.
+    grads : dict[str, Array]
+        The gradient of the loss with respect to each parameter; same keys, shapes and dtypes as
+        ``params``. :meth:`backward` overwrites it (never accumulates) and the same rule about
+        views applies.
+    """
+
+    out_features: int
+    params: dict[str, Array]
+    grads: dict[str, Array]
+
+    def forward(self, x: Array, *, training: bool = False) -> Array:
+        r"""Compute ``Y = f(X)`` for ``x`` of shape ``(N, in_features)``.
+
+        Keeps what :meth:`backward` needs. ``training`` is True inside the train loop (layers such as
+        dropout behave differently then).
+        """
+        ...
+
+    def backward(self, grad_out: Array, *, input_grad: bool = True) -> Array | None:
+        r"""Given :math:`G = \partial L / \partial Y` of shape ``(N, out_features)``, fill ``grads``.
+
+        Returns :math:`\partial L / \partial X` of shape ``(N, in_features)``, or ``None`` when
+        ``input_grad`` is False (the network asks for none below its first layer). May reuse
+        ``grad_out``'s memory. Valid only after a :meth:`forward` on the same batch.
+        """
+        ...
+
+
+@runtime_checkable
+class Loss(Protocol):
+    r"""A scalar objective of logits ``Z`` ``(N, C)`` and integer labels ``y`` ``(N,)``."""
+
+    def __call__(self, logits: Array, labels: Labels) -> tuple[float, Array]:
+        r"""Return the mean loss over the batch and :math:`\partial L / \partial Z`, shape ``(N, C)``."""
+        ...
+
+
+@runtime_checkable
+class Optimizer(Protocol):
+    r"""Updates parameters in place from their gradients.
+
+    ``params`` and ``grads`` are parallel sequences of arrays; the i-th gradient belongs to the
+    i-th parameter, and the optimizer keeps separate state for each index. The network usually
+    passes one flat buffer of all parameters, so element-wise optimizers update everything in one
+    pass.
+
+    Attributes
+    ----------
+    lr : float
+        The current learning rate; a schedule may change it between steps.
+    """
+
+    lr: float
+
+    def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
+        """Apply one update to every parameter, in place."""
+        ...
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Export the full state (step count, moments, ...) as named arrays; no objects, no pickle."""
+        ...
+
+    def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
+        """Restore a state exported by :meth:`state_dict`; the next step continues exactly."""
+        ...
+
+
+@runtime_checkable
+class Initializer(Protocol):
+    r"""Draws the initial value of a parameter array."""
+
+    def __call__(
+        self,
+        shape: tuple[int, ...],
+        *,
+        fan_in: int,
+        fan_out: int,
+        rng: np.random.Generator,
+        dtype: np.dtype,
+    ) -> Array:
+        """Return a new array of ``shape`` and ``dtype``, drawn from ``rng`` only."""
+        ...

@@ -1,0 +1,136 @@
+"""Specs to plain dicts and back, through cattrs, with components keyed by registered name.
+
+A component spec becomes ``{"type": "dense", "units": 100, ...}``; a bare name stays a string.
+The dict form maps 1:1 to TOML and JSON. Structuring is strict: no unknown keys, no silent
+coercion (``"3"`` is not an int, ``1.5`` is not an int), and every problem is reported with its
+path, e.g. ``layers[2].units: must be > 0 (got 0)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
+
+from plugnn.errors import FieldError, PlugnnError, SpecError
+from plugnn.registry import Registry
+from plugnn.specs import (
+    ComponentSpec,
+    InitializerRef,
+    InitializerSpec,
+    LayerRef,
+    LayerSpec,
+    LossRef,
+    LossSpec,
+    OptimizerRef,
+    OptimizerSpec,
+)
+
+T = TypeVar("T")
+
+_REFS: dict[Any, tuple[str, type]] = {
+    LayerRef: ("layer", LayerSpec),
+    LossRef: ("loss", LossSpec),
+    OptimizerRef: ("optimizer", OptimizerSpec),
+    InitializerRef: ("initializer", InitializerSpec),
+    InitializerRef | None: ("initializer", InitializerSpec),
+}
+
+_PRIMITIVES: dict[type, tuple[type, ...]] = {
+    int: (int,),
+    float: (int, float),
+    str: (str,),
+    bool: (bool,),
+}
+
+
+def _strict(target: type, accepted: tuple[type, ...]) -> Any:
+    def structure(value: Any, _type: Any) -> Any:
+        if isinstance(value, bool) and target is not bool or not isinstance(value, accepted):
+            raise TypeError(f"expected {target.__name__}, got {type(value).__name__} {value!r}")
+        return target(value)
+
+    return structure
+
+
+def make_converter(registry: Registry) -> cattrs.Converter:
+    """A cattrs converter that knows the registry's component names."""
+    converter = cattrs.Converter(forbid_extra_keys=True)
+    for target, accepted in _PRIMITIVES.items():
+        converter.register_structure_hook(target, _strict(target, accepted))
+
+    def structure_ref(value: Any, ref_type: Any) -> Any:
+        kind, _base = _REFS[ref_type]
+        table = registry.tables[kind]
+        if value is None and type(None) in getattr(ref_type, "__args__", ()):
+            return None
+        if isinstance(value, str):
+            table.get(value)  # an unknown name fails here, with its path
+            return value
+        if not isinstance(value, dict):
+            raise TypeError(f"expected a {kind} name or table, got {type(value).__name__} {value!r}")
+        if "type" not in value:
+            raise FieldError("type", f"required: the name of a registered {kind} ({', '.join(table.names())})")
+        fields = dict(value)
+        spec_class = table.get(fields.pop("type")).spec
+        return converter.structure(fields, spec_class)
+
+    converter.register_structure_hook_func(lambda t: t in _REFS, structure_ref)
+
+    def unstructure_spec(spec: ComponentSpec) -> dict[str, Any]:
+        kind = next(kind for kind, base in _REFS.values() if isinstance(spec, base))
+        out: dict[str, Any] = {"type": registry.tables[kind].name_of(type(spec))}
+        for field in attrs.fields(type(spec)):
+            value = getattr(spec, field.name)
+            if value is not None:  # None means "the default"; TOML has no null
+                out[field.name] = converter.unstructure(value)
+        return out
+
+    converter.register_unstructure_hook_func(
+        lambda t: isinstance(t, type) and issubclass(t, ComponentSpec), unstructure_spec
+    )
+    converter.register_unstructure_hook_func(lambda t: t in _REFS, lambda v: converter.unstructure(v))
+    return converter
+
+
+def _problems(exc: BaseException, path: str) -> list[tuple[str, str]]:
+    """Flatten a cattrs exception tree into ``(path, message)`` pairs."""
+    if isinstance(exc, (ClassValidationError, IterableValidationError)):
+        with_notes, without = exc.group_exceptions()
+        found: list[tuple[str, str]] = []
+        for inner, note in with_notes:
+            step = f"[{note.index!r}]" if isinstance(exc, IterableValidationError) else f".{note.name}"
+            found += _problems(inner, path + step)
+        for inner in without:
+            found += _problems(inner, path)
+        return found
+    if isinstance(exc, FieldError):
+        return [(f"{path}.{exc.field}", exc.message)]
+    if isinstance(exc, ForbiddenExtraKeysError):
+        known = ", ".join(f.name for f in attrs.fields(exc.cl)) if attrs.has(exc.cl) else ""
+        return [(path, f"unknown key(s) {', '.join(sorted(exc.extra_fields))}; known: {known}")]
+    if isinstance(exc, KeyError):
+        return [(path, "required field missing")]
+    if isinstance(exc, (PlugnnError, TypeError, ValueError)):
+        return [(path, str(exc))]
+    raise exc
+
+
+def _clean(path: str) -> str:
+    return path.removeprefix("$").removeprefix(".")
+
+
+def structure(data: Any, cls: type[T], registry: Registry, *, source: str | None = None) -> T:
+    """Build a spec of type ``cls`` from plain data; raise :class:`SpecError` listing every problem."""
+    try:
+        return make_converter(registry).structure(data, cls)
+    except (ClassValidationError, IterableValidationError, PlugnnError, TypeError, ValueError, KeyError) as exc:
+        problems = [(_clean(path), message) for path, message in _problems(exc, "$")]
+        raise SpecError(problems, source) from None
+
+
+def unstructure(spec: Any, registry: Registry) -> Any:
+    """The plain-data form of a spec: dicts, lists, strings and numbers only."""
+    return make_converter(registry).unstructure(spec)

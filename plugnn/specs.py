@@ -1,0 +1,113 @@
+"""Typed, frozen specs: what a network and its training are, as plain data.
+
+Component specs (``Dense(units=100)``, ``Adam(lr=1e-3)``) are attrs classes that plugins define by
+subclassing one of the four bases below. Wherever a spec is expected, a registered name stands for
+that component with default settings: ``"relu"`` is ``ReLU()``.
+
+Specs validate on construction; :mod:`plugnn.serialize` turns them into plain dicts (and TOML/JSON)
+and back, with error paths such as ``layers[2].units: must be > 0 (got 0)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+
+import attrs
+
+from plugnn import validators as v
+from plugnn.errors import FieldError
+
+
+class ComponentSpec:
+    """Base of every component spec. Subclasses are ``@attrs.frozen`` classes of hyper-parameters."""
+
+
+class LayerSpec(ComponentSpec):
+    """Base of layer specs."""
+
+
+class LossSpec(ComponentSpec):
+    """Base of loss specs."""
+
+
+class OptimizerSpec(ComponentSpec):
+    """Base of optimizer specs."""
+
+
+class InitializerSpec(ComponentSpec):
+    """Base of initializer specs."""
+
+
+LayerRef: TypeAlias = str | LayerSpec
+LossRef: TypeAlias = str | LossSpec
+OptimizerRef: TypeAlias = str | OptimizerSpec
+InitializerRef: TypeAlias = str | InitializerSpec
+
+
+def component_ref(base: type, *, optional: bool = False) -> v.Validator:
+    """Validator for a field holding a component spec of ``base`` or a registered name (or None)."""
+
+    def check(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        if isinstance(value, str):
+            if not value:
+                raise FieldError(attribute.name, "a component name must not be empty")
+        elif not isinstance(value, base):
+            raise FieldError(
+                attribute.name,
+                f"expected a {base.__name__} or a registered name, got {type(value).__name__} {value!r}",
+            )
+
+    return check
+
+
+def _layers(_instance: Any, attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
+    if not value:
+        raise FieldError(attribute.name, "a network needs at least one layer")
+    check = component_ref(LayerSpec)
+    for index, layer in enumerate(value):
+        try:
+            check(_instance, attribute, layer)
+        except FieldError as exc:
+            raise FieldError(f"{attribute.name}[{index}]", exc.message) from None
+
+
+@attrs.frozen
+class NetworkSpec:
+    """A network: its layers in order, the loss, the optimizer and the default initializer.
+
+    Parameters
+    ----------
+    layers
+        Layer specs or registered names, input to output. Input widths are inferred.
+    loss
+        The loss on the last layer's output (logits), e.g. ``"softmax_cross_entropy"``.
+    optimizer
+        The optimizer spec or name, e.g. ``Adam(lr=1e-3)``.
+    init
+        The initializer for every weight whose layer does not name its own.
+    """
+
+    layers: tuple[LayerRef, ...] = attrs.field(converter=tuple, validator=_layers)
+    loss: LossRef = attrs.field(validator=component_ref(LossSpec))
+    optimizer: OptimizerRef = attrs.field(validator=component_ref(OptimizerSpec))
+    init: InitializerRef = attrs.field(validator=component_ref(InitializerSpec))
+
+
+@attrs.frozen
+class TrainSpec:
+    """How to train: epochs, minibatch size, shuffling, seed and floating-point dtype.
+
+    ``seed`` fixes everything random (initial weights, shuffling, dropout): the same spec and data
+    give bit-identical weights and history. ``full_train_accuracy`` measures train accuracy with a
+    full pass over the training set after each epoch instead of from the epoch's own minibatches
+    (exact, but costs about a third of an epoch).
+    """
+
+    epochs: int = attrs.field(default=10, validator=[v.integer, v.positive])
+    batch_size: int = attrs.field(default=128, validator=[v.integer, v.positive])
+    shuffle: bool = attrs.field(default=True, validator=v.boolean)
+    seed: int = attrs.field(default=0, validator=[v.integer, v.non_negative])
+    dtype: str = attrs.field(default="float32", validator=v.one_of(("float32", "float64")))
+    full_train_accuracy: bool = attrs.field(default=False, validator=v.boolean)

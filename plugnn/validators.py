@@ -1,0 +1,67 @@
+"""attrs validators for spec fields, with messages that say what was expected and what came.
+
+Each raises :class:`plugnn.errors.FieldError`, which carries the field name so that error paths
+end in it: ``layers[2].units: must be > 0 (got 0)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from numbers import Real
+from typing import Any
+
+import attrs
+
+from plugnn.errors import FieldError
+
+Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def _number_check(test: Callable[[float], bool], expected: str) -> Validator:
+    def check(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not _is_number(value):
+            raise FieldError(attribute.name, f"expected a number, got {type(value).__name__} {value!r}")
+        if not test(value):
+            raise FieldError(attribute.name, f"must be {expected} (got {value!r})")
+
+    return check
+
+
+positive: Validator = _number_check(lambda v: v > 0, "> 0")
+"""A number > 0."""
+
+non_negative: Validator = _number_check(lambda v: v >= 0, ">= 0")
+"""A number >= 0."""
+
+
+def in_range(low: float, high: float, *, include_high: bool = False) -> Validator:
+    """``low <= value < high`` (or ``<= high`` with ``include_high``)."""
+    if include_high:
+        return _number_check(lambda v: low <= v <= high, f"in [{low}, {high}]")
+    return _number_check(lambda v: low <= v < high, f"in [{low}, {high})")
+
+
+def integer(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """An int, not a bool or a float."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise FieldError(attribute.name, f"expected an integer, got {type(value).__name__} {value!r}")
+
+
+def boolean(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """True or False, not a truthy stand-in."""
+    if not isinstance(value, bool):
+        raise FieldError(attribute.name, f"expected true or false, got {type(value).__name__} {value!r}")
+
+
+def one_of(choices: Collection[str]) -> Validator:
+    """A string among ``choices``."""
+
+    def check(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value not in choices:
+            raise FieldError(attribute.name, f"must be one of {', '.join(map(repr, choices))} (got {value!r})")
+
+    return check
