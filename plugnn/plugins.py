@@ -107,8 +107,9 @@ def load_registry(
             plugins.append(info)
 
     for plugin in extra_plugins:
-        name = pm.register(plugin)
-        plugins.append(PluginInfo(name or repr(plugin)))
+        name = getattr(plugin, "__name__", None) or type(plugin).__qualname__
+        pm.register(plugin, name=name)
+        plugins.append(PluginInfo(name))
 
     try:
         pm.check_pending()

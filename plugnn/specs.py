@@ -10,7 +10,7 @@ and back, with error paths such as ``layers[2].units: must be > 0 (got 0)``.
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+from typing import Any, Self, TypeAlias
 
 import attrs
 
@@ -20,6 +20,15 @@ from plugnn.errors import FieldError
 
 class ComponentSpec:
     """Base of every component spec. Subclasses are ``@attrs.frozen`` classes of hyper-parameters."""
+
+    @classmethod
+    def examples(cls) -> list[Self]:
+        """Valid instances the conformance kit (:mod:`plugnn.testing`) checks the component with.
+
+        The default is ``[cls()]``; override it when a field has no default (``Dense`` needs units)
+        or when other settings take other code paths.
+        """
+        return [cls()]
 
 
 class LayerSpec(ComponentSpec):

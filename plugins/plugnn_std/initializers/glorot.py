@@ -22,6 +22,10 @@ class Glorot(InitializerSpec):
 
     distribution: str = attrs.field(default="uniform", validator=v.one_of(("uniform", "normal")))
 
+    @classmethod
+    def examples(cls) -> list[Glorot]:
+        return [cls("uniform"), cls("normal")]
+
 
 class GlorotInitializer:
     """Runtime Glorot initializer."""

@@ -22,6 +22,10 @@ class He(InitializerSpec):
 
     distribution: str = attrs.field(default="normal", validator=v.one_of(("normal", "uniform")))
 
+    @classmethod
+    def examples(cls) -> list[He]:
+        return [cls("normal"), cls("uniform")]
+
 
 class HeInitializer:
     """Runtime He initializer."""

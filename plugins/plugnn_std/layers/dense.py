@@ -39,6 +39,10 @@ class Dense(LayerSpec):
     units: int = attrs.field(validator=[v.integer, v.positive])
     init: InitializerRef | None = attrs.field(default=None, validator=component_ref(InitializerSpec, optional=True))
 
+    @classmethod
+    def examples(cls) -> list[Dense]:
+        return [cls(units=3), cls(units=1, init="glorot")]
+
 
 class DenseLayer:
     """Runtime dense layer with parameters ``W`` ``(D_in, D_out)`` and ``b`` ``(D_out,)``."""
