@@ -3,7 +3,7 @@
 The public API, in the order data flows through it::
 
     spec = NetworkSpec(layers=[...], loss=..., optimizer=..., init=...)   # typed, frozen data
-    result = train(spec, X, y, TrainSpec(epochs=10), validation=(X_val, y_val))
+    result = train(spec, X, y, TrainSpec(epochs=10), test=(X_val, y_test))
     result.network.predict(X_test); result.history.to_dict()
 
 Components are found by name in the :class:`Registry`, which plugins fill through pluggy hooks.

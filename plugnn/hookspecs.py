@@ -11,6 +11,8 @@ ignored. Set ``context.stop = True`` to end training after the current epoch.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pluggy
@@ -46,6 +48,11 @@ def plugnn_register_initializers(register: Register) -> None:
 @hookspec
 def plugnn_register_datasets(register: Register) -> None:
     """Register datasets: ``register(name, SpecClass, factory)``, ``factory(spec) -> Dataset``."""
+
+
+@hookspec
+def plugnn_register_recipes(register: Callable[[str, Path], None]) -> None:
+    """Register bundled recipes: ``register(name, path_to_toml)``; ``plugnn recipes`` lists them."""
 
 
 @hookspec

@@ -126,10 +126,11 @@ def load_registry(
 def _run_registration_hooks(registry: Registry, strict: bool) -> None:
     # Each hook implementation is called on its own, with a register callback that knows which
     # plugin it serves: duplicates then name both plugins, and one failing plugin names itself.
-    for kind, hook_name in KINDS.items():
-        table = registry.tables[kind]
+    adders = {hook_name: registry.tables[kind].add for kind, hook_name in KINDS.items()}
+    adders["plugnn_register_recipes"] = registry.add_recipe
+    for hook_name, add in adders.items():
         for impl in getattr(registry.pm.hook, hook_name).get_hookimpls():
-            register = functools.partial(table.add, plugin=impl.plugin_name)
+            register = functools.partial(add, plugin=impl.plugin_name)
             try:
                 impl.function(register=register)
             except Exception as exc:

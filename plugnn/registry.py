@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, Protocol
 
 import attrs
@@ -30,6 +31,15 @@ class Component:
     name: str
     spec: type
     factory: Callable[..., Any]
+    plugin: str
+
+
+@attrs.frozen
+class Recipe:
+    """A bundled recipe: a spec file a plugin ships under a name."""
+
+    name: str
+    path: Path
     plugin: str
 
 
@@ -142,6 +152,22 @@ class Registry:
         self.plugins = plugins
         self.errors = errors
         self.tables = {kind: ComponentTable(kind) for kind in KINDS}
+        self.recipes: dict[str, Recipe] = {}
+
+    def add_recipe(self, name: str, path: Path, *, plugin: str) -> None:
+        """Register a recipe file; a name taken by another plugin is an error naming both."""
+        if name in self.recipes:
+            raise RegistryError(
+                f"recipe {name!r} is registered by more than one plugin: {self.recipes[name].plugin}, {plugin}"
+            )
+        self.recipes[name] = Recipe(name, Path(path), plugin)
+
+    def recipe(self, name: str) -> Recipe:
+        """The recipe called ``name``; an unknown name lists the known ones and the closest."""
+        if name not in self.recipes:
+            known = sorted(self.recipes)
+            raise RegistryError(f"unknown recipe {name!r}{_suggest(name, known)} known: {', '.join(known) or 'none'}")
+        return self.recipes[name]
 
     @property
     def layers(self) -> ComponentTable:

@@ -18,6 +18,8 @@ from plugnn.errors import FieldError, PlugnnError, SpecError
 from plugnn.registry import Registry
 from plugnn.specs import (
     ComponentSpec,
+    DatasetRef,
+    DatasetSpec,
     InitializerRef,
     InitializerSpec,
     LayerRef,
@@ -36,6 +38,7 @@ _REFS: dict[Any, tuple[str, type]] = {
     OptimizerRef: ("optimizer", OptimizerSpec),
     InitializerRef: ("initializer", InitializerSpec),
     InitializerRef | None: ("initializer", InitializerSpec),
+    DatasetRef: ("dataset", DatasetSpec),
 }
 
 _PRIMITIVES: dict[type, tuple[type, ...]] = {

@@ -47,10 +47,15 @@ class InitializerSpec(ComponentSpec):
     """Base of initializer specs."""
 
 
+class DatasetSpec(ComponentSpec):
+    """Base of dataset specs."""
+
+
 LayerRef: TypeAlias = str | LayerSpec
 LossRef: TypeAlias = str | LossSpec
 OptimizerRef: TypeAlias = str | OptimizerSpec
 InitializerRef: TypeAlias = str | InitializerSpec
+DatasetRef: TypeAlias = str | DatasetSpec
 
 
 def component_ref(base: type, *, optional: bool = False) -> v.Validator:
@@ -120,3 +125,16 @@ class TrainSpec:
     seed: int = attrs.field(default=0, validator=[v.integer, v.non_negative])
     dtype: str = attrs.field(default="float32", validator=v.one_of(("float32", "float64")))
     full_train_accuracy: bool = attrs.field(default=False, validator=v.boolean)
+
+
+@attrs.frozen
+class RunSpec:
+    """Everything one training run needs: the data, the network and how to train it.
+
+    This is what a recipe or a spec file holds, and what a run folder's ``spec.toml`` records.
+    """
+
+    data: DatasetRef = attrs.field(validator=component_ref(DatasetSpec))
+    network: NetworkSpec = attrs.field(validator=attrs.validators.instance_of(NetworkSpec))
+    train: TrainSpec = attrs.field(factory=TrainSpec, validator=attrs.validators.instance_of(TrainSpec))
+    description: str = ""

@@ -24,12 +24,12 @@ from plugnn.specs import NetworkSpec, TrainSpec
 
 @attrs.define
 class EpochRecord:
-    """One epoch's numbers. Accuracies are fractions in [0, 1]; ``val_accuracy`` is None without validation data."""
+    """One epoch's numbers. Accuracies are fractions in [0, 1]; ``test_accuracy`` is None without test data."""
 
     epoch: int
     loss: float
     train_accuracy: float
-    val_accuracy: float | None
+    test_accuracy: float | None
     seconds: float
 
 
@@ -40,7 +40,7 @@ class History:
     records: list[EpochRecord] = attrs.Factory(list)
 
     def column(self, name: str) -> list[Any]:
-        """One field across epochs, e.g. ``history.column("val_accuracy")``."""
+        """One field across epochs, e.g. ``history.column("test_accuracy")``."""
         return [getattr(record, name) for record in self.records]
 
     def to_dict(self) -> dict[str, list[Any]]:
@@ -89,7 +89,7 @@ def fit(
     y: Any,
     spec: TrainSpec,
     *,
-    validation: tuple[Any, Any] | None = None,
+    test: tuple[Any, Any] | None = None,
     rng: np.random.Generator | None = None,
     registry: Registry | None = None,
 ) -> History:
@@ -102,9 +102,9 @@ def fit(
     registry = registry or default_registry()
     x = check_features(x, network.in_features, network.dtype, "X")
     y = check_labels(y, len(x), network.out_features, "y")
-    if validation is not None:
-        x_val = check_features(validation[0], network.in_features, network.dtype, "validation X")
-        y_val = check_labels(validation[1], len(x_val), network.out_features, "validation y")
+    if test is not None:
+        x_test = check_features(test[0], network.in_features, network.dtype, "test X")
+        y_test = check_labels(test[1], len(x_test), network.out_features, "test y")
     rng = rng if rng is not None else np.random.default_rng(spec.seed)
     n, size = len(x), spec.batch_size
     history = History()
@@ -126,8 +126,8 @@ def fit(
             hook.plugnn_batch_end(context=context)
         seconds = time.perf_counter() - started
         train_accuracy = _accuracy(network, x, y) if spec.full_train_accuracy else correct / n
-        val_accuracy = _accuracy(network, x_val, y_val) if validation is not None else None
-        history.records.append(EpochRecord(epoch, loss_sum / n, train_accuracy, val_accuracy, seconds))
+        test_accuracy = _accuracy(network, x_test, y_test) if test is not None else None
+        history.records.append(EpochRecord(epoch, loss_sum / n, train_accuracy, test_accuracy, seconds))
         hook.plugnn_epoch_end(context=context)
         if context.stop:
             break
@@ -141,7 +141,7 @@ def train(
     y: Any,
     train_spec: TrainSpec | None = None,
     *,
-    validation: tuple[Any, Any] | None = None,
+    test: tuple[Any, Any] | None = None,
     registry: Registry | None = None,
 ) -> TrainResult:
     """Build the network ``spec`` declares for ``x``'s width and train it with :func:`fit`.
@@ -161,6 +161,6 @@ def train(
     optimizer = build_optimizer(spec.optimizer, registry)
     history = fit(
         network, optimizer, x, y, train_spec,
-        validation=validation, rng=np.random.default_rng(shuffle_seed), registry=registry,
+        test=test, rng=np.random.default_rng(shuffle_seed), registry=registry,
     )
     return TrainResult(network, optimizer, history)

@@ -72,7 +72,7 @@ def test_last_partial_batch_is_kept(registry, monkeypatch) -> None:
 def test_same_seed_gives_bit_identical_weights_and_history(registry, digits) -> None:
     x_train, x_test, y_train, y_test = digits
     train = TrainSpec(epochs=3, batch_size=64, seed=11)
-    runs = [plugnn.train(NOTEBOOK_ADAM, x_train, y_train, train, validation=(x_test, y_test), registry=registry)
+    runs = [plugnn.train(NOTEBOOK_ADAM, x_train, y_train, train, test=(x_test, y_test), registry=registry)
             for _ in range(2)]
     np.testing.assert_array_equal(runs[0].network.params, runs[1].network.params)
     strip = [{k: v for k, v in r.history.to_dict().items() if k != "seconds"} for r in runs]
@@ -84,9 +84,9 @@ def test_same_seed_gives_bit_identical_weights_and_history(registry, digits) -> 
 def test_history_is_plain_and_serialisable(registry) -> None:
     x, y = small_data()
     spec = NetworkSpec(layers=[Dense(2)], loss="softmax_cross_entropy", optimizer=SGD(lr=0.1), init="he")
-    history = plugnn.train(spec, x, y, TrainSpec(epochs=2, batch_size=3), validation=(x, y), registry=registry).history
+    history = plugnn.train(spec, x, y, TrainSpec(epochs=2, batch_size=3), test=(x, y), registry=registry).history
     data = json.loads(json.dumps(history.to_dict()))
-    assert data["epoch"] == [1, 2] and len(data["val_accuracy"]) == 2
+    assert data["epoch"] == [1, 2] and len(data["test_accuracy"]) == 2
     assert plugnn.History.from_dict(data) == history
 
 
@@ -141,8 +141,8 @@ def test_unscaled_integer_pixels_warn(registry) -> None:
 def test_notebook_architecture_learns_digits(registry, digits) -> None:
     x_train, x_test, y_train, y_test = digits
     result = plugnn.train(NOTEBOOK_ADAM, x_train, y_train, TrainSpec(epochs=30, batch_size=32, seed=0),
-                          validation=(x_test, y_test), registry=registry)
+                          test=(x_test, y_test), registry=registry)
     accuracy = float(np.mean(result.network.predict(x_test) == y_test))
     assert accuracy >= 0.95
-    assert result.history.records[-1].val_accuracy == pytest.approx(accuracy)
+    assert result.history.records[-1].test_accuracy == pytest.approx(accuracy)
     assert result.history.records[-1].loss < result.history.records[0].loss / 5

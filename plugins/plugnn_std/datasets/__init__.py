@@ -1,0 +1,1 @@
+"""Standard datasets: digits (bundled), mnist, fashion-mnist, idx folders."""

@@ -1,0 +1,142 @@
+"""The ``plugnn`` command line: a thin layer over :mod:`plugnn.run`.
+
+Every error plugnn raises on purpose prints as one line (``plugnn: error: ...``) with exit code 1;
+a wrong flag or value prints one line with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from plugnn.errors import PlugnnError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="plugnn", description="Train and inspect plugnn networks.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="train a recipe or spec file and write a run folder")
+    run.add_argument("recipe", nargs="?", default="quickstart",
+                     help="a recipe name (plugnn recipes) or a .toml/.json spec file (default: quickstart)")
+    run.add_argument("--data", metavar="D", help="dataset: digits, mnist, fashion-mnist or idx:DIR")
+    run.add_argument("--epochs", type=_positive_int, metavar="N")
+    run.add_argument("--batch-size", type=_positive_int, metavar="N")
+    run.add_argument("--lr", type=_positive_float, metavar="X", help="the optimizer's learning rate")
+    run.add_argument("--seed", type=_non_negative_int, metavar="N")
+    run.add_argument("--full-train-accuracy", action="store_true", default=None,
+                     help="measure train accuracy with a full pass after each epoch (slower)")
+    run.add_argument("--out", metavar="DIR", help="run folder (default: runs/<recipe>-<timestamp>); never overwritten")
+    run.add_argument("--quiet", action="store_true", help="no progress output")
+
+    commands.add_parser("recipes", help="list the bundled recipes")
+    show = commands.add_parser("show", help="print a recipe's resolved spec as TOML")
+    show.add_argument("recipe")
+    commands.add_parser("plugins", help="list every plugin and the components it registers")
+    evaluate = commands.add_parser("evaluate", help="reload a run's model and report its test accuracy")
+    evaluate.add_argument("run_dir", metavar="RUN_DIR")
+    evaluate.add_argument("--data", metavar="D", help="evaluate on this dataset's test split instead")
+    return parser
+
+
+def _run(args: argparse.Namespace) -> None:
+    from plugnn.run import run
+
+    result = run(args.recipe, data=args.data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                 seed=args.seed, full_train_accuracy=args.full_train_accuracy, out=args.out, quiet=args.quiet)
+    print(f"test accuracy {result.test_accuracy:.4f}; run folder {result.out}")
+
+
+def _recipes(_args: argparse.Namespace) -> None:
+    from plugnn.run import recipe_table
+
+    rows = recipe_table()
+    name_width = max(len(name) for name, _, _ in rows)
+    data_width = max(len(data) for _, data, _ in rows)
+    for name, data, description in rows:
+        print(f"{name:<{name_width}}  {data:<{data_width}}  {description}")
+
+
+def _show(args: argparse.Namespace) -> None:
+    from plugnn.run import show
+
+    print(show(args.recipe), end="")
+
+
+def _plugins(_args: argparse.Namespace) -> None:
+    from plugnn.plugins import default_registry
+
+    registry = default_registry()
+    by_plugin: dict[str, list[str]] = {}
+    for component in registry.components():
+        by_plugin.setdefault(component.plugin, []).append(f"{component.kind} {component.name}")
+    for recipe in registry.recipes.values():
+        by_plugin.setdefault(recipe.plugin, []).append(f"recipe {recipe.name}")
+    for info in registry.plugins:
+        origin = f"{info.dist} {info.version}" if info.dist else "registered directly"
+        status = f"FAILED: {info.error}" if info.error else ", ".join(by_plugin.get(info.name, [])) or "(no components)"
+        print(f"{info.name:<22} {origin:<20} {status}")
+    for error in registry.errors:
+        if not any(error == info.error for info in registry.plugins):
+            print(f"error: {error}")
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    from plugnn.run import evaluate
+
+    print(f"test accuracy {evaluate(args.run_dir, data=args.data):.4f}")
+
+
+COMMANDS = {"run": _run, "recipes": _recipes, "show": _show, "plugins": _plugins, "evaluate": _evaluate}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``plugnn`` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        COMMANDS[args.command](args)
+    except PlugnnError as exc:
+        print(f"plugnn: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

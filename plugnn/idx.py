@@ -1,0 +1,65 @@
+"""A reader for the IDX format of MNIST and Fashion-MNIST (gzipped or not), with clear errors.
+
+An IDX file is a 4-byte magic number ``0x00 0x00 <type> <ndim>``, then ``ndim`` big-endian uint32
+dimensions, then the data in row-major order. MNIST uses type ``0x08`` (unsigned byte): images are
+``(N, 28, 28)`` (ndim 3) and labels ``(N,)`` (ndim 1).
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+
+from plugnn.errors import DataError
+
+UNSIGNED_BYTE = 0x08
+FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+"""The four standard file names (each may also end in ``.gz``)."""
+
+
+def read_idx(path: Path, ndim: int) -> np.ndarray:
+    """Read one unsigned-byte IDX file of ``ndim`` dimensions, checking magic, dimensions and length."""
+    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
+        raise DataError(f"{path}: not an IDX file (bad magic number {raw[:4].hex() or 'empty'})")
+    if raw[2] != UNSIGNED_BYTE:
+        raise DataError(f"{path}: IDX data type 0x{raw[2]:02x} is not supported (expected 0x08, unsigned byte)")
+    if raw[3] != ndim:
+        raise DataError(f"{path}: expected {ndim} dimension(s), the header says {raw[3]}")
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataError(f"{path}: truncated header ({len(raw)} bytes, need {header})")
+    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    expected = header + int(np.prod(shape))
+    if len(raw) != expected:
+        raise DataError(f"{path}: header promises shape {shape} ({expected} bytes) but the file has {len(raw)} bytes")
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def find_file(folder: Path, stem: str) -> Path:
+    """``folder/stem`` or ``folder/stem.gz``, whichever exists."""
+    for candidate in (folder / stem, folder / f"{stem}.gz"):
+        if candidate.is_file():
+            return candidate
+    raise DataError(f"{folder}: missing {stem} (or {stem}.gz); an IDX folder holds {', '.join(FILES.values())}")
+
+
+def read_idx_folder(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(train_images, train_labels, test_images, test_labels)`` from a folder of the four files."""
+    if not folder.is_dir():
+        raise DataError(f"{folder}: no such folder (expected one holding the four IDX files)")
+    arrays = {
+        key: read_idx(find_file(folder, stem), 1 if key.endswith("labels") else 3) for key, stem in FILES.items()
+    }
+    for part in ("train", "test"):
+        images, labels = arrays[f"{part}_images"], arrays[f"{part}_labels"]
+        if len(images) != len(labels):
+            raise DataError(f"{folder}: {len(images)} {part} images but {len(labels)} {part} labels")
+    return arrays["train_images"], arrays["train_labels"], arrays["test_images"], arrays["test_labels"]

@@ -1,0 +1,83 @@
+"""Safe array files: ``.npz`` written atomically with a format version and a checksum, read without pickle.
+
+Writing goes to a temporary file in the same folder, is flushed to disk, then renamed over the
+target in one step (``os.replace``), so a crash at any moment leaves either the old file or the new
+one, never half of one. Reading uses ``allow_pickle=False`` and rejects a truncated, altered or
+wrong-version file with a clear message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from plugnn.errors import PlugnnError
+
+FORMAT_VERSION = 1
+
+
+class CorruptFileError(PlugnnError):
+    """A model or checkpoint file is truncated, altered, of another version, or not plugnn's."""
+
+
+def checksum(arrays: Mapping[str, np.ndarray]) -> str:
+    """SHA-256 over every array's name, dtype, shape and bytes, in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(arrays):
+        array = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}|{array.dtype.str}|{array.shape}|".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def write_npz(path: Path, kind: str, arrays: Mapping[str, np.ndarray]) -> None:
+    """Atomically write ``arrays`` to ``path`` with ``kind``, the format version and a checksum."""
+    payload = {name: np.asarray(value) for name, value in arrays.items()}
+    if any(value.dtype.hasobject for value in payload.values()):
+        raise PlugnnError("refusing to save object arrays: they would need pickle to load")
+    payload["__kind__"] = np.array(kind)
+    payload["__version__"] = np.array(FORMAT_VERSION)
+    payload["__checksum__"] = np.array(checksum(payload))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            np.savez(stream, **payload)
+            stream.flush()
+            os.fsync(stream.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual mode
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def read_npz(path: Path, kind: str) -> dict[str, np.ndarray]:
+    """Read and verify a file written by :func:`write_npz`; never unpickles."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}
+    except FileNotFoundError:
+        raise CorruptFileError(f"{path}: no such file") from None
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        raise CorruptFileError(f"{path}: not a readable .npz file, truncated or damaged ({exc})") from None
+    except ValueError as exc:  # allow_pickle=False refusing an object array
+        raise CorruptFileError(f"{path}: holds pickled objects, which plugnn never loads ({exc})") from None
+    stored = str(arrays.pop("__checksum__", ""))
+    if str(arrays.get("__kind__", "")) != kind:
+        raise CorruptFileError(f"{path}: not a plugnn {kind} file")
+    if int(arrays.get("__version__", -1)) != FORMAT_VERSION:
+        raise CorruptFileError(
+            f"{path}: format version {arrays.get('__version__')} but this plugnn reads version {FORMAT_VERSION}"
+        )
+    if stored != checksum(arrays):
+        raise CorruptFileError(f"{path}: checksum mismatch, the file was altered or damaged")
+    return {name: value for name, value in arrays.items() if not name.startswith("__")}

@@ -1,0 +1,102 @@
+"""The pictures a run leaves: learning curves, sample predictions and a confusion matrix.
+
+matplotlib is imported inside each function (with the non-interactive Agg backend), so importing
+plugnn or starting the CLI stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from plugnn.train import History
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_curves(history: History, path: Path, title: str = "") -> None:
+    """Accuracy (train and test) and training loss per epoch, side by side."""
+    plt = _pyplot()
+    epochs = history.column("epoch")
+    fig, (acc, loss) = plt.subplots(1, 2, figsize=(10, 4), dpi=100)
+    acc.plot(epochs, history.column("train_accuracy"), marker="o", ms=3, label="train")
+    test = history.column("test_accuracy")
+    if any(value is not None for value in test):
+        acc.plot(epochs, test, marker="o", ms=3, label="test")
+    acc.set(xlabel="epoch", ylabel="accuracy", title="Accuracy")
+    acc.legend(loc="lower right")
+    loss.plot(epochs, history.column("loss"), marker="o", ms=3, color="tab:red", label="train loss")
+    loss.set(xlabel="epoch", ylabel="cross-entropy", title="Training loss", yscale="log")
+    for axis in (acc, loss):
+        axis.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_samples(
+    images: np.ndarray,
+    labels: np.ndarray,
+    predicted: np.ndarray,
+    image_shape: tuple[int, int],
+    classes: Sequence[str],
+    path: Path,
+    count: int = 32,
+) -> None:
+    """A grid of test images titled ``predicted (true)``, mistakes in red.
+
+    Shows the first images in order, with up to a quarter of the grid given to the first mistakes
+    so that some are always visible when there are any.
+    """
+    plt = _pyplot()
+    count = min(count, len(images))
+    mistakes = np.flatnonzero(predicted != labels)[: count // 4]
+    shown = np.union1d(mistakes, np.setdiff1d(np.arange(count), mistakes)[: count - len(mistakes)])
+    columns = 8
+    rows = -(-count // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.3, rows * 1.5), dpi=100, squeeze=False)
+    for index, axis in enumerate(axes.flat):
+        axis.axis("off")
+        if index >= count:
+            continue
+        row = shown[index]
+        axis.imshow(images[row].reshape(image_shape), cmap="gray_r")
+        wrong = predicted[row] != labels[row]
+        axis.set_title(
+            f"{classes[predicted[row]]}\n({classes[labels[row]]})",
+            fontsize=7,
+            color="red" if wrong else "black",
+            fontweight="bold" if wrong else "normal",
+        )
+    fig.suptitle("test samples: predicted (true); mistakes in red", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_confusion(labels: np.ndarray, predicted: np.ndarray, classes: Sequence[str], path: Path) -> None:
+    """The test-set confusion matrix (rows: true class, columns: predicted)."""
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    plt = _pyplot()
+    fig, axis = plt.subplots(figsize=(7, 6), dpi=100)
+    ConfusionMatrixDisplay.from_predictions(
+        labels, predicted, labels=np.arange(len(classes)), display_labels=list(classes),
+        ax=axis, colorbar=False, xticks_rotation=45,
+    )
+    axis.set_title(f"test accuracy {np.mean(labels == predicted):.4f}")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

@@ -1,0 +1,215 @@
+"""Running recipes: the Python twin of every ``plugnn`` command.
+
+``run`` trains a recipe (or spec file) and leaves a run folder::
+
+    runs/quickstart-20261129-101500/
+        spec.toml       the fully resolved spec; `plugnn run spec.toml` repeats the run
+        history.json    per-epoch loss, train and test accuracy, seconds
+        history.csv     the same, a row per epoch
+        model.npz       weights and spec, loadable without pickle (`plugnn evaluate`)
+        curves.png      accuracy and loss per epoch
+        samples.png     test images with predicted and true labels, mistakes in red
+        confusion.png   the test confusion matrix
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from pathlib import Path
+from typing import TextIO
+
+import attrs
+import numpy as np
+
+from plugnn.builder import resolve
+from plugnn.data import load_dataset, parse_data_option
+from plugnn.errors import FieldError, PlugnnError, SpecError
+from plugnn.model_io import load_model, save_model
+from plugnn.plots import plot_confusion, plot_curves, plot_samples
+from plugnn.plugins import default_registry
+from plugnn.progress import Progress
+from plugnn.registry import Registry
+from plugnn.serialize import structure
+from plugnn.specfile import SUFFIXES, dumps, load_spec
+from plugnn.specs import DatasetRef, RunSpec
+from plugnn.train import History, train
+
+DEFAULT_RECIPE = "quickstart"
+OUTPUT_FILES = ("spec.toml", "history.json", "history.csv", "model.npz", "curves.png", "samples.png", "confusion.png")
+
+
+@attrs.frozen
+class RunResult:
+    """What :func:`run` returns: the run folder, the resolved spec, the history and the test accuracy."""
+
+    out: Path
+    spec: RunSpec
+    history: History
+    test_accuracy: float
+
+    @property
+    def files(self) -> dict[str, Path]:
+        """Each output file by name."""
+        return {name: self.out / name for name in OUTPUT_FILES}
+
+
+def load_recipe(recipe: str | Path, registry: Registry | None = None) -> tuple[str, RunSpec]:
+    """A recipe name or a ``.toml``/``.json`` spec file -> ``(name, spec)``."""
+    registry = registry or default_registry()
+    path = Path(recipe)
+    if path.suffix in SUFFIXES or path.is_file():
+        return path.stem, load_spec(path, RunSpec, registry)
+    found = registry.recipe(str(recipe))
+    return found.name, load_spec(found.path, RunSpec, registry)
+
+
+def override(
+    spec: RunSpec,
+    registry: Registry,
+    *,
+    data: DatasetRef | None = None,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    lr: float | None = None,
+    seed: int | None = None,
+    full_train_accuracy: bool | None = None,
+) -> RunSpec:
+    """``spec`` with the given settings replaced; every new value is validated with its path."""
+    train_changes = {
+        name: value
+        for name, value in {"epochs": epochs, "batch_size": batch_size, "seed": seed,
+                            "full_train_accuracy": full_train_accuracy}.items()
+        if value is not None
+    }
+    try:
+        new = attrs.evolve(spec, train=attrs.evolve(spec.train, **train_changes))
+    except FieldError as exc:
+        raise SpecError([(f"train.{exc.field}", exc.message)]) from None
+    if data is not None:
+        data = data if not isinstance(data, (str, dict)) else structure(
+            parse_data_option(data) if isinstance(data, str) else data, DatasetRef, registry
+        )
+        new = attrs.evolve(new, data=data)
+    if lr is not None:
+        _, optimizer = resolve(new.network.optimizer, "optimizer", registry, "network.optimizer")
+        if not any(field.name == "lr" for field in attrs.fields(type(optimizer))):
+            raise SpecError([("network.optimizer", f"{type(optimizer).__name__} has no learning rate to set")])
+        try:
+            optimizer = attrs.evolve(optimizer, lr=lr)
+        except FieldError as exc:
+            raise SpecError([(f"network.optimizer.{exc.field}", exc.message)]) from None
+        new = attrs.evolve(new, network=attrs.evolve(new.network, optimizer=optimizer))
+    return new
+
+
+def new_run_folder(out: str | Path | None, name: str) -> Path:
+    """Create the run folder; an existing non-empty ``out`` is refused, so no run is ever overwritten."""
+    if out is not None:
+        folder = Path(out)
+        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+            raise PlugnnError(f"{folder} already exists and is not empty; plugnn never overwrites a run, "
+                              "choose another --out")
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    base = Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    for attempt in range(1, 1000):
+        folder = base if attempt == 1 else base.with_name(f"{base.name}-{attempt}")
+        try:
+            folder.mkdir(parents=True)
+            return folder
+        except FileExistsError:
+            continue
+    raise PlugnnError(f"cannot find a free run folder name next to {base}")
+
+
+def write_history(history: History, folder: Path) -> None:
+    """``history.json`` (columns) and ``history.csv`` (a row per epoch)."""
+    columns = history.to_dict()
+    (folder / "history.json").write_text(json.dumps(columns, indent=2) + "\n")
+    with (folder / "history.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        writer.writerows(zip(*columns.values()))
+
+
+def run(
+    recipe: str | Path | RunSpec = DEFAULT_RECIPE,
+    *,
+    data: DatasetRef | None = None,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    lr: float | None = None,
+    seed: int | None = None,
+    full_train_accuracy: bool | None = None,
+    out: str | Path | None = None,
+    quiet: bool = False,
+    stream: TextIO | None = None,
+    registry: Registry | None = None,
+) -> RunResult:
+    """Train a recipe, a spec file or a :class:`RunSpec` and write its run folder.
+
+    Everything is checked (spec, overrides, output folder, data) before training starts. ``data``
+    takes a name, ``"idx:DIR"`` or a dataset spec; ``out`` defaults to ``runs/<name>-<timestamp>``.
+    Progress goes to ``stream`` (stderr) unless ``quiet``.
+    """
+    registry = registry or default_registry()
+    name, spec = ("spec", recipe) if isinstance(recipe, RunSpec) else load_recipe(recipe, registry)
+    spec = override(spec, registry, data=data, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+                    full_train_accuracy=full_train_accuracy)
+    folder = new_run_folder(out, name)
+    try:
+        split = load_dataset(spec.data, registry)
+    except BaseException:
+        if not any(folder.iterdir()):
+            folder.rmdir()
+        raise
+    progress = None if quiet else registry.pm.register(Progress(stream))
+    try:
+        result = train(spec.network, split.x_train, split.y_train, spec.train,
+                       test=(split.x_test, split.y_test), registry=registry)
+    finally:
+        if progress is not None:
+            registry.pm.unregister(name=progress)
+    network, history = result.network, result.history
+    predicted = network.predict(split.x_test)
+    accuracy = float(np.mean(predicted == split.y_test))
+    (folder / "spec.toml").write_text(dumps(spec, registry))
+    write_history(history, folder)
+    save_model(folder / "model.npz", network, spec, registry)
+    plot_curves(history, folder / "curves.png", title=f"{name} on {_data_name(spec.data, registry)}")
+    if split.image_shape is not None:
+        plot_samples(split.x_test, split.y_test, predicted, split.image_shape, split.classes, folder / "samples.png")
+    plot_confusion(split.y_test, predicted, split.classes, folder / "confusion.png")
+    return RunResult(folder, spec, history, accuracy)
+
+
+def _data_name(ref: DatasetRef, registry: Registry) -> str:
+    return ref if isinstance(ref, str) else registry.datasets.name_of(type(ref))
+
+
+def evaluate(run_dir: str | Path, *, data: DatasetRef | None = None, registry: Registry | None = None) -> float:
+    """Reload a run's ``model.npz`` and return its accuracy on the test split of its data (or ``data``)."""
+    registry = registry or default_registry()
+    network, spec = load_model(Path(run_dir) / "model.npz", registry)
+    if data is not None:
+        spec = override(spec, registry, data=data)
+    split = load_dataset(spec.data, registry)
+    return float(np.mean(network.predict(split.x_test) == split.y_test))
+
+
+def recipe_table(registry: Registry | None = None) -> list[tuple[str, str, str]]:
+    """``(name, dataset, description)`` of every bundled recipe."""
+    registry = registry or default_registry()
+    rows = []
+    for name in sorted(registry.recipes):
+        spec = load_spec(registry.recipes[name].path, RunSpec, registry)
+        rows.append((name, _data_name(spec.data, registry), spec.description))
+    return rows
+
+
+def show(recipe: str | Path, registry: Registry | None = None) -> str:
+    """The resolved spec of a recipe or file as TOML; ``plugnn run`` accepts it back."""
+    registry = registry or default_registry()
+    return dumps(load_recipe(recipe, registry)[1], registry)

@@ -1,0 +1,62 @@
+"""Spec files: TOML or JSON (by suffix) to specs and back, through the registry.
+
+Errors carry the file, the key path and the reason; unknown component names list the registered
+ones. Saving never overwrites an existing file unless asked to.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, TypeVar
+
+import tomli_w
+
+from plugnn.errors import SpecError
+from plugnn.plugins import default_registry
+from plugnn.registry import Registry
+from plugnn.serialize import structure, unstructure
+from plugnn.specs import RunSpec
+
+T = TypeVar("T")
+SUFFIXES = (".toml", ".json")
+
+
+def parse_file(path: Path) -> Any:
+    """The plain data in a ``.toml`` or ``.json`` file, or a :class:`SpecError` naming the file."""
+    if path.suffix not in SUFFIXES:
+        raise SpecError([("", f"expected a .toml or .json file, got {path.name!r}")], str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError([("", "no such file")], str(path)) from None
+    except OSError as exc:
+        raise SpecError([("", f"cannot read it: {exc.strerror}")], str(path)) from None
+    try:
+        return tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise SpecError([("", f"not valid {path.suffix[1:].upper()}: {exc}")], str(path)) from None
+
+
+def load_spec(path: str | Path, cls: type[T] = RunSpec, registry: Registry | None = None) -> T:  # type: ignore[assignment]
+    """Read a spec of type ``cls`` (a :class:`RunSpec` by default) from a TOML or JSON file."""
+    path = Path(path)
+    return structure(parse_file(path), cls, registry or default_registry(), source=str(path))
+
+
+def dumps(spec: Any, registry: Registry | None = None, *, fmt: str = "toml") -> str:
+    """The text of ``spec`` as TOML or JSON."""
+    data = unstructure(spec, registry or default_registry())
+    return tomli_w.dumps(data, indent=4) if fmt == "toml" else json.dumps(data, indent=2) + "\n"
+
+
+def save_spec(spec: Any, path: str | Path, registry: Registry | None = None, *, overwrite: bool = False) -> Path:
+    """Write ``spec`` to ``path`` (format by suffix); refuses to replace an existing file unless ``overwrite``."""
+    path = Path(path)
+    if path.suffix not in SUFFIXES:
+        raise SpecError([("", f"expected a .toml or .json file name, got {path.name!r}")], str(path))
+    text = dumps(spec, registry, fmt=path.suffix[1:])
+    with path.open("w" if overwrite else "x", encoding="utf-8") as handle:
+        handle.write(text)
+    return path
