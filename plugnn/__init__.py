@@ -16,6 +16,7 @@ from plugnn.network import Network
 from plugnn.plugins import default_registry, load_registry
 from plugnn.protocols import Initializer, Layer, Loss, Optimizer
 from plugnn.registry import Registry
+from plugnn.run import RunResult, evaluate, recipe_table, run, show
 from plugnn.serialize import structure, unstructure
 from plugnn.specs import (
     ComponentSpec,
@@ -48,6 +49,7 @@ __all__ = [
     "PluginLoadError",
     "PlugnnError",
     "Registry",
+    "RunResult",
     "RegistryError",
     "SpecError",
     "TrainContext",
@@ -57,9 +59,13 @@ __all__ = [
     "build_network",
     "build_optimizer",
     "default_registry",
+    "evaluate",
     "fit",
     "hookimpl",
     "load_registry",
+    "recipe_table",
+    "run",
+    "show",
     "structure",
     "train",
     "unstructure",

@@ -15,7 +15,7 @@ import numpy as np
 from plugnn.errors import PlugnnError, SpecError
 from plugnn.network import Network
 from plugnn.plugins import default_registry
-from plugnn.protocols import Initializer, Loss, Optimizer
+from plugnn.protocols import Initializer, Loss, Optimizer, Schedule
 from plugnn.registry import Component, Registry
 from plugnn.specs import ComponentSpec, InitializerRef, NetworkSpec
 
@@ -48,19 +48,25 @@ class BuildContext:
     Attributes
     ----------
     rng : numpy.random.Generator
-        The only source of randomness for initial values (spawn a child for run-time noise).
+        The only source of randomness for initial values.
     dtype : numpy.dtype
         The dtype of every parameter.
     default_init : Initializer
         The network's default initializer.
     registry : Registry
         To resolve a layer's own initializer.
+    noise : numpy.random.Generator
+        The only source of run-time randomness (dropout masks), shared by all layers of a network
+        and saved with its checkpoints.
+    path : str
+        Where the layer sits in the spec (``layers[3]``), for error messages.
     """
 
     rng: np.random.Generator
     dtype: np.dtype
     default_init: Initializer
     registry: Registry
+    noise: np.random.Generator
     path: str = ""
 
     def initializer(self, ref: InitializerRef | None) -> Initializer:
@@ -83,11 +89,18 @@ def build_optimizer(ref: str | ComponentSpec, registry: Registry | None = None) 
     return component.factory(spec)
 
 
+def build_schedule(ref: str | ComponentSpec, registry: Registry | None = None) -> Schedule:
+    """Instantiate the learning-rate schedule ``ref`` names."""
+    component, spec = resolve(ref, "schedule", registry or default_registry(), "train.schedule")
+    return component.factory(spec)
+
+
 def build_network(
     spec: NetworkSpec,
     in_features: int,
     *,
     rng: np.random.Generator | int = 0,
+    noise: np.random.Generator | int | None = None,
     dtype: str | np.dtype = "float32",
     registry: Registry | None = None,
 ) -> Network:
@@ -101,6 +114,8 @@ def build_network(
         Width ``D`` of the inputs ``(N, D)``.
     rng
         A generator or a seed for the initial weights.
+    noise
+        A generator or a seed for run-time randomness (dropout); by default seeded from ``rng``.
     dtype
         Parameter dtype, float32 by default.
     registry
@@ -110,6 +125,7 @@ def build_network(
     if not isinstance(in_features, (int, np.integer)) or in_features < 1:
         raise SpecError([("in_features", f"must be a positive integer (got {in_features!r})")])
     generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    noise = generator.spawn(1)[0] if noise is None else np.random.default_rng(noise)
     dtype = np.dtype(dtype)
     loss = build_loss(spec.loss, registry)
     init_component, init_spec = resolve(spec.init, "initializer", registry, "init")
@@ -118,9 +134,9 @@ def build_network(
     layers = []
     width = int(in_features)
     for index, (component, layer_spec) in enumerate(resolved):
-        ctx = BuildContext(generator, dtype, init_component.factory(init_spec), registry, f"layers[{index}]")
+        ctx = BuildContext(generator, dtype, init_component.factory(init_spec), registry, noise, f"layers[{index}]")
         layer = component.factory(layer_spec, width, ctx)
         layers.append(layer)
         width = layer.out_features
     names = [component.name for component, _ in resolved]
-    return Network(layers, loss, in_features=int(in_features), dtype=dtype, names=names, spec=spec)
+    return Network(layers, loss, in_features=int(in_features), dtype=dtype, names=names, spec=spec, noise=noise)

@@ -51,6 +51,11 @@ def plugnn_register_datasets(register: Register) -> None:
 
 
 @hookspec
+def plugnn_register_schedules(register: Register) -> None:
+    """Register learning-rate schedules: ``register(name, SpecClass, factory)``, ``factory(spec) -> Schedule``."""
+
+
+@hookspec
 def plugnn_register_recipes(register: Callable[[str, Path], None]) -> None:
     """Register bundled recipes: ``register(name, path_to_toml)``; ``plugnn recipes`` lists them."""
 

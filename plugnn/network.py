@@ -40,6 +40,8 @@ class Network:
         Input width ``D``; inputs are ``(N, D)``.
     out_features : int
         Output width ``C`` (the number of classes for a classifier); logits are ``(N, C)``.
+    noise : numpy.random.Generator
+        The generator the layers draw run-time randomness from (dropout masks).
     """
 
     def __init__(
@@ -51,6 +53,7 @@ class Network:
         dtype: np.dtype,
         names: Sequence[str] | None = None,
         spec: NetworkSpec | None = None,
+        noise: np.random.Generator | None = None,
     ) -> None:
         self.layers = list(layers)
         self.loss = loss
@@ -59,6 +62,7 @@ class Network:
         self.dtype = np.dtype(dtype)
         self.names = list(names) if names is not None else [type(layer).__name__ for layer in self.layers]
         self.spec = spec
+        self.noise = noise if noise is not None else np.random.default_rng()
         self.params, self.grads = self._flatten()
 
     def _flatten(self) -> tuple[Array, Array]:

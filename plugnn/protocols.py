@@ -8,7 +8,8 @@ Runtime split
 * a :class:`Layer` computes its output and, given the upstream gradient, its gradients;
 * an :class:`Optimizer` alone changes parameters;
 * a :class:`Loss` turns logits and labels into a value and its gradient;
-* an :class:`Initializer` fills a new parameter array.
+* an :class:`Initializer` fills a new parameter array;
+* a :class:`Schedule` scales the learning rate from epoch to epoch.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class Layer(Protocol):
     ----------
     out_features : int
         Width of the output; the builder feeds it to the next layer as its ``in_features``.
+        A layer that needs run-time randomness (dropout) draws it from the ``noise`` generator of
+        its :class:`plugnn.BuildContext` only, so that a seed and a checkpoint fix it.
     params : dict[str, Array]
         Trainable parameters by name (empty for a parameter-free layer). The network may replace
         each entry with a view into one flat buffer, so a layer must always read its parameters
@@ -119,4 +122,17 @@ class Initializer(Protocol):
         dtype: np.dtype,
     ) -> Array:
         """Return a new array of ``shape`` and ``dtype``, drawn from ``rng`` only."""
+        ...
+
+    def variance(self, fan_in: int, fan_out: int) -> float:
+        """The variance each drawn value has (the conformance kit checks draws against it)."""
+        ...
+
+
+@runtime_checkable
+class Schedule(Protocol):
+    r"""A learning-rate schedule: the factor on the optimizer's initial learning rate per epoch."""
+
+    def __call__(self, epoch: int, epochs: int) -> float:
+        """The factor for ``epoch`` (counted from 0) of ``epochs``; the loop sets ``lr = lr_0 * factor``."""
         ...

@@ -136,6 +136,7 @@ KINDS: dict[str, str] = {
     "optimizer": "plugnn_register_optimizers",
     "initializer": "plugnn_register_initializers",
     "dataset": "plugnn_register_datasets",
+    "schedule": "plugnn_register_schedules",
 }
 """Component kind -> the hook that registers it."""
 
@@ -188,6 +189,10 @@ class Registry:
     @property
     def datasets(self) -> ComponentTable:
         return self.tables["dataset"]
+
+    @property
+    def schedules(self) -> ComponentTable:
+        return self.tables["schedule"]
 
     def components(self) -> Iterator[Component]:
         """Every usable component, kind by kind, sorted by name."""

@@ -165,6 +165,7 @@ def run(
         if not any(folder.iterdir()):
             folder.rmdir()
         raise
+    (folder / "spec.toml").write_text(dumps(spec, registry))
     progress = None if quiet else registry.pm.register(Progress(stream))
     try:
         result = train(spec.network, split.x_train, split.y_train, spec.train,
@@ -175,7 +176,6 @@ def run(
     network, history = result.network, result.history
     predicted = network.predict(split.x_test)
     accuracy = float(np.mean(predicted == split.y_test))
-    (folder / "spec.toml").write_text(dumps(spec, registry))
     write_history(history, folder)
     save_model(folder / "model.npz", network, spec, registry)
     plot_curves(history, folder / "curves.png", title=f"{name} on {_data_name(spec.data, registry)}")

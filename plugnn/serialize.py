@@ -20,6 +20,8 @@ from plugnn.specs import (
     ComponentSpec,
     DatasetRef,
     DatasetSpec,
+    ScheduleRef,
+    ScheduleSpec,
     InitializerRef,
     InitializerSpec,
     LayerRef,
@@ -39,6 +41,7 @@ _REFS: dict[Any, tuple[str, type]] = {
     InitializerRef: ("initializer", InitializerSpec),
     InitializerRef | None: ("initializer", InitializerSpec),
     DatasetRef: ("dataset", DatasetSpec),
+    ScheduleRef | None: ("schedule", ScheduleSpec),
 }
 
 _PRIMITIVES: dict[type, tuple[type, ...]] = {
@@ -82,18 +85,18 @@ def make_converter(registry: Registry) -> cattrs.Converter:
 
     converter.register_structure_hook_func(lambda t: t in _REFS, structure_ref)
 
-    def unstructure_spec(spec: ComponentSpec) -> dict[str, Any]:
-        kind = next(kind for kind, base in _REFS.values() if isinstance(spec, base))
-        out: dict[str, Any] = {"type": registry.tables[kind].name_of(type(spec))}
+    def unstructure_spec(spec: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if isinstance(spec, ComponentSpec):
+            kind = next(kind for kind, base in _REFS.values() if isinstance(spec, base))
+            out["type"] = registry.tables[kind].name_of(type(spec))
         for field in attrs.fields(type(spec)):
             value = getattr(spec, field.name)
             if value is not None:  # None means "the default"; TOML has no null
                 out[field.name] = converter.unstructure(value)
         return out
 
-    converter.register_unstructure_hook_func(
-        lambda t: isinstance(t, type) and issubclass(t, ComponentSpec), unstructure_spec
-    )
+    converter.register_unstructure_hook_func(lambda t: isinstance(t, type) and attrs.has(t), unstructure_spec)
     converter.register_unstructure_hook_func(lambda t: t in _REFS, lambda v: converter.unstructure(v))
     return converter
 

@@ -51,11 +51,16 @@ class DatasetSpec(ComponentSpec):
     """Base of dataset specs."""
 
 
+class ScheduleSpec(ComponentSpec):
+    """Base of learning-rate schedule specs."""
+
+
 LayerRef: TypeAlias = str | LayerSpec
 LossRef: TypeAlias = str | LossSpec
 OptimizerRef: TypeAlias = str | OptimizerSpec
 InitializerRef: TypeAlias = str | InitializerSpec
 DatasetRef: TypeAlias = str | DatasetSpec
+ScheduleRef: TypeAlias = str | ScheduleSpec
 
 
 def component_ref(base: type, *, optional: bool = False) -> v.Validator:
@@ -116,7 +121,8 @@ class TrainSpec:
     ``seed`` fixes everything random (initial weights, shuffling, dropout): the same spec and data
     give bit-identical weights and history. ``full_train_accuracy`` measures train accuracy with a
     full pass over the training set after each epoch instead of from the epoch's own minibatches
-    (exact, but costs about a third of an epoch).
+    (exact, but costs about a third of an epoch). ``schedule`` names a learning-rate schedule that
+    scales the optimizer's learning rate at the start of every epoch (none: constant).
     """
 
     epochs: int = attrs.field(default=10, validator=[v.integer, v.positive])
@@ -125,6 +131,7 @@ class TrainSpec:
     seed: int = attrs.field(default=0, validator=[v.integer, v.non_negative])
     dtype: str = attrs.field(default="float32", validator=v.one_of(("float32", "float64")))
     full_train_accuracy: bool = attrs.field(default=False, validator=v.boolean)
+    schedule: ScheduleRef | None = attrs.field(default=None, validator=component_ref(ScheduleSpec, optional=True))
 
 
 @attrs.frozen

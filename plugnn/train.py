@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from plugnn.builder import build_network, build_optimizer
+from plugnn.builder import build_network, build_optimizer, build_schedule
 from plugnn.checks import check_features, check_labels
 from plugnn.errors import DataError
 from plugnn.network import Network
@@ -109,10 +109,14 @@ def fit(
     n, size = len(x), spec.batch_size
     history = History()
     context = TrainContext(network, optimizer, spec, history, n_batches=-(-n // size))
+    schedule = build_schedule(spec.schedule, registry) if spec.schedule is not None else None
+    base_lr = optimizer.lr
     hook = registry.hook
     hook.plugnn_train_start(context=context)
     for epoch in range(1, spec.epochs + 1):
         context.epoch = epoch
+        if schedule is not None:
+            optimizer.lr = base_lr * schedule(epoch - 1, spec.epochs)
         started = time.perf_counter()
         order = rng.permutation(n) if spec.shuffle else None
         loss_sum, correct = 0.0, 0
@@ -146,17 +150,18 @@ def train(
 ) -> TrainResult:
     """Build the network ``spec`` declares for ``x``'s width and train it with :func:`fit`.
 
-    ``train_spec.seed`` seeds two independent streams, one for the initial weights and one for
-    shuffling: the same seed and data give bit-identical weights and history.
+    ``train_spec.seed`` seeds three independent streams: initial weights, shuffling and run-time
+    noise (dropout). The same seed and data give bit-identical weights and history.
     """
     train_spec = train_spec or TrainSpec()
     registry = registry or default_registry()
     if np.ndim(x) != 2:
         raise DataError(f"X: expected a 2-D array (samples, features), got shape {np.shape(x)}")
     width = np.shape(x)[1]
-    init_seed, shuffle_seed = np.random.SeedSequence(train_spec.seed).spawn(2)
+    init_seed, shuffle_seed, noise_seed = np.random.SeedSequence(train_spec.seed).spawn(3)
     network = build_network(
-        spec, width, rng=np.random.default_rng(init_seed), dtype=train_spec.dtype, registry=registry
+        spec, width, rng=np.random.default_rng(init_seed), noise=np.random.default_rng(noise_seed),
+        dtype=train_spec.dtype, registry=registry,
     )
     optimizer = build_optimizer(spec.optimizer, registry)
     history = fit(

@@ -36,7 +36,10 @@ class GlorotInitializer:
     def __call__(
         self, shape: tuple[int, ...], *, fan_in: int, fan_out: int, rng: np.random.Generator, dtype: np.dtype
     ) -> Array:
-        return draw(self.distribution, np.sqrt(2.0 / (fan_in + fan_out)), shape, rng, dtype)
+        return draw(self.distribution, np.sqrt(self.variance(fan_in, fan_out)), shape, rng, dtype)
+
+    def variance(self, fan_in: int, fan_out: int) -> float:
+        return 2.0 / (fan_in + fan_out)
 
 
 @hookimpl

@@ -34,6 +34,9 @@ class NormalInitializer:
         values *= self.std
         return values
 
+    def variance(self, fan_in: int, fan_out: int) -> float:
+        return self.std**2
+
 
 @hookimpl
 def plugnn_register_initializers(register: Register) -> None:
