@@ -30,6 +30,11 @@ class ComponentSpec:
         """
         return [cls()]
 
+    @classmethod
+    def invalid_examples(cls) -> list[dict[str, Any]]:
+        """Settings its validators must reject, e.g. ``[{"units": 0}]``; checked by the conformance kit."""
+        return []
+
 
 class LayerSpec(ComponentSpec):
     """Base of layer specs."""

@@ -24,6 +24,10 @@ class Digits(DatasetSpec):
     test_size: float = attrs.field(default=0.25, validator=v.in_range(0.05, 0.95, include_high=True))
     seed: int = attrs.field(default=0, validator=[v.integer, v.non_negative])
 
+    @classmethod
+    def invalid_examples(cls) -> list[dict[str, object]]:
+        return [{"test_size": 0.0}, {"seed": -1}]
+
 
 class DigitsDataset:
     def __init__(self, spec: Digits) -> None:

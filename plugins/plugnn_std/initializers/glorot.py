@@ -26,6 +26,10 @@ class Glorot(InitializerSpec):
     def examples(cls) -> list[Glorot]:
         return [cls("uniform"), cls("normal")]
 
+    @classmethod
+    def invalid_examples(cls) -> list[dict[str, object]]:
+        return [{"distribution": "truncated"}]
+
 
 class GlorotInitializer:
     """Runtime Glorot initializer."""

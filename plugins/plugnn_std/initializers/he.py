@@ -26,6 +26,10 @@ class He(InitializerSpec):
     def examples(cls) -> list[He]:
         return [cls("normal"), cls("uniform")]
 
+    @classmethod
+    def invalid_examples(cls) -> list[dict[str, object]]:
+        return [{"distribution": "truncated"}]
+
 
 class HeInitializer:
     """Runtime He initializer."""

@@ -20,6 +20,10 @@ class Normal(InitializerSpec):
 
     std: float = attrs.field(default=0.01, validator=v.positive)
 
+    @classmethod
+    def invalid_examples(cls) -> list[dict[str, object]]:
+        return [{"std": 0.0}]
+
 
 class NormalInitializer:
     """Runtime fixed-std normal initializer."""

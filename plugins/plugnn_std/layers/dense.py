@@ -43,6 +43,10 @@ class Dense(LayerSpec):
     def examples(cls) -> list[Dense]:
         return [cls(units=3), cls(units=1, init="glorot")]
 
+    @classmethod
+    def invalid_examples(cls) -> list[dict[str, object]]:
+        return [{"units": 0}, {"units": -3}, {"init": "no-such-initializer"}]
+
 
 class DenseLayer:
     """Runtime dense layer with parameters ``W`` ``(D_in, D_out)`` and ``b`` ``(D_out,)``."""

@@ -37,6 +37,10 @@ class Adam(OptimizerSpec):
     beta2: float = attrs.field(default=0.999, validator=v.in_range(0.0, 1.0))
     eps: float = attrs.field(default=1e-8, validator=v.positive)
 
+    @classmethod
+    def invalid_examples(cls) -> list[dict[str, object]]:
+        return [{"lr": 0.0}, {"beta1": 1.0}, {"beta2": -0.1}, {"eps": 0.0}]
+
 
 class AdamOptimizer:
     """Runtime Adam; state ``t`` and one ``m``, ``v`` pair per parameter index."""

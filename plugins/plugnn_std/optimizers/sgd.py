@@ -19,6 +19,10 @@ class SGD(OptimizerSpec):
 
     lr: float = attrs.field(default=0.01, validator=v.positive)
 
+    @classmethod
+    def invalid_examples(cls) -> list[dict[str, object]]:
+        return [{"lr": 0.0}, {"lr": -1.0}]
+
 
 class SGDOptimizer:
     """Runtime SGD."""

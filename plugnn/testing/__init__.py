@@ -1,0 +1,116 @@
+r"""The conformance kit: checks any registered component against plugnn's contracts.
+
+Use it from a plugin's own test suite, the way scikit-learn's ``parametrize_with_checks`` is used::
+
+    from plugnn.testing import parametrize_with_checks
+
+    @parametrize_with_checks(plugins=["my_layer"])
+    def test_conformance(check):
+        check()
+
+Each check is one pytest case named ``<kind>:<name>[<example>]-<check>``; a failure raises
+:class:`ConformanceError` naming the component, the check and expected vs got. Each component is
+checked with every instance its spec class's ``examples()`` returns; a spec class may also list
+``invalid_examples()`` (dicts of bad settings) for the validator check.
+
+What is checked, by kind:
+
+* every kind: strict spec structuring (unknown keys, wrong types), validators, dict/TOML round trip;
+* layers: the protocol, finite-difference gradients for the input and every parameter in inference
+  and training mode (float64), float32 preservation, shapes for batches of 1, 2 and 7, determinism;
+* losses: the protocol, finite-difference gradients, float32 preservation, shapes;
+* optimizers: the protocol, descent on a convex quadratic, state kept per parameter, state
+  export/import resuming bit for bit, float32 preservation;
+* initializers: the protocol, shape and dtype, the stated variance, determinism;
+* schedules: finite, positive, repeatable factors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import attrs
+
+from plugnn.plugins import default_registry
+from plugnn.registry import Component, Registry
+from plugnn.testing import initializer_checks, layer_checks, loss_checks, optimizer_checks, schedule_checks, spec_checks
+from plugnn.testing.build import FixedNormal, make_layer
+from plugnn.testing.errors import ConformanceError
+from plugnn.testing.gradients import assert_gradient_close, numeric_gradient
+
+CheckFunction = Callable[[Component, Any, Registry], None]
+
+
+def _checks_of(module: Any) -> list[CheckFunction]:
+    return [getattr(module, name) for name in dir(module) if name.startswith("check_")]
+
+
+_SPEC_CHECKS = _checks_of(spec_checks)
+CHECKS: dict[str, list[CheckFunction]] = {
+    "layer": _checks_of(layer_checks) + _SPEC_CHECKS,
+    "loss": _checks_of(loss_checks) + _SPEC_CHECKS,
+    "optimizer": _checks_of(optimizer_checks) + _SPEC_CHECKS,
+    "initializer": _checks_of(initializer_checks) + _SPEC_CHECKS,
+    "schedule": _checks_of(schedule_checks) + _SPEC_CHECKS,
+    "dataset": _SPEC_CHECKS,  # loading may need the network; a dataset's own tests load it
+}
+"""The checks each kind of component must pass."""
+
+
+@attrs.frozen
+class Check:
+    """One (component, example, check) case; call it to run the check."""
+
+    component: Component
+    example: int
+    spec: Any
+    name: str
+    function: CheckFunction
+    registry: Registry
+
+    @property
+    def id(self) -> str:
+        return f"{self.component.kind}:{self.component.name}[{self.example}]-{self.name}"
+
+    def __call__(self) -> None:
+        self.function(self.component, self.spec, self.registry)
+
+
+def iter_checks(registry: Registry | None = None, *, plugins: Iterable[str] | None = None) -> Iterator[Check]:
+    """Every (component, example, check) of the registry, or of the named plugins only."""
+    registry = registry or default_registry()
+    wanted = set(plugins) if plugins is not None else None
+    for component in registry.components():
+        if wanted is not None and component.plugin not in wanted:
+            continue
+        for index, spec in enumerate(component.spec.examples()):
+            for function in CHECKS[component.kind]:
+                yield Check(component, index, spec, function.__name__.removeprefix("check_"), function, registry)
+
+
+def parametrize_with_checks(registry: Registry | None = None, *, plugins: Iterable[str] | None = None) -> Any:
+    """A ``pytest.mark.parametrize("check", ...)`` over :func:`iter_checks`, one named case each.
+
+    ``plugins`` restricts the checks to components registered by those plugins (entry-point
+    names); the default checks every component in the registry.
+    """
+    import pytest
+
+    checks = list(iter_checks(registry, plugins=plugins))
+    if not checks:
+        raise ConformanceError(f"no components to check (plugins={plugins!r}); is the plugin installed?")
+    return pytest.mark.parametrize("check", checks, ids=[check.id for check in checks])
+
+
+__all__ = [
+    "CHECKS",
+    "Check",
+    "ConformanceError",
+    "FixedNormal",
+    "assert_gradient_close",
+    "iter_checks",
+    "make_layer",
+    "numeric_gradient",
+    "parametrize_with_checks",
+]

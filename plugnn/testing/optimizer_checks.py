@@ -1,0 +1,92 @@
+r"""Conformance checks for optimizers, on the convex quadratic :math:`f(w) = \tfrac12 \sum_i a_i (w_i - c_i)^2`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from plugnn.protocols import Optimizer
+from plugnn.registry import Component, Registry
+from plugnn.testing.build import label
+from plugnn.testing.errors import ConformanceError
+
+STEPS = 300
+
+
+def _problem(size: int, seed: int, dtype: str = "float64") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    scale = rng.uniform(0.5, 2.0, size).astype(dtype)
+    centre = rng.standard_normal(size).astype(dtype)
+    return scale, centre, (centre + 0.5).astype(dtype)
+
+
+def _grad(scale: np.ndarray, centre: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return scale * (w - centre)
+
+
+def _run(optimizer: Optimizer, problems: list[tuple[np.ndarray, np.ndarray, np.ndarray]], steps: int) -> None:
+    for _ in range(steps):
+        optimizer.step([w for _, _, w in problems], [_grad(a, c, w) for a, c, w in problems])
+
+
+def check_protocol(component: Component, spec: Any, registry: Registry) -> None:
+    """The optimizer satisfies :class:`plugnn.Optimizer` and exposes a float ``lr``."""
+    optimizer = component.factory(spec)
+    if not isinstance(optimizer, Optimizer) or not isinstance(optimizer.lr, float):
+        raise ConformanceError(f"{label(component, spec)}: not a plugnn Optimizer (step, state_dict, "
+                               "load_state_dict and a float lr)")
+
+
+def check_decreases_quadratic(component: Component, spec: Any, registry: Registry) -> None:
+    """300 steps on a convex quadratic lower it to below 90% of where it started."""
+    optimizer = component.factory(spec)
+    scale, centre, w = _problem(6, 0)
+    start = 0.5 * np.sum(scale * (w - centre) ** 2)
+    _run(optimizer, [(scale, centre, w)], STEPS)
+    end = 0.5 * np.sum(scale * (w - centre) ** 2)
+    if not end < 0.9 * start:
+        raise ConformanceError(f"{label(component, spec)}: f went from {start:.4g} to {end:.4g} in {STEPS} steps, "
+                               "expected below 90% of the start")
+
+
+def check_separate_state(component: Component, spec: Any, registry: Registry) -> None:
+    """Two parameters updated together move exactly as each does alone (state is per parameter)."""
+    together = [_problem(3, 1), _problem(4, 2)]
+    _run(component.factory(spec), together, 20)
+    for index, seed in enumerate((1, 2)):
+        alone = [_problem(3 + index, seed)]
+        _run(component.factory(spec), alone, 20)
+        if not np.allclose(together[index][2], alone[0][2], rtol=1e-12, atol=0):
+            raise ConformanceError(f"{label(component, spec)}: parameter {index} moved differently beside another "
+                                   f"parameter ({together[index][2]}) than alone ({alone[0][2]}): shared state?")
+
+
+def check_state_round_trip(component: Component, spec: Any, registry: Registry) -> None:
+    """Exported state loaded into a fresh optimizer continues bit for bit; the state is plain arrays."""
+    first = component.factory(spec)
+    problem = [_problem(5, 3)]
+    _run(first, problem, 7)
+    state = first.state_dict()
+    bad = {k: type(v).__name__ for k, v in state.items() if not isinstance(v, np.ndarray) or v.dtype.hasobject}
+    if bad:
+        raise ConformanceError(f"{label(component, spec)}: state_dict values must be numeric numpy arrays, got {bad}")
+    second = component.factory(spec)
+    second.load_state_dict({k: v.copy() for k, v in state.items()})
+    copy = [(a, c, w.copy()) for a, c, w in problem]
+    _run(first, problem, 5)
+    _run(second, copy, 5)
+    if not np.array_equal(problem[0][2], copy[0][2]):
+        raise ConformanceError(f"{label(component, spec)}: after load_state_dict the next steps differ "
+                               f"({copy[0][2]} instead of {problem[0][2]})")
+
+
+def check_dtype(component: Component, spec: Any, registry: Registry) -> None:
+    """float32 parameters stay float32, and so does the optimizer's state."""
+    optimizer = component.factory(spec)
+    problem = [_problem(4, 4, "float32")]
+    _run(optimizer, problem, 3)
+    wrong = {k: str(v.dtype) for k, v in optimizer.state_dict().items() if v.dtype == np.float64}
+    if problem[0][2].dtype != np.float32 or wrong:
+        raise ConformanceError(f"{label(component, spec)}: float32 parameters gave {problem[0][2].dtype} "
+                               f"parameters and float64 state {wrong}")

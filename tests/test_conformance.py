@@ -1,0 +1,119 @@
+"""Every registered layer and loss is gradient-checked; a new plugin is checked automatically."""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+import pytest
+
+import plugnn
+from plugnn.testing import ConformanceError, iter_checks, parametrize_with_checks
+
+
+@parametrize_with_checks(plugnn.load_registry(strict=True))
+def test_registered_components_conform(check) -> None:
+    check()
+
+
+def test_every_layer_and_loss_has_a_gradient_check(registry) -> None:
+    checked = {(c.component.kind, c.component.name) for c in iter_checks(registry) if c.name.startswith("gradients")}
+    expected = {(c.kind, c.name) for c in registry.components() if c.kind in ("layer", "loss")}
+    assert expected and checked == expected
+
+
+@attrs.frozen
+class Broken(plugnn.LayerSpec):
+    """Y = 2X, but claims dX = G."""
+
+
+class BrokenLayer:
+    def __init__(self, spec, in_features, ctx):
+        self.out_features, self.params, self.grads = in_features, {}, {}
+
+    def forward(self, x, *, training=False):
+        return 2 * x
+
+    def backward(self, grad_out, *, input_grad=True):
+        return grad_out
+
+
+class BrokenPlugin:
+    @plugnn.hookimpl
+    def plugnn_register_layers(self, register):
+        register("broken", Broken, BrokenLayer)
+
+
+def test_a_wrong_gradient_is_caught_with_where_and_how_much() -> None:
+    registry = plugnn.load_registry(entry_points_enabled=False, extra_plugins=[BrokenPlugin()])
+    checks = {check.name: check for check in iter_checks(registry)}
+    with pytest.raises(ConformanceError, match=r"^layer 'broken' \(Broken\(\)\) \(inference\) d/dX: wrong gradient, "
+                       r"largest relative error 0\.333 \(tolerance 1e-05\) at index \(\d, \d\): analytic .*, numeric .*"):
+        checks["gradients_inference"]()
+    checks["protocol"]()  # the rest of its contract holds: only the gradient is wrong
+    checks["shapes"]()
+
+
+def test_softmax_cross_entropy_is_stable_on_unscaled_logits(registry) -> None:
+    loss = plugnn.build_loss("softmax_cross_entropy", registry)
+    logits = np.array([[1000.0, 0.0, -1000.0], [255.0 * 784, 0.0, 0.0]], dtype=np.float32)
+    value, grad = loss(logits, np.array([0, 1]))
+    assert np.isfinite(value) and np.isfinite(grad).all()
+    assert grad.dtype == np.float32
+    np.testing.assert_allclose(value, (0.0 + 255.0 * 784) / 2, rtol=1e-6)
+
+
+@attrs.frozen
+class Upcasting(plugnn.LayerSpec):
+    """Computes in float64 whatever it is given."""
+
+
+class UpcastingLayer(BrokenLayer):
+    def forward(self, x, *, training=False):
+        return x.astype(np.float64)
+
+    def backward(self, grad_out, *, input_grad=True):
+        return grad_out.astype(np.float64)
+
+
+@attrs.frozen
+class SharedMomentum(plugnn.OptimizerSpec):
+    lr = attrs.field(default=0.1)  # no type: structuring would accept anything
+
+
+class SharedMomentumOptimizer:
+    """Keeps one velocity scalar for all parameters: the kit must notice."""
+
+    def __init__(self, spec):
+        self.lr, self.velocity = spec.lr, 0.0
+
+    def step(self, params, grads):
+        for param, grad in zip(params, grads):
+            self.velocity = 0.9 * self.velocity + float(np.mean(grad))
+            param -= self.lr * (grad + self.velocity)
+
+    def state_dict(self):
+        return {"velocity": np.array(self.velocity)}
+
+    def load_state_dict(self, state):
+        self.velocity = float(state["velocity"])
+
+
+class FlawedPlugin:
+    @plugnn.hookimpl
+    def plugnn_register_layers(self, register):
+        register("upcasting", Upcasting, UpcastingLayer)
+
+    @plugnn.hookimpl
+    def plugnn_register_optimizers(self, register):
+        register("shared", SharedMomentum, SharedMomentumOptimizer)
+
+
+def test_the_kit_catches_upcasts_and_shared_state() -> None:
+    registry = plugnn.load_registry(entry_points_enabled=False, extra_plugins=[FlawedPlugin()])
+    checks = {check.id: check for check in iter_checks(registry)}
+    with pytest.raises(ConformanceError, match=r"layer 'upcasting' .* expected float32 throughout, got .*'forward': 'float64'"):
+        checks["layer:upcasting[0]-dtype"]()
+    with pytest.raises(ConformanceError, match=r"optimizer 'shared' .* moved differently beside another parameter"):
+        checks["optimizer:shared[0]-separate_state"]()
+    with pytest.raises(ConformanceError, match=r"field 'lr' accepted \[\[\]\]"):
+        checks["optimizer:shared[0]-rejects_wrong_types"]()
