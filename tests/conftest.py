@@ -16,7 +16,8 @@ import plugnn  # noqa: E402  (after the environment is set)
 
 @pytest.fixture
 def registry() -> plugnn.Registry:
-    return plugnn.load_registry(strict=True)
+    """A fresh registry of plugnn's own plugins only, whatever else is installed."""
+    return plugnn.load_registry(strict=True, third_party=False)
 
 
 @pytest.fixture(scope="session")

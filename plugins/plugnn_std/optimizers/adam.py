@@ -17,13 +17,12 @@ With :math:`|g| \gg \epsilon` the first step is :math:`\approx -\eta\,\mathrm{si
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 import attrs
 import numpy as np
 
 from plugnn import OptimizerSpec, hookimpl
 from plugnn import validators as v
+from plugnn.optim import BufferedOptimizer
 from plugnn.protocols import Array
 from plugnn.registry import Register
 
@@ -42,57 +41,31 @@ class Adam(OptimizerSpec):
         return [{"lr": 0.0}, {"beta1": 1.0}, {"beta2": -0.1}, {"eps": 0.0}]
 
 
-class AdamOptimizer:
-    """Runtime Adam; state ``t`` and one ``m``, ``v`` pair per parameter index."""
+class AdamOptimizer(BufferedOptimizer):
+    """Runtime Adam; state ``t`` and buffers ``m``, ``v`` per parameter."""
+
+    buffer_names = ("m", "v")
 
     def __init__(self, spec: Adam) -> None:
-        self.lr = spec.lr
+        super().__init__(spec.lr)
         self.spec = spec
-        self.t = 0
-        self.m: list[Array] = []
-        self.v: list[Array] = []
-        self._scratch: list[Array] = []
 
-    def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
+    def update(self, param: Array, grad: Array, buffers: dict[str, Array], scratch: Array) -> None:
         beta1, beta2, eps = self.spec.beta1, self.spec.beta2, self.spec.eps
-        if not self.m:
-            self.m = [np.zeros_like(p) for p in params]
-            self.v = [np.zeros_like(p) for p in params]
-        if not self._scratch:
-            self._scratch = [np.empty_like(p) for p in params]
-        self.t += 1
-        step_size = self.lr / (1 - beta1**self.t)
-        root_correction = np.sqrt(1 - beta2**self.t)
-        for param, grad, m, v, scratch in zip(params, grads, self.m, self.v, self._scratch, strict=True):
-            m *= beta1
-            m += (1 - beta1) * grad
-            v *= beta2
-            np.multiply(grad, grad, out=scratch)
-            scratch *= 1 - beta2
-            v += scratch
-            np.sqrt(v, out=scratch)  # scratch = sqrt(v̂) + eps, with v̂ = v / (1 - beta2^t)
-            scratch /= root_correction
-            scratch += eps
-            np.divide(m, scratch, out=scratch)
-            scratch *= step_size
-            param -= scratch
-
-    def state_dict(self) -> dict[str, np.ndarray]:
-        state = {"t": np.array(self.t, dtype=np.int64)}
-        for index, (m, v) in enumerate(zip(self.m, self.v)):
-            state[f"m.{index}"] = m.copy()
-            state[f"v.{index}"] = v.copy()
-        return state
-
-    def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
-        count = sum(1 for key in state if key.startswith("m."))
-        expected = {"t"} | {f"{k}.{i}" for k in "mv" for i in range(count)}
-        if set(state) != expected:
-            raise ValueError(f"Adam state needs keys {sorted(expected)}, got {sorted(state)}")
-        self.t = int(state["t"])
-        self.m = [np.array(state[f"m.{i}"]) for i in range(count)]
-        self.v = [np.array(state[f"v.{i}"]) for i in range(count)]
-        self._scratch = []
+        m, v = buffers["m"], buffers["v"]
+        m *= beta1
+        np.multiply(grad, 1 - beta1, out=scratch)
+        m += scratch
+        v *= beta2
+        np.multiply(grad, grad, out=scratch)
+        scratch *= 1 - beta2
+        v += scratch
+        np.sqrt(v, out=scratch)  # scratch = sqrt(v̂) + eps, with v̂ = v / (1 - beta2^t)
+        scratch /= np.sqrt(1 - beta2**self.t)
+        scratch += eps
+        np.divide(m, scratch, out=scratch)
+        scratch *= self.lr / (1 - beta1**self.t)
+        param -= scratch
 
 
 @hookimpl

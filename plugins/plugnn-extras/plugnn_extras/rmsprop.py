@@ -1,0 +1,54 @@
+r"""RMSprop (Tieleman & Hinton 2012), as ``torch.optim.RMSprop`` computes it (no momentum, not centred).
+
+.. math::
+
+    s \leftarrow \rho s + (1 - \rho) g^2, \qquad w \leftarrow w - \eta\, g / (\sqrt{s} + \epsilon)
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+
+from plugnn import OptimizerSpec, hookimpl
+from plugnn import validators as v
+from plugnn.optim import BufferedOptimizer
+from plugnn.protocols import Array
+
+
+@attrs.frozen
+class RMSprop(OptimizerSpec):
+    """RMSprop: ``lr`` > 0, decay ``rho`` in [0, 1), ``eps`` > 0."""
+
+    lr: float = attrs.field(default=0.001, validator=v.positive)
+    rho: float = attrs.field(default=0.99, validator=v.in_range(0.0, 1.0))
+    eps: float = attrs.field(default=1e-8, validator=v.positive)
+
+    @classmethod
+    def invalid_examples(cls) -> list[dict[str, object]]:
+        return [{"lr": -1.0}, {"rho": 1.5}, {"eps": 0.0}]
+
+
+class RMSpropOptimizer(BufferedOptimizer):
+    buffer_names = ("square_avg",)
+
+    def __init__(self, spec: RMSprop) -> None:
+        super().__init__(spec.lr)
+        self.spec = spec
+
+    def update(self, param: Array, grad: Array, buffers: dict[str, Array], scratch: Array) -> None:
+        square_avg = buffers["square_avg"]
+        square_avg *= self.spec.rho
+        np.multiply(grad, grad, out=scratch)
+        scratch *= 1 - self.spec.rho
+        square_avg += scratch
+        np.sqrt(square_avg, out=scratch)
+        scratch += self.spec.eps
+        np.divide(grad, scratch, out=scratch)
+        scratch *= self.lr
+        param -= scratch
+
+
+@hookimpl
+def plugnn_register_optimizers(register) -> None:
+    register("rmsprop", RMSprop, RMSpropOptimizer)

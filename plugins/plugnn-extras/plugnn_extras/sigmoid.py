@@ -1,0 +1,42 @@
+r"""Logistic sigmoid, element-wise. ``(N, D) -> (N, D)``.
+
+.. math:: Y = \sigma(X) = \tfrac12 (1 + \tanh(X/2)), \qquad \partial L/\partial X = G \odot Y (1 - Y)
+
+The tanh form never overflows, unlike :math:`1/(1+e^{-X})` for large negative ``X``.
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+
+from plugnn import BuildContext, LayerSpec, hookimpl
+from plugnn.protocols import Array
+
+
+@attrs.frozen
+class Sigmoid(LayerSpec):
+    """Sigmoid activation; has no settings."""
+
+
+class SigmoidLayer:
+    def __init__(self, spec: Sigmoid, in_features: int, ctx: BuildContext) -> None:
+        self.out_features = in_features
+        self.params: dict[str, Array] = {}
+        self.grads: dict[str, Array] = {}
+        self._y: Array | None = None
+
+    def forward(self, x: Array, *, training: bool = False) -> Array:
+        y = np.tanh(x * 0.5)
+        y += 1
+        y *= 0.5
+        self._y = y
+        return y
+
+    def backward(self, grad_out: Array, *, input_grad: bool = True) -> Array | None:
+        return grad_out * self._y * (1 - self._y) if input_grad else None
+
+
+@hookimpl
+def plugnn_register_layers(register) -> None:
+    register("sigmoid", Sigmoid, SigmoidLayer)

@@ -1,0 +1,37 @@
+r"""Hyperbolic tangent, element-wise. ``(N, D) -> (N, D)``.
+
+.. math:: Y = \tanh X, \qquad \partial L/\partial X = G \odot (1 - Y^2)
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+
+from plugnn import BuildContext, LayerSpec, hookimpl
+from plugnn.protocols import Array
+
+
+@attrs.frozen
+class Tanh(LayerSpec):
+    """tanh activation; has no settings."""
+
+
+class TanhLayer:
+    def __init__(self, spec: Tanh, in_features: int, ctx: BuildContext) -> None:
+        self.out_features = in_features
+        self.params: dict[str, Array] = {}
+        self.grads: dict[str, Array] = {}
+        self._y: Array | None = None
+
+    def forward(self, x: Array, *, training: bool = False) -> Array:
+        self._y = np.tanh(x)
+        return self._y
+
+    def backward(self, grad_out: Array, *, input_grad: bool = True) -> Array | None:
+        return grad_out * (1 - self._y * self._y) if input_grad else None
+
+
+@hookimpl
+def plugnn_register_layers(register) -> None:
+    register("tanh", Tanh, TanhLayer)

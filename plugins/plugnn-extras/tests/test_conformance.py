@@ -1,0 +1,10 @@
+"""The conformance kit over every component this distribution registers: one test per check."""
+
+from plugnn.testing import parametrize_with_checks
+
+PLUGINS = ["tanh", "sigmoid", "leaky_relu", "dropout", "momentum", "rmsprop", "adamw", "mse", "schedules"]
+
+
+@parametrize_with_checks(plugins=PLUGINS)
+def test_conformance(check):
+    check()

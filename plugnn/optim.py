@@ -1,0 +1,60 @@
+"""A base for element-wise optimizers: a step count and named buffers per parameter, exportable.
+
+Subclasses name their buffers (Adam: ``("m", "v")``) and implement :meth:`update` for one
+parameter; this class creates the buffers on the first step and turns them into a flat
+``state_dict`` of plain arrays (``{"t": 3, "m.0": ..., "v.0": ...}``) and back. Each parameter
+also gets a scratch array for temporaries, so that an update allocates nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from plugnn.protocols import Array
+
+
+class BufferedOptimizer:
+    """Element-wise optimizer with per-parameter buffers; see the module docstring."""
+
+    buffer_names: tuple[str, ...] = ()
+
+    def __init__(self, lr: float) -> None:
+        self.lr = lr
+        self.t = 0
+        self.buffers: list[dict[str, Array]] = []
+        self._scratch: list[Array] = []
+
+    def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
+        """Count the step (``t`` starts at 1), then :meth:`update` each parameter in place."""
+        if not self.buffers:
+            self.buffers = [{name: np.zeros_like(p) for name in self.buffer_names} for p in params]
+        if len(self.buffers) != len(params):
+            raise ValueError(f"{type(self).__name__} holds state for {len(self.buffers)} parameters, got {len(params)}")
+        if not self._scratch:
+            self._scratch = [np.empty_like(p) for p in params]
+        self.t += 1
+        for param, grad, buffers, scratch in zip(params, grads, self.buffers, self._scratch, strict=True):
+            self.update(param, grad, buffers, scratch)
+
+    def update(self, param: Array, grad: Array, buffers: dict[str, Array], scratch: Array) -> None:
+        """Update one parameter in place from its gradient and its buffers (also updated in place).
+
+        ``scratch`` is an uninitialised array shaped like ``param`` for temporaries.
+        """
+        raise NotImplementedError
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        state = {"t": np.array(self.t, dtype=np.int64)}
+        for index, buffers in enumerate(self.buffers):
+            state.update({f"{name}.{index}": value.copy() for name, value in buffers.items()})
+        return state
+
+    def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
+        count = len({key.split(".")[1] for key in state if "." in key})
+        expected = {"t"} | {f"{name}.{i}" for name in self.buffer_names for i in range(count)}
+        if set(state) != expected:
+            raise ValueError(f"{type(self).__name__} state needs keys {sorted(expected)}, got {sorted(state)}")
+        self.t = int(state["t"])
+        self.buffers = [{name: np.array(state[f"{name}.{i}"]) for name in self.buffer_names} for i in range(count)]
