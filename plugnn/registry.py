@@ -66,8 +66,9 @@ class ComponentTable:
     one rather than get whichever happened to load last.
     """
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, describe: Callable[[str], str] = repr) -> None:
         self.kind = kind
+        self._describe = describe
         self._by_name: dict[str, Component] = {}
         self._by_spec: dict[type, str] = {}
         self._conflicts: dict[str, list[str]] = {}
@@ -91,7 +92,8 @@ class ComponentTable:
             self._by_spec[spec] = name
             return
         raise RegistryError(
-            f"{self.kind} {name!r} is registered by more than one plugin: {', '.join(self._conflicts[name])}"
+            f"{self.kind} {name!r} is registered by more than one plugin: "
+            f"{', '.join(map(self._describe, self._conflicts[name]))}"
         )
 
     def get(self, name: str) -> Component:
@@ -101,7 +103,8 @@ class ComponentTable:
         if name in self._conflicts:
             raise RegistryError(
                 f"{self.kind} {name!r} is registered by more than one plugin "
-                f"({', '.join(self._conflicts[name])}); block all but one with PLUGNN_BLOCK_PLUGINS"
+                f"({', '.join(map(self._describe, self._conflicts[name]))}); "
+                "block all but one with PLUGNN_BLOCK_PLUGINS"
             )
         known = sorted(self._by_name)
         listing = ", ".join(known) if known else "none (no plugin registered one)"
@@ -152,14 +155,22 @@ class Registry:
         self.hook = pm.hook
         self.plugins = plugins
         self.errors = errors
-        self.tables = {kind: ComponentTable(kind) for kind in KINDS}
+        self.tables = {kind: ComponentTable(kind, self.describe_plugin) for kind in KINDS}
         self.recipes: dict[str, Recipe] = {}
+
+    def describe_plugin(self, name: str) -> str:
+        """``'dense' (plugnn_std.layers.dense from plugnn 0.1.0)``, or the bare name if not from an entry point."""
+        info = next((p for p in self.plugins if p.name == name), None)
+        if info is None or info.entry_point is None:
+            return repr(name)
+        return f"{name!r} ({info.entry_point} from {info.dist} {info.version})"
 
     def add_recipe(self, name: str, path: Path, *, plugin: str) -> None:
         """Register a recipe file; a name taken by another plugin is an error naming both."""
         if name in self.recipes:
             raise RegistryError(
-                f"recipe {name!r} is registered by more than one plugin: {self.recipes[name].plugin}, {plugin}"
+                f"recipe {name!r} is registered by more than one plugin: "
+                f"{self.describe_plugin(self.recipes[name].plugin)}, {self.describe_plugin(plugin)}"
             )
         self.recipes[name] = Recipe(name, Path(path), plugin)
 

@@ -25,3 +25,25 @@ def test_python_blocks_run(path: Path, capsys, tmp_path, monkeypatch) -> None:
     if path.name == "README.md":
         accuracy = float(re.search(r"test accuracy: ([0-9.]+)", out).group(1))
         assert accuracy >= 0.95, out
+
+
+def test_every_hook_is_documented_with_its_signature() -> None:
+    import inspect
+
+    from plugnn import hookspecs
+
+    guide = (ROOT / "docs" / "writing-plugins.md").read_text()
+    hooks = [name for name in dir(hookspecs) if name.startswith("plugnn_")]
+    assert len(hooks) == 11
+    for name in hooks:
+        params = ", ".join(inspect.signature(getattr(hookspecs, name)).parameters)
+        assert f"`{name}({params})`" in guide, f"docs/writing-plugins.md lacks `{name}({params})`"
+
+
+def test_every_hook_has_a_test() -> None:
+    from plugnn import hookspecs
+
+    tests = "\n".join(p.read_text() for p in (ROOT / "tests").glob("test_*.py") if p.name != "test_docs.py")
+    tests += "\n".join(p.read_text() for p in (ROOT / "plugins").rglob("tests/test_*.py"))
+    for name in (n for n in dir(hookspecs) if n.startswith("plugnn_")):
+        assert name in tests, f"no test mentions {name}"

@@ -71,7 +71,8 @@ class Squatter:
 
 
 def test_duplicate_name_names_both_plugins() -> None:
-    with pytest.raises(PluginLoadError, match=r"layer 'dense' is registered by more than one plugin: dense, .*Squatter"):
+    with pytest.raises(PluginLoadError, match=r"layer 'dense' is registered by more than one plugin: 'dense' "
+                       r"\(plugnn_std.layers.dense from plugnn 0.1.0\), 'Squatter'"):
         plugnn.load_registry(strict=True, extra_plugins=[Squatter()])
     lenient = plugnn.load_registry(strict=False, extra_plugins=[Squatter()])
     with pytest.raises(RegistryError, match=r"block all but one with PLUGNN_BLOCK_PLUGINS"):
@@ -113,3 +114,46 @@ def test_block_and_disable(monkeypatch) -> None:
 def test_registries_are_independent() -> None:
     a, b = plugnn.load_registry(), plugnn.load_registry(extra_plugins=[Crashes()], strict=False)
     assert a.errors == [] and b.errors
+
+
+def fake_distribution(site: Path, dist: str, module: str, source: str, entry: str) -> None:
+    """An installed distribution on ``site``: a module and its dist-info with one plugnn entry point."""
+    (site / f"{module}.py").write_text(source)
+    info = site / f"{dist.replace('-', '_')}-1.2.3.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n")
+    (info / "entry_points.txt").write_text(f"[plugnn]\n{entry} = {module}\n")
+
+
+def run_with_site(site: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "plugnn", *args], capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(site), **env}, timeout=120)
+
+
+def test_a_plugin_that_fails_to_import_is_named_with_its_distribution(tmp_path) -> None:
+    fake_distribution(tmp_path, "broken-dist", "broken_plugin", "raise ImportError('needs libfoo')\n", "broken")
+    done = run_with_site(tmp_path, "plugins")
+    assert done.returncode == 0, done.stderr
+    line = next(line for line in done.stdout.splitlines() if line.startswith("broken"))
+    assert "broken-dist 1.2.3" in line and "FAILED" in line and "entry point 'broken_plugin'" in line
+    assert "needs libfoo" in line
+    assert "layer dense" in done.stdout  # the others still load
+    strict = run_with_site(tmp_path, "recipes", PLUGNN_STRICT_PLUGINS="1")
+    assert strict.returncode == 1 and "plugnn: error: plugin 'broken'" in strict.stderr
+    assert "Traceback" not in strict.stderr
+
+
+def test_a_name_claimed_twice_names_both_distributions(tmp_path) -> None:
+    source = (
+        "import attrs, plugnn\n"
+        "@attrs.frozen\nclass MyReLU(plugnn.LayerSpec):\n    pass\n"
+        "@plugnn.hookimpl\ndef plugnn_register_layers(register):\n    register('relu', MyReLU, object)\n"
+    )
+    fake_distribution(tmp_path, "relu-clone", "relu_clone", source, "relu_clone")
+    done = run_with_site(tmp_path, "run", "--quiet", "--out", str(tmp_path / "run"))
+    assert done.returncode == 1
+    assert "layer 'relu' is registered by more than one plugin ('relu' (plugnn_std.layers.relu from plugnn 0.1.0), " \
+           "'relu_clone' (relu_clone from relu-clone 1.2.3))" in done.stderr
+    blocked = run_with_site(tmp_path, "run", "--quiet", "--epochs", "1", "--out", str(tmp_path / "run2"),
+                            PLUGNN_BLOCK_PLUGINS="relu_clone")
+    assert blocked.returncode == 0, blocked.stderr

@@ -1,0 +1,101 @@
+"""Spec files: TOML and JSON, through the registry, with file and key path in every error."""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+import pytest
+
+import plugnn
+from plugnn.specfile import load_spec, save_spec
+from plugnn.specs import RunSpec, TrainSpec
+from plugnn_std import Adam, Dense
+
+
+@attrs.frozen
+class Scale(plugnn.LayerSpec):
+    """A third party's layer: Y = factor * X."""
+
+    factor: float = 2.0
+
+
+class ScaleLayer:
+    def __init__(self, spec, in_features, ctx):
+        self.out_features, self.params, self.grads, self.factor = in_features, {}, {}, spec.factor
+
+    def forward(self, x, *, training=False):
+        return x * x.dtype.type(self.factor)
+
+    def backward(self, grad_out, *, input_grad=True):
+        return grad_out * grad_out.dtype.type(self.factor) if input_grad else None
+
+
+class ScalePlugin:
+    @plugnn.hookimpl
+    def plugnn_register_layers(self, register):
+        register("scale", Scale, ScaleLayer)
+
+
+@pytest.fixture
+def registry():
+    return plugnn.load_registry(strict=True, third_party=False, extra_plugins=[ScalePlugin()])
+
+
+SPEC = RunSpec(
+    data="digits",
+    network=plugnn.NetworkSpec(layers=[Scale(0.5), Dense(16), "relu", Dense(10)], loss="softmax_cross_entropy",
+                               optimizer=Adam(lr=0.01), init="he"),
+    train=TrainSpec(epochs=2, batch_size=64),
+    description="with a third-party layer",
+)
+
+
+@pytest.mark.parametrize("suffix", [".toml", ".json"])
+def test_round_trip_through_a_file(registry, tmp_path, suffix) -> None:
+    path = save_spec(SPEC, tmp_path / f"spec{suffix}", registry)
+    assert load_spec(path, RunSpec, registry) == SPEC
+    text = path.read_text()
+    assert '"scale"' in text and ("factor = 0.5" in text or '"factor": 0.5' in text)
+
+
+def test_a_loaded_file_trains(registry, tmp_path) -> None:
+    path = save_spec(SPEC, tmp_path / "spec.toml", registry)
+    result = plugnn.run(path, out=tmp_path / "run", quiet=True, registry=registry)
+    assert np.isfinite(result.history.column("loss")).all() and len(result.history.records) == 2
+
+
+def test_saving_never_overwrites(registry, tmp_path) -> None:
+    path = tmp_path / "spec.toml"
+    path.write_text("mine")
+    with pytest.raises(FileExistsError):
+        save_spec(SPEC, path, registry)
+    assert path.read_text() == "mine"
+    save_spec(SPEC, path, registry, overwrite=True)
+    assert load_spec(path, RunSpec, registry) == SPEC
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('data = "digits"\n[network]\nlayers = [{type = "dense", units = 0}]\nloss = "softmax_cross_entropy"\n'
+         'optimizer = "adam"\ninit = "he"\n', r"spec.toml: network.layers\[0\].units: must be > 0 \(got 0\)"),
+        ('data = "digits"\n[network]\nlayers = ["scael"]\nloss = "softmax_cross_entropy"\noptimizer = "adam"\n'
+         'init = "he"\n', r"network.layers\[0\]: unknown layer 'scael'; did you mean 'scale'\? known: dense, "
+                          r"identity, relu, scale"),
+        ('data = "digits"\n[network\n', r"spec.toml: not valid TOML: "),
+        ('data = "digits"\nnetwork = {layers = ["relu"], loss = "softmax_cross_entropy", optimizer = "adam", '
+         'init = "he"}\n[train]\nepochs = 3\nbatchsize = 10\n', r"train: unknown key\(s\) batchsize; known: epochs, "
+                                                                 r"batch_size"),
+    ],
+)
+def test_file_errors_carry_file_path_and_reason(registry, tmp_path, text, message) -> None:
+    path = tmp_path / "spec.toml"
+    path.write_text(text)
+    with pytest.raises(plugnn.SpecError, match=message) as caught:
+        load_spec(path, RunSpec, registry)
+    assert str(path) in str(caught.value)
+
+
+def test_other_suffixes_are_refused(registry, tmp_path) -> None:
+    with pytest.raises(plugnn.SpecError, match=r"expected a .toml or .json file, got 'spec.yaml'"):
+        load_spec(tmp_path / "spec.yaml", RunSpec, registry)
