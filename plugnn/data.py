@@ -72,4 +72,6 @@ def parse_data_option(text: str) -> Any:
 
 def images_to_features(images: np.ndarray, scale: float = 255.0) -> Array:
     """``(N, H, W)`` integer pixels -> ``(N, H*W)`` float32 in [0, 1]."""
-    return (images.reshape(len(images), -1).astype(np.float32)) / np.float32(scale)
+    features = images.reshape(len(images), -1).astype(np.float32)
+    features /= np.float32(scale)
+    return features

@@ -25,22 +25,35 @@ FILES = {
 
 
 def read_idx(path: Path, ndim: int) -> np.ndarray:
-    """Read one unsigned-byte IDX file of ``ndim`` dimensions, checking magic, dimensions and length."""
-    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise DataError(f"{path}: not an IDX file (bad magic number {raw[:4].hex() or 'empty'})")
-    if raw[2] != UNSIGNED_BYTE:
-        raise DataError(f"{path}: IDX data type 0x{raw[2]:02x} is not supported (expected 0x08, unsigned byte)")
-    if raw[3] != ndim:
-        raise DataError(f"{path}: expected {ndim} dimension(s), the header says {raw[3]}")
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DataError(f"{path}: truncated header ({len(raw)} bytes, need {header})")
-    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    expected = header + int(np.prod(shape))
-    if len(raw) != expected:
-        raise DataError(f"{path}: header promises shape {shape} ({expected} bytes) but the file has {len(raw)} bytes")
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+    """Read one unsigned-byte IDX file of ``ndim`` dimensions, checking magic, dimensions and length.
+
+    A ``.gz`` file is decompressed as a stream, so only the decoded data is ever held in memory.
+    """
+    try:
+        with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as stream:
+            magic = stream.read(4)
+            if len(magic) < 4 or magic[0] != 0 or magic[1] != 0:
+                raise DataError(f"{path}: not an IDX file (bad magic number {magic.hex() or 'empty'})")
+            if magic[2] != UNSIGNED_BYTE:
+                raise DataError(f"{path}: IDX data type 0x{magic[2]:02x} is not supported (expected 0x08, unsigned byte)")
+            if magic[3] != ndim:
+                raise DataError(f"{path}: expected {ndim} dimension(s), the header says {magic[3]}")
+            dims = stream.read(4 * ndim)
+            header = 4 + 4 * ndim
+            if len(dims) < 4 * ndim:
+                raise DataError(f"{path}: truncated header ({4 + len(dims)} bytes, need {header})")
+            shape = tuple(int(d) for d in np.frombuffer(dims, dtype=">u4"))
+            data = np.empty(int(np.prod(shape)), dtype=np.uint8)
+            filled = 0
+            while filled < data.size and (count := stream.readinto(memoryview(data)[filled:])):
+                filled += count
+            extra = len(stream.read(1 << 20))
+    except (EOFError, OSError) as exc:  # a damaged or cut-off gzip stream
+        raise DataError(f"{path}: cannot be read, truncated or damaged ({exc})") from None
+    if filled != data.size or extra:
+        size = f"{header + filled} bytes" if not extra else f"more than {header + filled} bytes"
+        raise DataError(f"{path}: header promises shape {shape} ({header + data.size} bytes) but the file has {size}")
+    return data.reshape(shape)
 
 
 def find_file(folder: Path, stem: str) -> Path:

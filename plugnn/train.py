@@ -113,6 +113,7 @@ def fit(
     base_lr = optimizer.lr
     hook = registry.hook
     hook.plugnn_train_start(context=context)
+    batch_buffer = np.empty((min(size, n), x.shape[1]), dtype=x.dtype)  # shuffled batches are gathered here
     for epoch in range(1, spec.epochs + 1):
         context.epoch = epoch
         if schedule is not None:
@@ -121,8 +122,12 @@ def fit(
         order = rng.permutation(n) if spec.shuffle else None
         loss_sum, correct = 0.0, 0
         for batch, start in enumerate(range(0, n, size)):
-            index = order[start : start + size] if order is not None else slice(start, start + size)
-            xb, yb = x[index], y[index]
+            if order is None:
+                xb, yb = x[start : start + size], y[start : start + size]
+            else:
+                index = order[start : start + size]
+                xb = np.take(x, index, axis=0, out=batch_buffer[: len(index)], mode="clip")
+                yb = y[index]
             loss, logits = network.train_step(xb, yb, optimizer)
             loss_sum += loss * len(yb)
             correct += int(np.count_nonzero(logits.argmax(axis=1) == yb))

@@ -58,3 +58,17 @@ def test_missing_file_and_folder(tmp_path) -> None:
         read_idx_folder(folder)
     with pytest.raises(DataError, match="no such folder"):
         read_idx_folder(tmp_path / "nowhere")
+
+
+def test_cut_off_gzip_stream(tmp_path) -> None:
+    path = tmp_path / "cut.gz"
+    path.write_bytes(gzip.compress(idx_bytes(np.zeros((50, 6, 6))))[:-12])
+    with pytest.raises(DataError, match="cannot be read, truncated or damaged"):
+        read_idx(path, 3)
+
+
+def test_trailing_bytes(tmp_path) -> None:
+    path = tmp_path / "long"
+    path.write_bytes(idx_bytes(np.zeros((2, 3, 3))) + b"\x00")
+    with pytest.raises(DataError, match=r"promises shape \(2, 3, 3\) \(34 bytes\) but the file has more than 34 bytes"):
+        read_idx(path, 3)

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import attrs
 import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 
 from plugnn import hookimpl
 from plugnn import validators as v
@@ -34,6 +32,9 @@ class DigitsDataset:
         self.spec = spec
 
     def load(self) -> DataSplit:
+        from sklearn.datasets import load_digits  # imported here: building a registry stays light
+        from sklearn.model_selection import train_test_split
+
         data = load_digits()
         x = (data.data / 16.0).astype(np.float32)
         x_train, x_test, y_train, y_test = train_test_split(

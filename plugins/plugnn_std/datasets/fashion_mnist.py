@@ -11,7 +11,6 @@ from plugnn.data import DataSplit, images_to_features
 from plugnn.idx import read_idx_folder
 from plugnn.registry import Register
 from plugnn.specs import DatasetSpec
-from plugnn_std.datasets.openml import fetch_split
 
 CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 DEBIAN_PATH = "/usr/share/datasets/fashion-mnist"
@@ -36,6 +35,8 @@ class FashionMNISTDataset:
                 images_to_features(train_images), train_labels.astype("int64"),
                 images_to_features(test_images), test_labels.astype("int64"), CLASSES, (28, 28),
             )
+        from plugnn_std.datasets.openml import fetch_split  # imports scikit-learn: only when needed
+
         return fetch_split(
             "Fashion-MNIST", CLASSES,
             f"--data digits, or install the Debian package dataset-fashion-mnist (files in {DEBIAN_PATH})",

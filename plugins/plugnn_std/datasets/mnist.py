@@ -8,7 +8,6 @@ from plugnn import hookimpl
 from plugnn.data import DataSplit
 from plugnn.registry import Register
 from plugnn.specs import DatasetSpec
-from plugnn_std.datasets.openml import fetch_split
 
 
 @attrs.frozen
@@ -21,6 +20,8 @@ class MNISTDataset:
         self.spec = spec
 
     def load(self) -> DataSplit:
+        from plugnn_std.datasets.openml import fetch_split  # imports scikit-learn: only when loading
+
         return fetch_split(
             "mnist_784",
             tuple(str(d) for d in range(10)),

@@ -23,22 +23,22 @@ class ReLU(LayerSpec):
 
 
 class ReLULayer:
-    """Runtime ReLU: keeps the mask ``X > 0`` from the forward pass for the backward pass."""
+    """Runtime ReLU: keeps its output ``Y``; ``Y > 0`` exactly where ``X > 0``."""
 
     def __init__(self, spec: ReLU, in_features: int, ctx: BuildContext) -> None:
         self.out_features = in_features
         self.params: dict[str, Array] = {}
         self.grads: dict[str, Array] = {}
-        self._active: np.ndarray | None = None
+        self._y: Array | None = None
 
     def forward(self, x: Array, *, training: bool = False) -> Array:
-        self._active = x > 0
-        return np.maximum(x, 0)
+        self._y = np.maximum(x, 0)
+        return self._y
 
     def backward(self, grad_out: Array, *, input_grad: bool = True) -> Array | None:
         if not input_grad:
             return None
-        return grad_out * self._active
+        return np.multiply(grad_out, self._y > 0, out=grad_out)  # the protocol lets us reuse grad_out
 
 
 @hookimpl

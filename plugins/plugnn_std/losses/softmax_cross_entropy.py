@@ -36,13 +36,12 @@ class SoftmaxCrossEntropyLoss:
         n = logits.shape[0]
         rows = np.arange(n)
         shifted = logits - logits.max(axis=1, keepdims=True)
-        exp = np.exp(shifted)
-        sums = exp.sum(axis=1, keepdims=True)
-        loss = float(np.mean(np.log(sums[:, 0]) - shifted[rows, labels]))
-        grad = exp
-        grad /= sums
-        grad[rows, labels] -= 1
-        grad /= n
+        true_class = shifted[rows, labels]
+        grad = np.exp(shifted, out=shifted)  # from here on, shifted holds exp(Z - m)
+        sums = grad.sum(axis=1, keepdims=True)
+        loss = float(np.mean(np.log(sums[:, 0]) - true_class))
+        grad *= 1 / (sums * n)  # softmax / N
+        grad[rows, labels] -= grad.dtype.type(1 / n)
         return loss, grad
 
 

@@ -1,0 +1,212 @@
+"""Side-by-side training benchmark: plugnn against scikit-learn and PyTorch on the same MLP.
+
+Trains the notebook's architecture (784-100-200-10 ReLU, Adam lr 1e-3, He init where the system
+allows it) with the same data, batch size and epochs in each system, each run in a fresh process
+(so peak memory is the whole process's), runs interleaved so that machine drift hits all alike.
+Reports the median seconds per training epoch, plugnn's ratio to each peer, test accuracy, peak
+memory, and the GEMM-bound limit: the time the epoch's matrix products alone take at the float32
+matmul rate measured here.
+
+    python benchmarks/bench.py                 # Fashion-MNIST (60k), batch 5000 and 128, 10 epochs, 3 runs
+    python benchmarks/bench.py --quick         # under a minute: 10k rows, 3 epochs, 1 run
+    python benchmarks/bench.py --json out.json --batch-sizes 32 128 512 --hidden 100 200
+
+Fashion-MNIST comes from Debian's dataset-fashion-mnist when installed, else the bundled digits.
+PyTorch is optional (`pip install torch==2.13.0`); without it its column is left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+SYSTEMS = ("plugnn", "sklearn", "torch")
+FASHION = Path("/usr/share/datasets/fashion-mnist")
+
+
+def load(rows: int | None) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    from plugnn.data import load_dataset
+
+    name = "fashion-mnist" if FASHION.is_dir() else "digits"
+    split = load_dataset(name)
+    x, y = split.x_train, split.y_train
+    if rows is not None and rows < len(x):
+        x, y = x[:rows], y[:rows]
+    return name, x, y, split.x_test, split.y_test
+
+
+def run_plugnn(x, y, xt, yt, hidden, batch, epochs, seed):
+    import plugnn
+    from plugnn_std import Adam, Dense
+
+    layers = []
+    for width in hidden:
+        layers += [Dense(width), "relu"]
+    spec = plugnn.NetworkSpec(layers=[*layers, Dense(10)], loss="softmax_cross_entropy", optimizer=Adam(lr=1e-3),
+                              init="he")
+    result = plugnn.train(spec, x, y, plugnn.TrainSpec(epochs=epochs, batch_size=batch, seed=seed))
+    return result.history.column("seconds"), float(np.mean(result.network.predict(xt) == yt))
+
+
+def run_sklearn(x, y, xt, yt, hidden, batch, epochs, seed):
+    from sklearn.neural_network import MLPClassifier
+
+    model = MLPClassifier(hidden_layer_sizes=tuple(hidden), solver="adam", alpha=0.0, batch_size=batch,
+                          learning_rate_init=1e-3, shuffle=True, random_state=seed, early_stopping=False)
+    classes = np.arange(10)
+    seconds = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        model.partial_fit(x, y, classes=classes)  # one pass over the data in minibatches
+        seconds.append(time.perf_counter() - start)
+    return seconds, float(np.mean(model.predict(xt) == yt))
+
+
+def run_torch(x, y, xt, yt, hidden, batch, epochs, seed):
+    import torch
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    torch.manual_seed(seed)
+    widths = [x.shape[1], *hidden]
+    layers: list[torch.nn.Module] = []
+    for fan_in, fan_out in zip(widths, widths[1:]):
+        layers += [torch.nn.Linear(fan_in, fan_out), torch.nn.ReLU()]
+    model = torch.nn.Sequential(*layers, torch.nn.Linear(widths[-1], 10))
+    for module in model:
+        if isinstance(module, torch.nn.Linear):
+            torch.nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+            torch.nn.init.zeros_(module.bias)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    xs, ys = torch.from_numpy(x), torch.from_numpy(y.astype(np.int64))
+    seconds = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        order = torch.randperm(len(xs))
+        for first in range(0, len(xs), batch):
+            index = order[first : first + batch]
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(model(xs[index]), ys[index])
+            loss.backward()
+            optimizer.step()
+        seconds.append(time.perf_counter() - start)
+    with torch.no_grad():
+        predicted = model(torch.from_numpy(xt)).argmax(dim=1).numpy()
+    return seconds, float(np.mean(predicted == yt))
+
+
+def gemm_limit(rows: int, features: int, hidden: list[int], batch: int, repeats: int = 5) -> float:
+    """Seconds per epoch spent in the epoch's matrix products alone, timed here in float32.
+
+    Forward ``X W`` per layer, backward ``Xᵀ G`` per layer and ``G Wᵀ`` for all but the first.
+    """
+    rng = np.random.default_rng(0)
+    widths = [features, *hidden, 10]
+    sizes = [batch] * (rows // batch) + ([rows % batch] if rows % batch else [])
+    total = 0.0
+    for n in sorted(set(sizes)):
+        products = []
+        for index, (fan_in, fan_out) in enumerate(zip(widths, widths[1:])):
+            x = rng.standard_normal((n, fan_in), dtype=np.float32)
+            w = rng.standard_normal((fan_in, fan_out), dtype=np.float32)
+            g = rng.standard_normal((n, fan_out), dtype=np.float32)
+            products += [(x, w), (x.T, g)] + ([(g, w.T)] if index > 0 else [])
+        runs = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for a, b in products:
+                a @ b
+            runs.append(time.perf_counter() - start)
+        total += statistics.median(runs) * sizes.count(n)
+    return total
+
+
+def worker(args: argparse.Namespace) -> None:
+    name, x, y, xt, yt = load(args.rows)
+    run = {"plugnn": run_plugnn, "sklearn": run_sklearn, "torch": run_torch}[args.worker]
+    seconds, accuracy = run(x, y, xt, yt, args.hidden, args.batch, args.epochs, args.seed)
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "accuracy": accuracy, "peak_mib": peak_mib, "data": name}))
+
+
+def torch_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="10,000 rows, 3 epochs, 1 run, batch 5000 and 128")
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[5000, 128])
+    parser.add_argument("--hidden", type=int, nargs="+", default=[100, 200])
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--rows", type=int, help="use the first ROWS training rows")
+    parser.add_argument("--systems", nargs="+", choices=SYSTEMS, default=list(SYSTEMS))
+    parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--worker", choices=SYSTEMS, help=argparse.SUPPRESS)
+    parser.add_argument("--batch", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args)
+        return
+    if args.quick:
+        args.rows, args.epochs, args.runs = args.rows or 10_000, 3, 1
+    systems = [s for s in args.systems if s != "torch" or torch_available()]
+    data, x, _, _, _ = load(args.rows)
+    results = []
+    for batch in args.batch_sizes:
+        limit = gemm_limit(len(x), x.shape[1], args.hidden, batch)
+        samples: dict[str, list[dict]] = {s: [] for s in systems}
+        for run in range(args.runs):
+            for system in systems[run % len(systems):] + systems[: run % len(systems)]:  # rotate the order
+                command = [sys.executable, __file__, "--worker", system, "--batch", str(batch), "--epochs",
+                           str(args.epochs), "--seed", str(run), "--hidden", *map(str, args.hidden)]
+                if args.rows:
+                    command += ["--rows", str(args.rows)]
+                done = subprocess.run(command, capture_output=True, text=True, check=True)
+                samples[system].append(json.loads(done.stdout.strip().splitlines()[-1]))
+        row = {"batch": batch, "gemm_limit_s": limit, "systems": {}}
+        for system, runs in samples.items():
+            epochs = [s for r in runs for s in r["seconds"]]
+            row["systems"][system] = {
+                "s_per_epoch": statistics.median(epochs),
+                "accuracy": statistics.median(r["accuracy"] for r in runs),
+                "peak_mib": max(r["peak_mib"] for r in runs),
+            }
+        results.append(row)
+    print_table(results, data, len(x), args)
+    if args.json:
+        args.json.write_text(json.dumps({"data": data, "rows": len(x), "epochs": args.epochs, "runs": args.runs,
+                                         "hidden": args.hidden, "results": results}, indent=2) + "\n")
+
+
+def print_table(results: list[dict], data: str, rows: int, args: argparse.Namespace) -> None:
+    print(f"{data}, {rows} training rows, MLP {'-'.join(map(str, [784, *args.hidden, 10]))}, Adam, float32, "
+          f"{args.epochs} epochs x {args.runs} runs (median s/epoch)")
+    header = f"{'batch':>6}  {'system':<8} {'s/epoch':>8} {'plugnn/x':>9} {'test acc':>8} {'peak MiB':>9}"
+    print(header)
+    print("-" * len(header))
+    for row in results:
+        ours = row["systems"].get("plugnn", {}).get("s_per_epoch")
+        for system, r in row["systems"].items():
+            ratio = f"{ours / r['s_per_epoch']:.2f}" if ours and system != "plugnn" else ""
+            print(f"{row['batch']:>6}  {system:<8} {r['s_per_epoch']:>8.3f} {ratio:>9} {r['accuracy']:>8.4f} "
+                  f"{r['peak_mib']:>9.0f}")
+        ratio = f"{ours / row['gemm_limit_s']:.2f}" if ours else ""
+        print(f"{row['batch']:>6}  {'GEMM':<8} {row['gemm_limit_s']:>8.3f} {ratio:>9}")
+
+
+if __name__ == "__main__":
+    main()
