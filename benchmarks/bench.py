@@ -10,6 +10,7 @@ matmul rate measured here.
     python benchmarks/bench.py                 # Fashion-MNIST (60k), batch 5000 and 128, 10 epochs, 3 runs
     python benchmarks/bench.py --quick         # under a minute: 10k rows, 3 epochs, 1 run
     python benchmarks/bench.py --json out.json --batch-sizes 32 128 512 --hidden 100 200
+    python benchmarks/bench.py --profile       # where plugnn's train step spends its time
 
 Fashion-MNIST comes from Debian's dataset-fashion-mnist when installed, else the bundled digits.
 PyTorch is optional (`pip install torch==2.13.0`); without it its column is left out.
@@ -130,6 +131,52 @@ def gemm_limit(rows: int, features: int, hidden: list[int], batch: int, repeats:
     return total
 
 
+def profile(x, y, hidden, batch, epochs=3) -> dict[str, float]:
+    """Milliseconds per step in each phase of plugnn's train step (the batch gather, each layer's
+    forward and backward, the loss, the optimizer), median over ``epochs`` epochs."""
+    import plugnn
+    from plugnn_std import Adam, Dense
+
+    layers = []
+    for width in hidden:
+        layers += [Dense(width), "relu"]
+    spec = plugnn.NetworkSpec(layers=[*layers, Dense(10)], loss="softmax_cross_entropy", optimizer=Adam(lr=1e-3),
+                              init="he")
+    network = plugnn.build_network(spec, x.shape[1])
+    optimizer = plugnn.build_optimizer(spec.optimizer)
+    names = [f"{i}:{name}" for i, name in enumerate(network.names)]
+    buffer = np.empty((batch, x.shape[1]), dtype=np.float32)
+    rng = np.random.default_rng(0)
+    per_epoch: list[dict[str, float]] = []
+    for _ in range(epochs):
+        spent: dict[str, float] = {}
+
+        def lap(name: str, since: float) -> float:
+            now = time.perf_counter()
+            spent[name] = spent.get(name, 0.0) + now - since
+            return now
+
+        order = rng.permutation(len(x))
+        for first in range(0, len(x), batch):
+            clock = time.perf_counter()
+            index = order[first : first + batch]
+            xb, yb = np.take(x, index, axis=0, out=buffer[: len(index)], mode="clip"), y[index]
+            clock = lap("gather", clock)
+            for name, layer in zip(names, network.layers):
+                xb = layer.forward(xb, training=True)
+                clock = lap(f"forward {name}", clock)
+            _, grad = network.loss(xb, yb)
+            clock = lap("loss", clock)
+            for position in range(len(network.layers) - 1, -1, -1):
+                grad = network.layers[position].backward(grad, input_grad=position > 0)
+                clock = lap(f"backward {names[position]}", clock)
+            optimizer.step([network.params], [network.grads])
+            lap("optimizer", clock)
+        steps = -(-len(x) // batch)
+        per_epoch.append({name: seconds * 1e3 / steps for name, seconds in spent.items()})
+    return {name: statistics.median(epoch[name] for epoch in per_epoch) for name in per_epoch[0]}
+
+
 def worker(args: argparse.Namespace) -> None:
     name, x, y, xt, yt = load(args.rows)
     run = {"plugnn": run_plugnn, "sklearn": run_sklearn, "torch": run_torch}[args.worker]
@@ -154,6 +201,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, help="use the first ROWS training rows")
     parser.add_argument("--systems", nargs="+", choices=SYSTEMS, default=list(SYSTEMS))
     parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--profile", action="store_true", help="print where plugnn's train step spends its time")
     parser.add_argument("--worker", choices=SYSTEMS, help=argparse.SUPPRESS)
     parser.add_argument("--batch", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
@@ -164,7 +212,14 @@ def main() -> None:
     if args.quick:
         args.rows, args.epochs, args.runs = args.rows or 10_000, 3, 1
     systems = [s for s in args.systems if s != "torch" or torch_available()]
-    data, x, _, _, _ = load(args.rows)
+    data, x, y, _, _ = load(args.rows)
+    if args.profile:
+        for batch in args.batch_sizes:
+            phases = profile(x, y, args.hidden, batch)
+            print(f"plugnn train step at batch {batch}: {sum(phases.values()):.2f} ms")
+            for name, ms in phases.items():
+                print(f"  {name:<20} {ms:7.2f} ms")
+        return
     results = []
     for batch in args.batch_sizes:
         limit = gemm_limit(len(x), x.shape[1], args.hidden, batch)

@@ -16,7 +16,7 @@ from plugnn.network import Network
 from plugnn.plugins import default_registry, load_registry
 from plugnn.protocols import Initializer, Layer, Loss, Optimizer
 from plugnn.registry import Registry
-from plugnn.run import RunResult, evaluate, recipe_table, run, show
+from plugnn.run import RunResult, evaluate, recipe_table, resume, run, show
 from plugnn.serialize import structure, unstructure
 from plugnn.specs import (
     ComponentSpec,
@@ -27,12 +27,14 @@ from plugnn.specs import (
     OptimizerSpec,
     TrainSpec,
 )
-from plugnn.train import EpochRecord, History, TrainContext, TrainResult, fit, train
+from plugnn.history import EpochRecord, History
+from plugnn.train import DivergenceError, TrainContext, TrainingInterrupted, TrainResult, fit, train
 
 __all__ = [
     "BuildContext",
     "ComponentSpec",
     "DataError",
+    "DivergenceError",
     "EpochRecord",
     "FieldError",
     "History",
@@ -55,6 +57,7 @@ __all__ = [
     "TrainContext",
     "TrainResult",
     "TrainSpec",
+    "TrainingInterrupted",
     "build_loss",
     "build_network",
     "build_optimizer",
@@ -64,6 +67,7 @@ __all__ = [
     "hookimpl",
     "load_registry",
     "recipe_table",
+    "resume",
     "run",
     "show",
     "structure",

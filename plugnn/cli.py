@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import NoReturn
 
 from plugnn.errors import PlugnnError
+from plugnn.train import TrainingInterrupted
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,8 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
 
     run = commands.add_parser("run", help="train a recipe or spec file and write a run folder")
-    run.add_argument("recipe", nargs="?", default="quickstart",
+    run.add_argument("recipe", nargs="?",
                      help="a recipe name (plugnn recipes) or a .toml/.json spec file (default: quickstart)")
+    run.add_argument("--resume", metavar="RUN_DIR",
+                     help="continue an interrupted run from its checkpoint, exactly as it would have gone on")
     run.add_argument("--data", metavar="D", help="dataset: digits, mnist, fashion-mnist or idx:DIR")
     run.add_argument("--epochs", type=_positive_int, metavar="N")
     run.add_argument("--batch-size", type=_positive_int, metavar="N")
@@ -76,11 +80,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run(args: argparse.Namespace) -> None:
-    from plugnn.run import run
+RUN_OVERRIDES = ("recipe", "data", "epochs", "batch_size", "lr", "seed", "full_train_accuracy", "out")
 
-    result = run(args.recipe, data=args.data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                 seed=args.seed, full_train_accuracy=args.full_train_accuracy, out=args.out, quiet=args.quiet)
+
+def _run(args: argparse.Namespace) -> None:
+    from plugnn.run import DEFAULT_RECIPE, resume, run
+
+    if args.resume is not None:
+        given = [name for name in RUN_OVERRIDES if getattr(args, name) is not None]
+        if given:
+            raise PlugnnError(f"--resume continues a run exactly as it was; it takes no "
+                              f"{', '.join(name.replace('_', '-') for name in given)}")
+        result = resume(args.resume, quiet=args.quiet)
+    else:
+        result = run(args.recipe or DEFAULT_RECIPE, data=args.data, epochs=args.epochs, batch_size=args.batch_size,
+                     lr=args.lr, seed=args.seed, full_train_accuracy=args.full_train_accuracy, out=args.out,
+                     quiet=args.quiet)
     print(f"test accuracy {result.test_accuracy:.4f}; run folder {result.out}")
 
 
@@ -127,14 +142,29 @@ def _evaluate(args: argparse.Namespace) -> None:
 COMMANDS = {"run": _run, "recipes": _recipes, "show": _show, "plugins": _plugins, "evaluate": _evaluate}
 
 
+def _show_one_line(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:
+    print(f"plugnn: warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``plugnn`` console script; returns the exit code."""
+    """Entry point of the ``plugnn`` console script; returns the exit code.
+
+    0 on success, 1 for an error plugnn explains, 2 for a wrong flag, 130 after Ctrl-C.
+    """
     args = build_parser().parse_args(argv)
     try:
-        COMMANDS[args.command](args)
-    except PlugnnError as exc:
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_one_line
+            COMMANDS[args.command](args)
+    except TrainingInterrupted as exc:
+        print(f"plugnn: {exc}", file=sys.stderr)
+        return 130
+    except (PlugnnError, OSError) as exc:
         print(f"plugnn: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("plugnn: interrupted", file=sys.stderr)
+        return 130
     return 0
 
 

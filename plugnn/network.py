@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from plugnn.checks import check_features
 from plugnn.errors import PlugnnError
 from plugnn.protocols import Array, Labels, Layer, Loss, Optimizer
 
@@ -115,8 +116,11 @@ class Network:
         )
 
     def logits(self, x: Array) -> Array:
-        """Inference-mode logits ``(N, C)``, computed in chunks of :data:`PREDICT_CHUNK` rows."""
-        return self._chunks(np.asarray(x, dtype=self.dtype))
+        """Inference-mode logits ``(N, C)``, computed in chunks of :data:`PREDICT_CHUNK` rows.
+
+        ``x`` is checked first (width, finiteness) and converted to the network's dtype.
+        """
+        return self._chunks(check_features(x, self.in_features, self.dtype, "X"))
 
     def predict_proba(self, x: Array) -> Array:
         """Class probabilities ``(N, C)``: the softmax of the logits."""

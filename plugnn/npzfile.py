@@ -62,6 +62,8 @@ def write_npz(path: Path, kind: str, arrays: Mapping[str, np.ndarray]) -> None:
 
 def read_npz(path: Path, kind: str) -> dict[str, np.ndarray]:
     """Read and verify a file written by :func:`write_npz`; never unpickles."""
+    if path.is_file() and not zipfile.is_zipfile(path):
+        raise CorruptFileError(f"{path}: not a readable .npz file, truncated or damaged (no zip archive found)")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}

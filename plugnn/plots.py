@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from plugnn.train import History
+from plugnn.history import History
 
 
 def _pyplot() -> Any:

@@ -10,6 +10,7 @@
         curves.png      accuracy and loss per epoch
         samples.png     test images with predicted and true labels, mistakes in red
         confusion.png   the test confusion matrix
+        checkpoint.npz  the latest checkpoint; `plugnn run --resume <folder>` continues from it
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import attrs
 import numpy as np
 
 from plugnn.builder import resolve
-from plugnn.data import load_dataset, parse_data_option
+from plugnn.checkpoint import Checkpointer, load_checkpoint, restore
+from plugnn.data import DataSplit, load_dataset, parse_data_option
 from plugnn.errors import FieldError, PlugnnError, SpecError
 from plugnn.model_io import load_model, save_model
 from plugnn.plots import plot_confusion, plot_curves, plot_samples
@@ -34,10 +36,15 @@ from plugnn.registry import Registry
 from plugnn.serialize import structure
 from plugnn.specfile import SUFFIXES, dumps, load_spec
 from plugnn.specs import DatasetRef, RunSpec
-from plugnn.train import History, train
+from plugnn.history import History
+from plugnn.network import Network
+from plugnn.protocols import Optimizer
+from plugnn.train import DivergenceError, ResumePoint, TrainingInterrupted, build_for_training, fit
 
 DEFAULT_RECIPE = "quickstart"
-OUTPUT_FILES = ("spec.toml", "history.json", "history.csv", "model.npz", "curves.png", "samples.png", "confusion.png")
+OUTPUT_FILES = ("spec.toml", "history.json", "history.csv", "model.npz", "curves.png", "samples.png", "confusion.png",
+                "checkpoint.npz")
+CHECKPOINT = "checkpoint.npz"
 
 
 @attrs.frozen
@@ -152,7 +159,8 @@ def run(
 
     Everything is checked (spec, overrides, output folder, data) before training starts. ``data``
     takes a name, ``"idx:DIR"`` or a dataset spec; ``out`` defaults to ``runs/<name>-<timestamp>``.
-    Progress goes to ``stream`` (stderr) unless ``quiet``.
+    Progress goes to ``stream`` (stderr) unless ``quiet``. A checkpoint is written every
+    ``spec.train.checkpoint_every`` epochs and on Ctrl-C; :func:`resume` continues from it.
     """
     registry = registry or default_registry()
     name, spec = ("spec", recipe) if isinstance(recipe, RunSpec) else load_recipe(recipe, registry)
@@ -166,14 +174,64 @@ def run(
             folder.rmdir()
         raise
     (folder / "spec.toml").write_text(dumps(spec, registry))
-    progress = None if quiet else registry.pm.register(Progress(stream))
+    network, optimizer, shuffle = build_for_training(spec.network, split.n_features, spec.train, registry)
+    history = _train(folder, spec, split, network, optimizer, shuffle, None, quiet, stream, registry)
+    return _finish(folder, name, spec, split, network, history, registry)
+
+
+def resume(
+    run_dir: str | Path, *, quiet: bool = False, stream: TextIO | None = None, registry: Registry | None = None
+) -> RunResult:
+    """Continue the run in ``run_dir`` from its checkpoint; the result is bit-identical to an uninterrupted run."""
+    registry = registry or default_registry()
+    folder = Path(run_dir)
+    path = folder / CHECKPOINT
+    if not path.is_file():
+        raise PlugnnError(f"{folder}: no {CHECKPOINT} to resume from (is this a run folder?)")
+    checkpoint = load_checkpoint(path, registry)
+    spec, point = checkpoint.spec, checkpoint.resume
+    if point.epoch > spec.train.epochs and (folder / "model.npz").is_file():
+        raise PlugnnError(f"{folder}: the run already finished its {spec.train.epochs} epochs; nothing to resume")
+    split = load_dataset(spec.data, registry)
+    network, optimizer, shuffle = restore(checkpoint, registry)
+    history = _train(folder, spec, split, network, optimizer, shuffle, point, quiet, stream, registry)
+    return _finish(folder, folder.name, spec, split, network, history, registry)
+
+
+def _train(
+    folder: Path,
+    spec: RunSpec,
+    split: DataSplit,
+    network: Network,
+    optimizer: Optimizer,
+    shuffle: np.random.Generator,
+    point: ResumePoint | None,
+    quiet: bool,
+    stream: TextIO | None,
+    registry: Registry,
+) -> History:
+    checkpointer = Checkpointer(folder / CHECKPOINT, spec, registry, spec.train.checkpoint_every,
+                                saved_epoch=point.epoch - 1 if point else None)
+    plugins = [checkpointer] if quiet else [checkpointer, Progress(stream)]
+    names = [registry.pm.register(plugin) for plugin in plugins]
     try:
-        result = train(spec.network, split.x_train, split.y_train, spec.train,
-                       test=(split.x_test, split.y_test), registry=registry)
+        return fit(network, optimizer, split.x_train, split.y_train, spec.train, test=(split.x_test, split.y_test),
+                   rng=shuffle, registry=registry, resume=point)
+    except TrainingInterrupted as exc:
+        raise TrainingInterrupted(f"{exc}; its state is saved in {checkpointer.path}. "
+                                  f"Resume with: plugnn run --resume {folder}") from None
+    except DivergenceError as exc:
+        kept = (f"the checkpoint of epoch {checkpointer.saved_epoch} in {checkpointer.path} is intact"
+                if checkpointer.saved_epoch else "no checkpoint had been written yet")
+        raise DivergenceError(f"{exc}; {kept}") from None
     finally:
-        if progress is not None:
-            registry.pm.unregister(name=progress)
-    network, history = result.network, result.history
+        for name in names:
+            registry.pm.unregister(name=name)
+
+
+def _finish(folder: Path, name: str, spec: RunSpec, split: DataSplit, network: Network, history: History,
+            registry: Registry) -> RunResult:
+    """Write the run's outputs: history, model and plots."""
     predicted = network.predict(split.x_test)
     accuracy = float(np.mean(predicted == split.y_test))
     write_history(history, folder)

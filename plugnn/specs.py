@@ -128,6 +128,7 @@ class TrainSpec:
     full pass over the training set after each epoch instead of from the epoch's own minibatches
     (exact, but costs about a third of an epoch). ``schedule`` names a learning-rate schedule that
     scales the optimizer's learning rate at the start of every epoch (none: constant).
+    ``checkpoint_every`` is how often (in epochs) a run writes its checkpoint; 0 only on Ctrl-C.
     """
 
     epochs: int = attrs.field(default=10, validator=[v.integer, v.positive])
@@ -137,6 +138,7 @@ class TrainSpec:
     dtype: str = attrs.field(default="float32", validator=v.one_of(("float32", "float64")))
     full_train_accuracy: bool = attrs.field(default=False, validator=v.boolean)
     schedule: ScheduleRef | None = attrs.field(default=None, validator=component_ref(ScheduleSpec, optional=True))
+    checkpoint_every: int = attrs.field(default=1, validator=[v.integer, v.non_negative])
 
 
 @attrs.frozen

@@ -1,12 +1,16 @@
 """The shared train loop: shuffled minibatches, an optimizer step each, a record per epoch.
 
 Training events (start, batch end, epoch end, end) are pluggy hooks (see :mod:`plugnn.hookspecs`),
-so progress bars, loggers and early stopping are plugins like any other.
+so progress bars, loggers, checkpoints and early stopping are plugins like any other. All the
+loop's state lives in the :class:`TrainContext`, so a checkpoint can capture it between any two
+batches and :func:`fit` can continue from it exactly.
 """
 
 from __future__ import annotations
 
+import math
 import time
+import warnings
 from typing import Any
 
 import attrs
@@ -14,7 +18,8 @@ import numpy as np
 
 from plugnn.builder import build_network, build_optimizer, build_schedule
 from plugnn.checks import check_features, check_labels
-from plugnn.errors import DataError
+from plugnn.errors import DataError, PlugnnError
+from plugnn.history import EpochRecord, History
 from plugnn.network import Network
 from plugnn.plugins import default_registry
 from plugnn.protocols import Array, Optimizer
@@ -22,51 +27,53 @@ from plugnn.registry import Registry
 from plugnn.specs import NetworkSpec, TrainSpec
 
 
-@attrs.define
-class EpochRecord:
-    """One epoch's numbers. Accuracies are fractions in [0, 1]; ``test_accuracy`` is None without test data."""
-
-    epoch: int
-    loss: float
-    train_accuracy: float
-    test_accuracy: float | None
-    seconds: float
+class DivergenceError(PlugnnError):
+    """The loss became NaN or infinite; training stopped at once."""
 
 
-@attrs.define
-class History:
-    """Per-epoch records of a training run; a plain object that converts to and from dicts."""
-
-    records: list[EpochRecord] = attrs.Factory(list)
-
-    def column(self, name: str) -> list[Any]:
-        """One field across epochs, e.g. ``history.column("test_accuracy")``."""
-        return [getattr(record, name) for record in self.records]
-
-    def to_dict(self) -> dict[str, list[Any]]:
-        """Columns by field name: ``{"epoch": [1, 2], "loss": [...], ...}``."""
-        return {field.name: self.column(field.name) for field in attrs.fields(EpochRecord)}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, list[Any]]) -> History:
-        """Inverse of :meth:`to_dict`."""
-        names = [field.name for field in attrs.fields(EpochRecord)]
-        return cls([EpochRecord(*row) for row in zip(*(data[name] for name in names))])
+class TrainingInterrupted(PlugnnError):
+    """Training was interrupted (Ctrl-C) between two batches; its state is intact."""
 
 
 @attrs.define
 class TrainContext:
-    """The live state training-event hooks see. Set ``stop = True`` to end after this epoch."""
+    """The loop's live state, as training-event hooks see it.
+
+    ``epoch`` counts from 1; ``position`` is how many samples of this epoch's ``order`` have been
+    trained on, with ``loss_sum`` (batch losses times batch sizes), ``correct`` and ``seconds`` so
+    far. Set ``stop = True`` to end after the current epoch, ``interrupted = True`` (from a signal
+    handler) to end after the current batch.
+    """
 
     network: Network
     optimizer: Optimizer
     spec: TrainSpec
     history: History
-    epoch: int = 0
+    rng: np.random.Generator
+    epoch: int = 1
+    position: int = 0
+    order: np.ndarray | None = None
+    loss_sum: float = 0.0
+    correct: int = 0
+    seconds: float = 0.0
     batch: int = 0
     n_batches: int = 0
     batch_loss: float = float("nan")
     stop: bool = False
+    interrupted: bool = False
+
+
+@attrs.frozen
+class ResumePoint:
+    """Where an interrupted run stands: the loop state and history a checkpoint restores."""
+
+    epoch: int
+    position: int
+    order: np.ndarray | None
+    loss_sum: float
+    correct: int
+    seconds: float
+    history: History
 
 
 @attrs.frozen
@@ -92,12 +99,18 @@ def fit(
     test: tuple[Any, Any] | None = None,
     rng: np.random.Generator | None = None,
     registry: Registry | None = None,
+    resume: ResumePoint | None = None,
 ) -> History:
     """Train ``network`` in place on ``x`` ``(N, D)``, ``y`` ``(N,)`` and return its history.
 
     Each epoch visits every sample once in minibatches of ``spec.batch_size`` (the last one may be
-    smaller; no sample is dropped), in a fresh random order when ``spec.shuffle``. Train accuracy
-    comes from each batch's own forward pass unless ``spec.full_train_accuracy``.
+    smaller; no sample is dropped), in a fresh order from ``rng`` when ``spec.shuffle``. Train
+    accuracy comes from each batch's own forward pass unless ``spec.full_train_accuracy``; test
+    accuracy is measured on ``test`` after each epoch. ``resume`` continues an interrupted run
+    (the caller restores the parameters, the optimizer state and the generators).
+
+    Raises :class:`DivergenceError` as soon as a batch's loss is NaN or infinite, and
+    :class:`TrainingInterrupted` when a hook or signal handler sets ``context.interrupted``.
     """
     registry = registry or default_registry()
     x = check_features(x, network.in_features, network.dtype, "X")
@@ -105,43 +118,74 @@ def fit(
     if test is not None:
         x_test = check_features(test[0], network.in_features, network.dtype, "test X")
         y_test = check_labels(test[1], len(x_test), network.out_features, "test y")
-    rng = rng if rng is not None else np.random.default_rng(spec.seed)
     n, size = len(x), spec.batch_size
-    history = History()
-    context = TrainContext(network, optimizer, spec, history, n_batches=-(-n // size))
+    if size > n:
+        warnings.warn(f"batch_size {size} exceeds the {n} training samples: every epoch is one batch of all {n}",
+                      stacklevel=2)
+    context = TrainContext(network, optimizer, spec, History(), rng if rng is not None else np.random.default_rng(spec.seed),
+                           n_batches=-(-n // size))
+    if resume is not None:
+        context.history = resume.history
+        context.epoch, context.position, context.order = resume.epoch, resume.position, resume.order
+        context.loss_sum, context.correct, context.seconds = resume.loss_sum, resume.correct, resume.seconds
     schedule = build_schedule(spec.schedule, registry) if spec.schedule is not None else None
     base_lr = optimizer.lr
+    batch_buffer = np.empty((min(size, n), x.shape[1]), dtype=x.dtype)  # shuffled batches are gathered here
     hook = registry.hook
     hook.plugnn_train_start(context=context)
-    batch_buffer = np.empty((min(size, n), x.shape[1]), dtype=x.dtype)  # shuffled batches are gathered here
-    for epoch in range(1, spec.epochs + 1):
-        context.epoch = epoch
-        if schedule is not None:
-            optimizer.lr = base_lr * schedule(epoch - 1, spec.epochs)
-        started = time.perf_counter()
-        order = rng.permutation(n) if spec.shuffle else None
-        loss_sum, correct = 0.0, 0
-        for batch, start in enumerate(range(0, n, size)):
-            if order is None:
-                xb, yb = x[start : start + size], y[start : start + size]
-            else:
-                index = order[start : start + size]
-                xb = np.take(x, index, axis=0, out=batch_buffer[: len(index)], mode="clip")
-                yb = y[index]
-            loss, logits = network.train_step(xb, yb, optimizer)
-            loss_sum += loss * len(yb)
-            correct += int(np.count_nonzero(logits.argmax(axis=1) == yb))
-            context.batch, context.batch_loss = batch, loss
-            hook.plugnn_batch_end(context=context)
-        seconds = time.perf_counter() - started
-        train_accuracy = _accuracy(network, x, y) if spec.full_train_accuracy else correct / n
-        test_accuracy = _accuracy(network, x_test, y_test) if test is not None else None
-        history.records.append(EpochRecord(epoch, loss_sum / n, train_accuracy, test_accuracy, seconds))
-        hook.plugnn_epoch_end(context=context)
-        if context.stop:
-            break
-    hook.plugnn_train_end(context=context)
-    return history
+    try:
+        while context.epoch <= spec.epochs:
+            if schedule is not None:
+                optimizer.lr = base_lr * schedule(context.epoch - 1, spec.epochs)
+            if context.position == 0:
+                context.order = context.rng.permutation(n) if spec.shuffle else None
+                context.loss_sum, context.correct, context.seconds = 0.0, 0, 0.0
+            started = time.perf_counter()
+            while context.position < n:
+                start = context.position
+                if context.order is None:
+                    xb, yb = x[start : start + size], y[start : start + size]
+                else:
+                    index = context.order[start : start + size]
+                    xb = np.take(x, index, axis=0, out=batch_buffer[: len(index)], mode="clip")
+                    yb = y[index]
+                loss, logits = network.train_step(xb, yb, optimizer)
+                if not math.isfinite(loss):
+                    raise _diverged(context, loss, start // size)
+                context.loss_sum += loss * len(yb)
+                context.correct += int(np.count_nonzero(logits.argmax(axis=1) == yb))
+                context.position += len(yb)
+                context.batch, context.batch_loss = start // size, loss
+                hook.plugnn_batch_end(context=context)
+                if context.interrupted:
+                    context.seconds += time.perf_counter() - started
+                    raise TrainingInterrupted(
+                        f"interrupted at epoch {context.epoch}, batch {context.batch + 1} of {context.n_batches}"
+                    )
+            context.seconds += time.perf_counter() - started
+            train_accuracy = _accuracy(network, x, y) if spec.full_train_accuracy else context.correct / n
+            test_accuracy = _accuracy(network, x_test, y_test) if test is not None else None
+            context.history.records.append(
+                EpochRecord(context.epoch, context.loss_sum / n, train_accuracy, test_accuracy, context.seconds)
+            )
+            hook.plugnn_epoch_end(context=context)
+            if context.stop or context.epoch == spec.epochs:
+                break
+            context.epoch += 1
+            context.position = 0
+    finally:
+        hook.plugnn_train_end(context=context)
+    return context.history
+
+
+def _diverged(context: TrainContext, loss: float, batch: int) -> DivergenceError:
+    finite = [r.loss for r in context.history.records if math.isfinite(r.loss)]
+    last = f"{context.batch_loss:.4g}" if math.isfinite(context.batch_loss) else (f"{finite[-1]:.4g}" if finite else "none")
+    return DivergenceError(
+        f"training diverged at epoch {context.epoch}, batch {batch + 1}: the loss is {loss} "
+        f"(last finite loss {last}); lower the learning rate (now {context.optimizer.lr:g}) "
+        "or scale the inputs to [0, 1]"
+    )
 
 
 def train(
@@ -162,15 +206,18 @@ def train(
     registry = registry or default_registry()
     if np.ndim(x) != 2:
         raise DataError(f"X: expected a 2-D array (samples, features), got shape {np.shape(x)}")
-    width = np.shape(x)[1]
+    network, optimizer, shuffle_rng = build_for_training(spec, np.shape(x)[1], train_spec, registry)
+    history = fit(network, optimizer, x, y, train_spec, test=test, rng=shuffle_rng, registry=registry)
+    return TrainResult(network, optimizer, history)
+
+
+def build_for_training(
+    spec: NetworkSpec, in_features: int, train_spec: TrainSpec, registry: Registry
+) -> tuple[Network, Optimizer, np.random.Generator]:
+    """The network, optimizer and shuffling generator :func:`train` starts from, seeded by ``train_spec.seed``."""
     init_seed, shuffle_seed, noise_seed = np.random.SeedSequence(train_spec.seed).spawn(3)
     network = build_network(
-        spec, width, rng=np.random.default_rng(init_seed), noise=np.random.default_rng(noise_seed),
+        spec, in_features, rng=np.random.default_rng(init_seed), noise=np.random.default_rng(noise_seed),
         dtype=train_spec.dtype, registry=registry,
     )
-    optimizer = build_optimizer(spec.optimizer, registry)
-    history = fit(
-        network, optimizer, x, y, train_spec,
-        test=test, rng=np.random.default_rng(shuffle_seed), registry=registry,
-    )
-    return TrainResult(network, optimizer, history)
+    return network, build_optimizer(spec.optimizer, registry), np.random.default_rng(shuffle_seed)

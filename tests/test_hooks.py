@@ -92,7 +92,7 @@ def test_training_events_fire_in_order(tmp_path) -> None:
     result = plugnn.train(spec, x, np.array([0, 1, 0, 1, 1]),
                           plugnn.TrainSpec(epochs=2, batch_size=2, schedule="t_half"), registry=registry)
     assert plugin.events == [
-        ("start", 0),
+        ("start", 1),
         ("batch", 1, 0), ("batch", 1, 1), ("batch", 1, 2), ("epoch", 1, 1),
         ("batch", 2, 0), ("batch", 2, 1), ("batch", 2, 2), ("epoch", 2, 2),
         ("end", 2),
