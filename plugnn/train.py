@@ -22,7 +22,7 @@ from plugnn.errors import DataError, PlugnnError
 from plugnn.history import EpochRecord, History
 from plugnn.network import Network
 from plugnn.plugins import default_registry
-from plugnn.protocols import Array, Optimizer
+from plugnn.protocols import Array, Optimizer, Schedule
 from plugnn.registry import Registry
 from plugnn.specs import NetworkSpec, TrainSpec
 
@@ -115,9 +115,10 @@ def fit(
     registry = registry or default_registry()
     x = check_features(x, network.in_features, network.dtype, "X")
     y = check_labels(y, len(x), network.out_features, "y")
+    held_out = None
     if test is not None:
         x_test = check_features(test[0], network.in_features, network.dtype, "test X")
-        y_test = check_labels(test[1], len(x_test), network.out_features, "test y")
+        held_out = (x_test, check_labels(test[1], len(x_test), network.out_features, "test y"))
     n, size = len(x), spec.batch_size
     if size > n:
         warnings.warn(f"batch_size {size} exceeds the {n} training samples: every epoch is one batch of all {n}",
@@ -130,52 +131,63 @@ def fit(
         context.loss_sum, context.correct, context.seconds = resume.loss_sum, resume.correct, resume.seconds
     schedule = build_schedule(spec.schedule, registry) if spec.schedule is not None else None
     base_lr = optimizer.lr
-    batch_buffer = np.empty((min(size, n), x.shape[1]), dtype=x.dtype)  # shuffled batches are gathered here
     hook = registry.hook
     hook.plugnn_train_start(context=context)
     try:
-        while context.epoch <= spec.epochs:
-            if schedule is not None:
-                optimizer.lr = base_lr * schedule(context.epoch - 1, spec.epochs)
-            if context.position == 0:
-                context.order = context.rng.permutation(n) if spec.shuffle else None
-                context.loss_sum, context.correct, context.seconds = 0.0, 0, 0.0
-            started = time.perf_counter()
-            while context.position < n:
-                start = context.position
-                if context.order is None:
-                    xb, yb = x[start : start + size], y[start : start + size]
-                else:
-                    index = context.order[start : start + size]
-                    xb = np.take(x, index, axis=0, out=batch_buffer[: len(index)], mode="clip")
-                    yb = y[index]
-                loss, logits = network.train_step(xb, yb, optimizer)
-                if not math.isfinite(loss):
-                    raise _diverged(context, loss, start // size)
-                context.loss_sum += loss * len(yb)
-                context.correct += int(np.count_nonzero(logits.argmax(axis=1) == yb))
-                context.position += len(yb)
-                context.batch, context.batch_loss = start // size, loss
-                hook.plugnn_batch_end(context=context)
-                if context.interrupted:
-                    context.seconds += time.perf_counter() - started
-                    raise TrainingInterrupted(
-                        f"interrupted at epoch {context.epoch}, batch {context.batch + 1} of {context.n_batches}"
-                    )
-            context.seconds += time.perf_counter() - started
-            train_accuracy = _accuracy(network, x, y) if spec.full_train_accuracy else context.correct / n
-            test_accuracy = _accuracy(network, x_test, y_test) if test is not None else None
-            context.history.records.append(
-                EpochRecord(context.epoch, context.loss_sum / n, train_accuracy, test_accuracy, context.seconds)
-            )
-            hook.plugnn_epoch_end(context=context)
-            if context.stop or context.epoch == spec.epochs:
-                break
-            context.epoch += 1
-            context.position = 0
+        # Overflow and invalid values end up in the loss as Inf or NaN, which stops training with a
+        # DivergenceError that says where and what to do: numpy's own warnings would only add noise.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            _loop(context, x, y, held_out, schedule, base_lr, hook)
     finally:
         hook.plugnn_train_end(context=context)
     return context.history
+
+
+def _loop(context: TrainContext, x: Array, y: np.ndarray, held_out: tuple[Array, np.ndarray] | None,
+          schedule: Schedule | None, base_lr: float, hook: Any) -> None:
+    """The epochs and their batches, from wherever ``context`` stands."""
+    network, optimizer, spec = context.network, context.optimizer, context.spec
+    n, size = len(x), spec.batch_size
+    batch_buffer = np.empty((min(size, n), x.shape[1]), dtype=x.dtype)  # shuffled batches are gathered here
+    while context.epoch <= spec.epochs:
+        if schedule is not None:
+            optimizer.lr = base_lr * schedule(context.epoch - 1, spec.epochs)
+        if context.position == 0:
+            context.order = context.rng.permutation(n) if spec.shuffle else None
+            context.loss_sum, context.correct, context.seconds = 0.0, 0, 0.0
+        started = time.perf_counter()
+        while context.position < n:
+            start = context.position
+            if context.order is None:
+                xb, yb = x[start : start + size], y[start : start + size]
+            else:
+                index = context.order[start : start + size]
+                xb = np.take(x, index, axis=0, out=batch_buffer[: len(index)], mode="clip")
+                yb = y[index]
+            loss, logits = network.train_step(xb, yb, optimizer)
+            if not math.isfinite(loss):
+                raise _diverged(context, loss, start // size)
+            context.loss_sum += loss * len(yb)
+            context.correct += int(np.count_nonzero(logits.argmax(axis=1) == yb))
+            context.position += len(yb)
+            context.batch, context.batch_loss = start // size, loss
+            hook.plugnn_batch_end(context=context)
+            if context.interrupted:
+                context.seconds += time.perf_counter() - started
+                raise TrainingInterrupted(
+                    f"interrupted at epoch {context.epoch}, batch {context.batch + 1} of {context.n_batches}"
+                )
+        context.seconds += time.perf_counter() - started
+        train_accuracy = _accuracy(network, x, y) if spec.full_train_accuracy else context.correct / n
+        test_accuracy = _accuracy(network, *held_out) if held_out is not None else None
+        context.history.records.append(
+            EpochRecord(context.epoch, context.loss_sum / n, train_accuracy, test_accuracy, context.seconds)
+        )
+        hook.plugnn_epoch_end(context=context)
+        if context.stop or context.epoch == spec.epochs:
+            break
+        context.epoch += 1
+        context.position = 0
 
 
 def _diverged(context: TrainContext, loss: float, batch: int) -> DivergenceError:

@@ -14,7 +14,6 @@ from the network's ``noise`` generator, so a seed (and a checkpoint) fixes every
 from __future__ import annotations
 
 import attrs
-import numpy as np
 
 from plugnn import BuildContext, LayerSpec, hookimpl
 from plugnn import validators as v
