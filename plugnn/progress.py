@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any, TextIO
 
 from plugnn.hookspecs import hookimpl
 from plugnn.train import TrainContext
+
+POSTFIX_INTERVAL = 0.25
+"""Seconds between updates of the bar's loss read-out (formatting it every batch would cost time)."""
 
 
 def epoch_line(context: TrainContext) -> str:
@@ -20,28 +24,42 @@ def epoch_line(context: TrainContext) -> str:
 
 
 class Progress:
-    """Reports training to ``stream``: a tqdm bar per epoch on a terminal, else one line per epoch."""
+    """Reports training to ``stream``: a tqdm bar over all batches on a terminal, and a line per epoch."""
 
     def __init__(self, stream: TextIO | None = None, bar: bool | None = None) -> None:
         self.stream = stream or sys.stderr
         self.bar_enabled = self.stream.isatty() if bar is None else bar
         self._bar: Any = None
+        self._shown = 0.0
+
+    @hookimpl
+    def plugnn_train_start(self, context: TrainContext) -> None:
+        if self.bar_enabled:  # created here, outside the timed batch loop
+            from tqdm import tqdm
+
+            done = (context.epoch - 1) * context.n_batches + -(-context.position // context.spec.batch_size)
+            self._bar = tqdm(total=context.spec.epochs * context.n_batches, initial=done, unit="batch",
+                             file=self.stream, dynamic_ncols=True, leave=False)
 
     @hookimpl
     def plugnn_batch_end(self, context: TrainContext) -> None:
-        if not self.bar_enabled:
-            return
-        if self._bar is None:
-            from tqdm import tqdm
-
-            self._bar = tqdm(total=context.n_batches, desc=f"epoch {context.epoch}/{context.spec.epochs}",
-                             unit="batch", leave=False, file=self.stream)
-        self._bar.update(1)
-        self._bar.set_postfix(loss=f"{context.batch_loss:.4f}", refresh=False)
+        if self._bar is not None:
+            self._bar.update(1)
+            now = time.monotonic()
+            if now - self._shown > POSTFIX_INTERVAL:
+                self._shown = now
+                self._bar.set_postfix_str(f"epoch {context.epoch}/{context.spec.epochs} loss {context.batch_loss:.4f}",
+                                          refresh=False)
 
     @hookimpl
     def plugnn_epoch_end(self, context: TrainContext) -> None:
         if self._bar is not None:
+            self._bar.write(epoch_line(context), file=self.stream)
+        else:
+            print(epoch_line(context), file=self.stream, flush=True)
+
+    @hookimpl
+    def plugnn_train_end(self, context: TrainContext) -> None:
+        if self._bar is not None:
             self._bar.close()
             self._bar = None
-        print(epoch_line(context), file=self.stream, flush=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -65,6 +66,8 @@ def _array(rows, cols, dtype, fill, seed):
 labels = st.lists(st.one_of(st.integers(-1, 4), st.floats(0, 3)), max_size=7).map(np.array)
 
 
+@pytest.mark.filterwarnings("ignore:batch_size 2 exceeds")
+@pytest.mark.filterwarnings("ignore:X holds unscaled integers")
 @settings(max_examples=150, deadline=None)
 @given(arrays, labels)
 def test_random_inputs_train_or_raise_data_error(x, y) -> None:

@@ -134,7 +134,7 @@ def test_unscaled_integer_pixels_warn(registry) -> None:
     spec = NetworkSpec(layers=[Dense(2)], loss="softmax_cross_entropy", optimizer="sgd", init="he")
     x = np.full((4, 3), 200, dtype=np.uint8)
     with pytest.warns(UserWarning, match=r"scale pixels to \[0, 1\] first"):
-        plugnn.train(spec, x, np.array([0, 1, 0, 1]), TrainSpec(epochs=1), registry=registry)
+        plugnn.train(spec, x, np.array([0, 1, 0, 1]), TrainSpec(epochs=1, batch_size=2), registry=registry)
 
 
 @pytest.mark.slow

@@ -117,6 +117,6 @@ def test_the_train_loop_applies_the_schedule() -> None:
     x = np.random.default_rng(0).standard_normal((20, 3)).astype(np.float32)
     spec = plugnn.NetworkSpec(layers=[Dense(2)],
                               loss="softmax_cross_entropy", optimizer=Momentum(lr=0.4), init="he")
-    plugnn.train(spec, x, np.arange(20) % 2, plugnn.TrainSpec(epochs=4, schedule=Step(step_size=1, gamma=0.5)),
+    plugnn.train(spec, x, np.arange(20) % 2, plugnn.TrainSpec(epochs=4, batch_size=5, schedule=Step(step_size=1, gamma=0.5)),
                  registry=registry)
     assert lrs == [0.4, 0.2, 0.1, 0.05]
