@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import signal
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,8 @@ class Checkpoint:
     in_features: int
     params: np.ndarray
     optimizer_state: dict[str, np.ndarray]
-    shuffle_state: dict[str, Any]
-    noise_state: dict[str, Any]
+    shuffle_state: Mapping[str, Any]
+    noise_state: Mapping[str, Any]
     resume: ResumePoint
 
 

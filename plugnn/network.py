@@ -98,9 +98,10 @@ class Network:
 
     def backward(self, grad_logits: Array) -> None:
         r"""Back-propagate :math:`\partial L/\partial Z` ``(N, C)``, filling :attr:`grads`."""
-        grad: Array | None = grad_logits
-        for index in range(len(self.layers) - 1, -1, -1):
-            grad = self.layers[index].backward(grad, input_grad=index > 0)
+        grad = grad_logits
+        for index in range(len(self.layers) - 1, 0, -1):
+            grad = self.layers[index].backward(grad, input_grad=True)  # type: ignore[assignment]
+        self.layers[0].backward(grad, input_grad=False)  # nothing below the first layer needs dL/dX
 
     def train_step(self, x: Array, y: Labels, optimizer: Optimizer) -> tuple[float, Array]:
         """One forward, backward and optimizer step on a batch; returns the loss and the logits."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
 
@@ -126,7 +126,7 @@ def load_registry(
 def _run_registration_hooks(registry: Registry, strict: bool) -> None:
     # Each hook implementation is called on its own, with a register callback that knows which
     # plugin it serves: duplicates then name both plugins, and one failing plugin names itself.
-    adders = {hook_name: registry.tables[kind].add for kind, hook_name in KINDS.items()}
+    adders: dict[str, Callable[..., None]] = {hook_name: registry.tables[kind].add for kind, hook_name in KINDS.items()}
     adders["plugnn_register_recipes"] = registry.add_recipe
     for hook_name, add in adders.items():
         for impl in getattr(registry.pm.hook, hook_name).get_hookimpls():

@@ -12,7 +12,12 @@ from typing import Any, TypeVar
 
 import attrs
 import cattrs
-from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
+from cattrs.errors import (
+    ClassValidationError,
+    ForbiddenExtraKeysError,
+    IterableValidationError,
+    IterableValidationNote,
+)
 
 from plugnn.errors import FieldError, PlugnnError, SpecError
 from plugnn.registry import Registry
@@ -107,7 +112,7 @@ def _problems(exc: BaseException, path: str) -> list[tuple[str, str]]:
         with_notes, without = exc.group_exceptions()
         found: list[tuple[str, str]] = []
         for inner, note in with_notes:
-            step = f"[{note.index!r}]" if isinstance(exc, IterableValidationError) else f".{note.name}"
+            step = f"[{note.index!r}]" if isinstance(note, IterableValidationNote) else f".{note.name}"
             found += _problems(inner, path + step)
         for inner in without:
             found += _problems(inner, path)

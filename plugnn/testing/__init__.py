@@ -84,7 +84,7 @@ def iter_checks(registry: Registry | None = None, *, plugins: Iterable[str] | No
     for component in registry.components():
         if wanted is not None and component.plugin not in wanted:
             continue
-        for index, spec in enumerate(component.spec.examples()):
+        for index, spec in enumerate(component.spec.examples()):  # type: ignore[attr-defined]
             for function in CHECKS[component.kind]:
                 yield Check(component, index, spec, function.__name__.removeprefix("check_"), function, registry)
 

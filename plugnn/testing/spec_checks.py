@@ -30,7 +30,7 @@ REF_TYPES: dict[str, Any] = {
     "dataset": DatasetRef,
     "schedule": ScheduleRef | None,
 }
-NOT_A_SETTING = [[]]
+NOT_A_SETTING: list[list[object]] = [[]]
 """A value no spec field accepts."""
 
 
