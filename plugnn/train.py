@@ -191,8 +191,8 @@ def _loop(context: TrainContext, x: Array, y: np.ndarray, held_out: tuple[Array,
 
 
 def _diverged(context: TrainContext, loss: float, batch: int) -> DivergenceError:
-    finite = [r.loss for r in context.history.records if math.isfinite(r.loss)]
-    last = f"{context.batch_loss:.4g}" if math.isfinite(context.batch_loss) else (f"{finite[-1]:.4g}" if finite else "none")
+    # context.batch_loss still holds the previous batch's loss, finite by construction (NaN before the first)
+    last = f"{context.batch_loss:.4g}" if math.isfinite(context.batch_loss) else "none yet"
     return DivergenceError(
         f"training diverged at epoch {context.epoch}, batch {batch + 1}: the loss is {loss} "
         f"(last finite loss {last}); lower the learning rate (now {context.optimizer.lr:g}) "

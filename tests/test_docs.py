@@ -47,3 +47,17 @@ def test_every_hook_has_a_test() -> None:
     tests += "\n".join(p.read_text() for p in (ROOT / "plugins").rglob("tests/test_*.py"))
     for name in (n for n in dir(hookspecs) if n.startswith("plugnn_")):
         assert name in tests, f"no test mentions {name}"
+
+
+def test_ci_runs_the_readme_test_command_exactly() -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Test", 1)[1]
+    command = re.search(r"```bash\n(.*?)\n```", section, re.S).group(1).strip()
+    assert command in (ROOT / ".ci" / "run").read_text().splitlines()
+
+
+def test_readme_layout_names_files_that_exist() -> None:
+    readme = (ROOT / "README.md").read_text()
+    layout = readme.split("## Layout", 1)[1]
+    for path in re.findall(r"`((?:plugnn|plugins|benchmarks)/[^`]*)`", layout):
+        assert (ROOT / path).exists(), f"README's layout names {path}, which does not exist"
