@@ -1,8 +1,8 @@
 """The builder: a :class:`NetworkSpec` and an input width become a runnable :class:`Network`.
 
 Names are resolved through the registry, each layer's input width is the previous layer's
-``out_features`` (nobody repeats a size by hand), and all randomness comes from one
-``np.random.Generator``.
+``out_features`` (nobody repeats a size by hand), initial values come from one
+``np.random.Generator`` and run-time noise (dropout) from another.
 """
 
 from __future__ import annotations
