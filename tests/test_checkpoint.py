@@ -130,6 +130,17 @@ def test_pickled_object_never_runs(tmp_path, checkpoint_file) -> None:
     assert not canary.exists()
 
 
+LONG = 150
+"""Epochs of the subprocess runs: long enough (a few seconds) to be stopped part-way."""
+
+
+def uninterrupted(tmp_path: Path) -> Path:
+    """An uninterrupted quickstart run of LONG epochs, to compare a stopped-and-resumed one with."""
+    reference = tmp_path / "reference"
+    assert main(["run", "quickstart", "--epochs", str(LONG), "--quiet", "--out", str(reference)]) == 0
+    return reference
+
+
 def spawn(*args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "plugnn", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
@@ -144,11 +155,8 @@ def wait_for(path: Path, timeout: float = 60) -> None:
 
 @pytest.mark.slow
 def test_ctrl_c_saves_and_exits_cleanly_then_resumes_exactly(tmp_path) -> None:
-    epochs = 150
-    reference = tmp_path / "reference"
-    assert main(["run", "quickstart", "--epochs", str(epochs), "--quiet", "--out", str(reference)]) == 0
-    run = tmp_path / "run"
-    process = spawn("run", "quickstart", "--epochs", str(epochs), "--quiet", "--out", str(run))
+    reference, run = uninterrupted(tmp_path), tmp_path / "run"
+    process = spawn("run", "quickstart", "--epochs", str(LONG), "--quiet", "--out", str(run))
     wait_for(run / "checkpoint.npz")
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
@@ -165,11 +173,8 @@ def test_ctrl_c_saves_and_exits_cleanly_then_resumes_exactly(tmp_path) -> None:
 
 @pytest.mark.slow
 def test_sigkill_at_any_moment_leaves_a_loadable_checkpoint_and_resume_is_exact(tmp_path) -> None:
-    epochs = 150
-    reference = tmp_path / "reference"
-    assert main(["run", "quickstart", "--epochs", str(epochs), "--quiet", "--out", str(reference)]) == 0
-    run = tmp_path / "run"
-    process = spawn("run", "quickstart", "--epochs", str(epochs), "--quiet", "--out", str(run))
+    reference, run = uninterrupted(tmp_path), tmp_path / "run"
+    process = spawn("run", "quickstart", "--epochs", str(LONG), "--quiet", "--out", str(run))
     rng = np.random.default_rng(0)
     kills = 0
     while True:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import attrs
 
 from plugnn import BuildContext, LayerSpec, hookimpl
+from plugnn.layers import ParameterFreeLayer
 from plugnn import validators as v
 from plugnn.protocols import Array
 
@@ -35,13 +36,11 @@ class Dropout(LayerSpec):
         return [{"rate": 1.0}, {"rate": -0.5}]
 
 
-class DropoutLayer:
+class DropoutLayer(ParameterFreeLayer):
     def __init__(self, spec: Dropout, in_features: int, ctx: BuildContext) -> None:
-        self.out_features = in_features
+        super().__init__(spec, in_features, ctx)
         self.rate = spec.rate
         self.noise = ctx.noise
-        self.params: dict[str, Array] = {}
-        self.grads: dict[str, Array] = {}
         self._mask: Array | None = None
 
     def forward(self, x: Array, *, training: bool = False) -> Array:

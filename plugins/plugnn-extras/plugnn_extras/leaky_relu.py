@@ -11,7 +11,8 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from plugnn import BuildContext, LayerSpec, hookimpl
+from plugnn import LayerSpec, hookimpl
+from plugnn.layers import ParameterFreeLayer
 from plugnn import validators as v
 from plugnn.protocols import Array
 
@@ -31,16 +32,9 @@ class LeakyReLU(LayerSpec):
         return [{"slope": 1.0}, {"slope": -0.1}]
 
 
-class LeakyReLULayer:
-    def __init__(self, spec: LeakyReLU, in_features: int, ctx: BuildContext) -> None:
-        self.out_features = in_features
-        self.slope = spec.slope
-        self.params: dict[str, Array] = {}
-        self.grads: dict[str, Array] = {}
-        self._scale: Array | None = None
-
+class LeakyReLULayer(ParameterFreeLayer):
     def forward(self, x: Array, *, training: bool = False) -> Array:
-        self._scale = np.where(x > 0, 1, self.slope).astype(x.dtype)
+        self._scale = np.where(x > 0, 1, self.spec.slope).astype(x.dtype)
         return x * self._scale
 
     def backward(self, grad_out: Array, *, input_grad: bool = True) -> Array | None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from plugnn import BuildContext, LayerSpec, hookimpl
+from plugnn import LayerSpec, hookimpl
+from plugnn.layers import ParameterFreeLayer
 from plugnn.protocols import Array
 
 
@@ -19,13 +20,7 @@ class Sigmoid(LayerSpec):
     """Sigmoid activation; has no settings."""
 
 
-class SigmoidLayer:
-    def __init__(self, spec: Sigmoid, in_features: int, ctx: BuildContext) -> None:
-        self.out_features = in_features
-        self.params: dict[str, Array] = {}
-        self.grads: dict[str, Array] = {}
-        self._y: Array | None = None
-
+class SigmoidLayer(ParameterFreeLayer):
     def forward(self, x: Array, *, training: bool = False) -> Array:
         y = np.tanh(x * 0.5)
         y += 1

@@ -8,7 +8,8 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from plugnn import BuildContext, LayerSpec, hookimpl
+from plugnn import LayerSpec, hookimpl
+from plugnn.layers import ParameterFreeLayer
 from plugnn.protocols import Array
 
 
@@ -17,13 +18,7 @@ class Tanh(LayerSpec):
     """tanh activation; has no settings."""
 
 
-class TanhLayer:
-    def __init__(self, spec: Tanh, in_features: int, ctx: BuildContext) -> None:
-        self.out_features = in_features
-        self.params: dict[str, Array] = {}
-        self.grads: dict[str, Array] = {}
-        self._y: Array | None = None
-
+class TanhLayer(ParameterFreeLayer):
     def forward(self, x: Array, *, training: bool = False) -> Array:
         self._y = np.tanh(x)
         return self._y

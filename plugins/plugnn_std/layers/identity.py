@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import attrs
 
-from plugnn import BuildContext, LayerSpec, hookimpl
+from plugnn import LayerSpec, hookimpl
+from plugnn.layers import ParameterFreeLayer
 from plugnn.protocols import Array
 from plugnn.registry import Register
 
@@ -14,13 +15,8 @@ class Identity(LayerSpec):
     """Passes its input through unchanged; has no settings."""
 
 
-class IdentityLayer:
+class IdentityLayer(ParameterFreeLayer):
     """Runtime identity layer."""
-
-    def __init__(self, spec: Identity, in_features: int, ctx: BuildContext) -> None:
-        self.out_features = in_features
-        self.params: dict[str, Array] = {}
-        self.grads: dict[str, Array] = {}
 
     def forward(self, x: Array, *, training: bool = False) -> Array:
         return x

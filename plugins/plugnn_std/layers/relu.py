@@ -12,7 +12,8 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from plugnn import BuildContext, LayerSpec, hookimpl
+from plugnn import LayerSpec, hookimpl
+from plugnn.layers import ParameterFreeLayer
 from plugnn.protocols import Array
 from plugnn.registry import Register
 
@@ -22,14 +23,8 @@ class ReLU(LayerSpec):
     """ReLU activation; has no settings."""
 
 
-class ReLULayer:
+class ReLULayer(ParameterFreeLayer):
     """Runtime ReLU: keeps its output ``Y``; ``Y > 0`` exactly where ``X > 0``."""
-
-    def __init__(self, spec: ReLU, in_features: int, ctx: BuildContext) -> None:
-        self.out_features = in_features
-        self.params: dict[str, Array] = {}
-        self.grads: dict[str, Array] = {}
-        self._y: Array | None = None
 
     def forward(self, x: Array, *, training: bool = False) -> Array:
         self._y = np.maximum(x, 0)
