@@ -17,6 +17,7 @@ import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
+from typing import Any
 
 import numpy as np
 
@@ -45,8 +46,10 @@ class BufferedOptimizer:
 
     buffer_names: tuple[str, ...] = ()
 
-    def __init__(self, lr: float) -> None:
-        self.lr = lr
+    def __init__(self, spec: Any) -> None:
+        """``spec`` is the optimizer's spec; its ``lr`` is the starting learning rate."""
+        self.spec = spec
+        self.lr = float(spec.lr)
         self.t = 0
         self.buffers: list[dict[str, Array]] = []
         self._scratch: list[Array] = []

@@ -28,18 +28,24 @@ from plugnn.builder import resolve
 from plugnn.checkpoint import Checkpointer, load_checkpoint, restore
 from plugnn.data import DataSplit, load_dataset, parse_data_option
 from plugnn.errors import FieldError, PlugnnError, SpecError
+from plugnn.history import History
 from plugnn.model_io import load_model, save_model
+from plugnn.network import Network
 from plugnn.plots import plot_confusion, plot_curves, plot_samples
 from plugnn.plugins import default_registry
 from plugnn.progress import Progress
+from plugnn.protocols import Optimizer
 from plugnn.registry import Registry
 from plugnn.serialize import structure
 from plugnn.specfile import SUFFIXES, dumps, load_spec
 from plugnn.specs import DatasetRef, RunSpec
-from plugnn.history import History
-from plugnn.network import Network
-from plugnn.protocols import Optimizer
-from plugnn.train import DivergenceError, ResumePoint, TrainingInterrupted, build_for_training, fit
+from plugnn.train import (
+    DivergenceError,
+    ResumePoint,
+    TrainingInterrupted,
+    build_for_training,
+    fit,
+)
 
 DEFAULT_RECIPE = "quickstart"
 OUTPUT_FILES = ("spec.toml", "history.json", "history.csv", "model.npz", "curves.png", "samples.png", "confusion.png",

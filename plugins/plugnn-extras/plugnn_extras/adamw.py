@@ -11,11 +11,11 @@ Adam's per-coordinate scaling distorts). Biases decay too, as in PyTorch's defau
 from __future__ import annotations
 
 import attrs
+from plugnn_std.optimizers.adam import Adam, AdamOptimizer
 
 from plugnn import hookimpl
 from plugnn import validators as v
 from plugnn.protocols import Array
-from plugnn_std.optimizers.adam import Adam, AdamOptimizer
 
 
 @attrs.frozen

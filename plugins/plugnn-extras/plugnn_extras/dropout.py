@@ -16,8 +16,8 @@ from __future__ import annotations
 import attrs
 
 from plugnn import BuildContext, LayerSpec, hookimpl
-from plugnn.layers import ParameterFreeLayer
 from plugnn import validators as v
+from plugnn.layers import ParameterFreeLayer
 from plugnn.protocols import Array
 
 

@@ -12,8 +12,8 @@ import attrs
 import numpy as np
 
 from plugnn import LayerSpec, hookimpl
-from plugnn.layers import ParameterFreeLayer
 from plugnn import validators as v
+from plugnn.layers import ParameterFreeLayer
 from plugnn.protocols import Array
 
 

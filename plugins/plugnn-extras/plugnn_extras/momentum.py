@@ -42,10 +42,6 @@ class Momentum(OptimizerSpec):
 class MomentumOptimizer(BufferedOptimizer):
     buffer_names = ("velocity",)
 
-    def __init__(self, spec: Momentum) -> None:
-        super().__init__(spec.lr)
-        self.spec = spec
-
     def update(self, param: Array, grad: Array, buffers: dict[str, Array], scratch: Array) -> None:
         velocity = buffers["velocity"]
         velocity *= self.spec.momentum

@@ -32,10 +32,6 @@ class RMSprop(OptimizerSpec):
 class RMSpropOptimizer(BufferedOptimizer):
     buffer_names = ("square_avg",)
 
-    def __init__(self, spec: RMSprop) -> None:
-        super().__init__(spec.lr)
-        self.spec = spec
-
     def update(self, param: Array, grad: Array, buffers: dict[str, Array], scratch: Array) -> None:
         square_avg = buffers["square_avg"]
         square_avg *= self.spec.rho

@@ -6,11 +6,20 @@ import math
 
 import numpy as np
 import pytest
+from plugnn_extras import (
+    MSE,
+    AdamW,
+    Cosine,
+    Dropout,
+    LeakyReLU,
+    Momentum,
+    RMSprop,
+    Step,
+)
+from plugnn_std import Dense
 
 import plugnn
 from plugnn.testing import make_layer
-from plugnn_std import Dense
-from plugnn_extras import MSE, AdamW, Cosine, Dropout, LeakyReLU, Momentum, RMSprop, Step
 
 GRADS = [np.array([0.5, -2.0]), np.array([0.1, 0.3]), np.array([-1.0, 4.0])]
 

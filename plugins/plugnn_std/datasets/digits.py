@@ -32,7 +32,9 @@ class DigitsDataset:
         self.spec = spec
 
     def load(self) -> DataSplit:
-        from sklearn.datasets import load_digits  # imported here: building a registry stays light
+        from sklearn.datasets import (
+            load_digits,  # imported here: building a registry stays light
+        )
         from sklearn.model_selection import train_test_split
 
         data = load_digits()

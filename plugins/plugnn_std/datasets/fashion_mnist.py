@@ -35,7 +35,9 @@ class FashionMNISTDataset:
                 images_to_features(train_images), train_labels.astype("int64"),
                 images_to_features(test_images), test_labels.astype("int64"), CLASSES, (28, 28),
             )
-        from plugnn_std.datasets.openml import fetch_split  # imports scikit-learn: only when needed
+        from plugnn_std.datasets.openml import (
+            fetch_split,  # imports scikit-learn: only when needed
+        )
 
         return fetch_split(
             "Fashion-MNIST", CLASSES,

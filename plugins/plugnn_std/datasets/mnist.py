@@ -20,7 +20,9 @@ class MNISTDataset:
         self.spec = spec
 
     def load(self) -> DataSplit:
-        from plugnn_std.datasets.openml import fetch_split  # imports scikit-learn: only when loading
+        from plugnn_std.datasets.openml import (
+            fetch_split,  # imports scikit-learn: only when loading
+        )
 
         return fetch_split(
             "mnist_784",

@@ -46,10 +46,6 @@ class AdamOptimizer(BufferedOptimizer):
 
     buffer_names = ("m", "v")
 
-    def __init__(self, spec: Adam) -> None:
-        super().__init__(spec.lr)
-        self.spec = spec
-
     def update(self, param: Array, grad: Array, buffers: dict[str, Array], scratch: Array) -> None:
         beta1, beta2, eps = self.spec.beta1, self.spec.beta2, self.spec.eps
         m, v = buffers["m"], buffers["v"]
