@@ -19,6 +19,7 @@ PyTorch is optional (`pip install torch==2.13.0`); without it its column is left
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -46,14 +47,16 @@ def load(rows: int | None) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.
 
 
 def run_plugnn(x, y, xt, yt, hidden, batch, epochs, seed):
-    import plugnn
     from plugnn_std import Adam, Dense
+
+    import plugnn
 
     layers = []
     for width in hidden:
         layers += [Dense(width), "relu"]
-    spec = plugnn.NetworkSpec(layers=[*layers, Dense(10)], loss="softmax_cross_entropy", optimizer=Adam(lr=1e-3),
-                              init="he")
+    spec = plugnn.NetworkSpec(
+        layers=[*layers, Dense(10)], loss="softmax_cross_entropy", optimizer=Adam(lr=1e-3), init="he"
+    )
     result = plugnn.train(spec, x, y, plugnn.TrainSpec(epochs=epochs, batch_size=batch, seed=seed))
     return result.history.column("seconds"), float(np.mean(result.network.predict(xt) == yt))
 
@@ -61,8 +64,16 @@ def run_plugnn(x, y, xt, yt, hidden, batch, epochs, seed):
 def run_sklearn(x, y, xt, yt, hidden, batch, epochs, seed):
     from sklearn.neural_network import MLPClassifier
 
-    model = MLPClassifier(hidden_layer_sizes=tuple(hidden), solver="adam", alpha=0.0, batch_size=batch,
-                          learning_rate_init=1e-3, shuffle=True, random_state=seed, early_stopping=False)
+    model = MLPClassifier(
+        hidden_layer_sizes=tuple(hidden),
+        solver="adam",
+        alpha=0.0,
+        batch_size=batch,
+        learning_rate_init=1e-3,
+        shuffle=True,
+        random_state=seed,
+        early_stopping=False,
+    )
     classes = np.arange(10)
     seconds = []
     for _ in range(epochs):
@@ -79,7 +90,7 @@ def run_torch(x, y, xt, yt, hidden, batch, epochs, seed):
     torch.manual_seed(seed)
     widths = [x.shape[1], *hidden]
     layers: list[torch.nn.Module] = []
-    for fan_in, fan_out in zip(widths, widths[1:]):
+    for fan_in, fan_out in itertools.pairwise(widths):
         layers += [torch.nn.Linear(fan_in, fan_out), torch.nn.ReLU()]
     model = torch.nn.Sequential(*layers, torch.nn.Linear(widths[-1], 10))
     for module in model:
@@ -117,7 +128,7 @@ def gemm_limit(rows: int, features: int, hidden: list[int], batch: int, repeats:
     total = 0.0
     for n in sorted(set(sizes)):
         products = []
-        for index, (fan_in, fan_out) in enumerate(zip(widths, widths[1:])):
+        for index, (fan_in, fan_out) in enumerate(itertools.pairwise(widths)):
             x = rng.standard_normal((n, fan_in), dtype=np.float32)
             w = rng.standard_normal((fan_in, fan_out), dtype=np.float32)
             g = rng.standard_normal((n, fan_out), dtype=np.float32)
@@ -135,14 +146,16 @@ def gemm_limit(rows: int, features: int, hidden: list[int], batch: int, repeats:
 def profile(x, y, hidden, batch, epochs=3) -> dict[str, float]:
     """Milliseconds per step in each phase of plugnn's train step (the batch gather, each layer's
     forward and backward, the loss, the optimizer), median over ``epochs`` epochs."""
-    import plugnn
     from plugnn_std import Adam, Dense
+
+    import plugnn
 
     layers = []
     for width in hidden:
         layers += [Dense(width), "relu"]
-    spec = plugnn.NetworkSpec(layers=[*layers, Dense(10)], loss="softmax_cross_entropy", optimizer=Adam(lr=1e-3),
-                              init="he")
+    spec = plugnn.NetworkSpec(
+        layers=[*layers, Dense(10)], loss="softmax_cross_entropy", optimizer=Adam(lr=1e-3), init="he"
+    )
     network = plugnn.build_network(spec, x.shape[1])
     optimizer = plugnn.build_optimizer(spec.optimizer)
     names = [f"{i}:{name}" for i, name in enumerate(network.names)]
@@ -152,7 +165,7 @@ def profile(x, y, hidden, batch, epochs=3) -> dict[str, float]:
     for _ in range(epochs):
         spent: dict[str, float] = {}
 
-        def lap(name: str, since: float) -> float:
+        def lap(name: str, since: float, spent: dict[str, float] = spent) -> float:
             now = time.perf_counter()
             spent[name] = spent.get(name, 0.0) + now - since
             return now
@@ -163,7 +176,7 @@ def profile(x, y, hidden, batch, epochs=3) -> dict[str, float]:
             index = order[first : first + batch]
             xb, yb = np.take(x, index, axis=0, out=buffer[: len(index)], mode="clip"), y[index]
             clock = lap("gather", clock)
-            for name, layer in zip(names, network.layers):
+            for name, layer in zip(names, network.layers, strict=True):
                 xb = layer.forward(xb, training=True)
                 clock = lap(f"forward {name}", clock)
             _, grad = network.loss(xb, yb)
@@ -227,9 +240,21 @@ def main() -> None:
         samples: dict[str, list[dict]] = {s: [] for s in systems}
         for run in range(args.runs):
             limits.append(gemm_limit(len(x), x.shape[1], args.hidden, batch))  # measured in every round too
-            for system in systems[run % len(systems):] + systems[: run % len(systems)]:  # rotate the order
-                command = [sys.executable, __file__, "--worker", system, "--batch", str(batch), "--epochs",
-                           str(args.epochs), "--seed", str(run), "--hidden", *map(str, args.hidden)]
+            for system in systems[run % len(systems) :] + systems[: run % len(systems)]:  # rotate the order
+                command = [
+                    sys.executable,
+                    __file__,
+                    "--worker",
+                    system,
+                    "--batch",
+                    str(batch),
+                    "--epochs",
+                    str(args.epochs),
+                    "--seed",
+                    str(run),
+                    "--hidden",
+                    *map(str, args.hidden),
+                ]
                 if args.rows:
                     command += ["--rows", str(args.rows)]
                 done = subprocess.run(command, capture_output=True, text=True, check=True)
@@ -245,13 +270,27 @@ def main() -> None:
         results.append(row)
     print_table(results, data, len(x), args)
     if args.json:
-        args.json.write_text(json.dumps({"data": data, "rows": len(x), "epochs": args.epochs, "runs": args.runs,
-                                         "hidden": args.hidden, "results": results}, indent=2) + "\n")
+        args.json.write_text(
+            json.dumps(
+                {
+                    "data": data,
+                    "rows": len(x),
+                    "epochs": args.epochs,
+                    "runs": args.runs,
+                    "hidden": args.hidden,
+                    "results": results,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
 
 
 def print_table(results: list[dict], data: str, rows: int, args: argparse.Namespace) -> None:
-    print(f"{data}, {rows} training rows, MLP {'-'.join(map(str, [784, *args.hidden, 10]))}, Adam, float32, "
-          f"{args.epochs} epochs x {args.runs} runs (median s/epoch)")
+    print(
+        f"{data}, {rows} training rows, MLP {'-'.join(map(str, [784, *args.hidden, 10]))}, Adam, float32, "
+        f"{args.epochs} epochs x {args.runs} runs (median s/epoch)"
+    )
     header = f"{'batch':>6}  {'system':<8} {'s/epoch':>8} {'plugnn/x':>9} {'test acc':>8} {'peak MiB':>9}"
     print(header)
     print("-" * len(header))
@@ -259,8 +298,10 @@ def print_table(results: list[dict], data: str, rows: int, args: argparse.Namesp
         ours = row["systems"].get("plugnn", {}).get("s_per_epoch")
         for system, r in row["systems"].items():
             ratio = f"{ours / r['s_per_epoch']:.2f}" if ours and system != "plugnn" else ""
-            print(f"{row['batch']:>6}  {system:<8} {r['s_per_epoch']:>8.3f} {ratio:>9} {r['accuracy']:>8.4f} "
-                  f"{r['peak_mib']:>9.0f}")
+            print(
+                f"{row['batch']:>6}  {system:<8} {r['s_per_epoch']:>8.3f} {ratio:>9} {r['accuracy']:>8.4f} "
+                f"{r['peak_mib']:>9.0f}"
+            )
         ratio = f"{ours / row['gemm_limit_s']:.2f}" if ours else ""
         print(f"{row['batch']:>6}  {'GEMM':<8} {row['gemm_limit_s']:>8.3f} {ratio:>9}")
 

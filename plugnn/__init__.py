@@ -11,6 +11,7 @@ Components are found by name in the :class:`Registry`, which plugins fill throug
 
 from plugnn.builder import BuildContext, build_loss, build_network, build_optimizer
 from plugnn.errors import DataError, FieldError, PluginLoadError, PlugnnError, RegistryError, SpecError
+from plugnn.history import EpochRecord, History
 from plugnn.hookspecs import hookimpl
 from plugnn.network import Network
 from plugnn.plugins import default_registry, load_registry
@@ -27,7 +28,6 @@ from plugnn.specs import (
     OptimizerSpec,
     TrainSpec,
 )
-from plugnn.history import EpochRecord, History
 from plugnn.train import DivergenceError, TrainContext, TrainingInterrupted, TrainResult, fit, train
 
 __all__ = [
@@ -51,8 +51,8 @@ __all__ = [
     "PluginLoadError",
     "PlugnnError",
     "Registry",
-    "RunResult",
     "RegistryError",
+    "RunResult",
     "SpecError",
     "TrainContext",
     "TrainResult",

@@ -31,8 +31,13 @@ def resolve(ref: str | ComponentSpec, kind: str, registry: Registry, path: str) 
             except TypeError:
                 required = [f.name for f in attrs.fields(component.spec) if f.default is attrs.NOTHING]
                 raise SpecError(
-                    [(path, f"{kind} {ref!r} needs settings ({', '.join(required)}): "
-                            f"write {{type = {ref!r}, {required[0]} = ...}} or {component.spec.__name__}(...)")]
+                    [
+                        (
+                            path,
+                            f"{kind} {ref!r} needs settings ({', '.join(required)}): "
+                            f"write {{type = {ref!r}, {required[0]} = ...}} or {component.spec.__name__}(...)",
+                        )
+                    ]
                 ) from None
         return table.get(table.name_of(type(ref))), ref
     except SpecError:

@@ -53,12 +53,25 @@ def capture(context: TrainContext, spec: RunSpec, *, epoch_done: bool) -> Checkp
     resume = (
         ResumePoint(context.epoch + 1, 0, None, 0.0, 0, 0.0, context.history)
         if epoch_done
-        else ResumePoint(context.epoch, context.position, context.order, context.loss_sum, context.correct,
-                         context.seconds, context.history)
+        else ResumePoint(
+            context.epoch,
+            context.position,
+            context.order,
+            context.loss_sum,
+            context.correct,
+            context.seconds,
+            context.history,
+        )
     )
-    return Checkpoint(spec, context.network.in_features, context.network.params.copy(),
-                      context.optimizer.state_dict(), context.rng.bit_generator.state,
-                      context.network.noise.bit_generator.state, resume)
+    return Checkpoint(
+        spec,
+        context.network.in_features,
+        context.network.params.copy(),
+        context.optimizer.state_dict(),
+        context.rng.bit_generator.state,
+        context.network.noise.bit_generator.state,
+        resume,
+    )
 
 
 def save_checkpoint(path: Path, checkpoint: Checkpoint, registry: Registry | None = None) -> None:
@@ -86,11 +99,27 @@ def load_checkpoint(path: Path, registry: Registry | None = None) -> Checkpoint:
         generators = json.loads(str(arrays["generators"]))
         epoch, position, correct = (int(v) for v in arrays["loop"])
         loss_sum, seconds = (float(v) for v in arrays["sums"])
-        resume = ResumePoint(epoch, position, arrays["order"] if arrays["order"].size else None, loss_sum, correct,
-                             seconds, History.from_dict(json.loads(str(arrays["history"]))))
-        optimizer_state = {k.removeprefix(OPTIMIZER_PREFIX): v for k, v in arrays.items() if k.startswith(OPTIMIZER_PREFIX)}
-        return Checkpoint(spec, int(arrays["in_features"]), arrays["params"], optimizer_state,
-                          generators["shuffle"], generators["noise"], resume)
+        resume = ResumePoint(
+            epoch,
+            position,
+            arrays["order"] if arrays["order"].size else None,
+            loss_sum,
+            correct,
+            seconds,
+            History.from_dict(json.loads(str(arrays["history"]))),
+        )
+        optimizer_state = {
+            k.removeprefix(OPTIMIZER_PREFIX): v for k, v in arrays.items() if k.startswith(OPTIMIZER_PREFIX)
+        }
+        return Checkpoint(
+            spec,
+            int(arrays["in_features"]),
+            arrays["params"],
+            optimizer_state,
+            generators["shuffle"],
+            generators["noise"],
+            resume,
+        )
     except (KeyError, ValueError, TypeError) as exc:
         raise CorruptFileError(f"{path}: not a complete plugnn checkpoint ({type(exc).__name__}: {exc})") from None
 
@@ -101,8 +130,9 @@ def restore(checkpoint: Checkpoint, registry: Registry | None = None) -> tuple[N
     spec = checkpoint.spec
     network = build_network(spec.network, checkpoint.in_features, dtype=spec.train.dtype, registry=registry)
     if network.params.shape != checkpoint.params.shape:
-        raise CorruptFileError(f"checkpoint holds {checkpoint.params.size} parameters but its spec builds "
-                               f"{network.n_params}")
+        raise CorruptFileError(
+            f"checkpoint holds {checkpoint.params.size} parameters but its spec builds {network.n_params}"
+        )
     network.params[:] = checkpoint.params
     network.noise.bit_generator.state = checkpoint.noise_state
     optimizer = build_optimizer(spec.network.optimizer, registry)
@@ -120,8 +150,9 @@ class Checkpointer:
     consistent) and saves it; a second one interrupts at once.
     """
 
-    def __init__(self, path: Path, spec: RunSpec, registry: Registry, every: int = 1,
-                 saved_epoch: int | None = None) -> None:
+    def __init__(
+        self, path: Path, spec: RunSpec, registry: Registry, every: int = 1, saved_epoch: int | None = None
+    ) -> None:
         self.path, self.spec, self.registry, self.every = path, spec, registry, every
         self.saved_epoch = saved_epoch  # the last whole epoch the file at path holds, if any
         self._previous_handler: Any = None

@@ -49,7 +49,9 @@ def check_labels(y: Any, n_samples: int, n_classes: int, name: str = "y") -> Lab
         if np.issubdtype(labels.dtype, np.floating) and np.all(np.mod(labels, 1) == 0):
             labels = labels.astype(np.intp)
         else:
-            raise DataError(f"{name}: expected integer class indices, got dtype {labels.dtype} (e.g. {labels[0].item()!r})")
+            raise DataError(
+                f"{name}: expected integer class indices, got dtype {labels.dtype} (e.g. {labels[0].item()!r})"
+            )
     low, high = int(labels.min()), int(labels.max())
     if low < 0 or high >= n_classes:
         raise DataError(

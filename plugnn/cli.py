@@ -46,17 +46,25 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
 
     run = commands.add_parser("run", help="train a recipe or spec file and write a run folder")
-    run.add_argument("recipe", nargs="?",
-                     help="a recipe name (plugnn recipes) or a .toml/.json spec file (default: quickstart)")
-    run.add_argument("--resume", metavar="RUN_DIR",
-                     help="continue an interrupted run from its checkpoint, exactly as it would have gone on")
+    run.add_argument(
+        "recipe", nargs="?", help="a recipe name (plugnn recipes) or a .toml/.json spec file (default: quickstart)"
+    )
+    run.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue an interrupted run from its checkpoint, exactly as it would have gone on",
+    )
     run.add_argument("--data", metavar="D", help="dataset: digits, mnist, fashion-mnist or idx:DIR")
     run.add_argument("--epochs", type=_positive_int, metavar="N")
     run.add_argument("--batch-size", type=_positive_int, metavar="N")
     run.add_argument("--lr", type=_positive_float, metavar="X", help="the optimizer's learning rate")
     run.add_argument("--seed", type=_non_negative_int, metavar="N")
-    run.add_argument("--full-train-accuracy", action="store_true", default=None,
-                     help="measure train accuracy with a full pass after each epoch (slower)")
+    run.add_argument(
+        "--full-train-accuracy",
+        action="store_true",
+        default=None,
+        help="measure train accuracy with a full pass after each epoch (slower)",
+    )
     run.add_argument("--out", metavar="DIR", help="run folder (default: runs/<recipe>-<timestamp>); never overwritten")
     run.add_argument("--quiet", action="store_true", help="no progress output")
 
@@ -79,13 +87,23 @@ def _run(args: argparse.Namespace) -> None:
     if args.resume is not None:
         given = [name for name in RUN_OVERRIDES if getattr(args, name) is not None]
         if given:
-            raise PlugnnError(f"--resume continues a run exactly as it was; it takes no "
-                              f"{', '.join(name.replace('_', '-') for name in given)}")
+            raise PlugnnError(
+                f"--resume continues a run exactly as it was; it takes no "
+                f"{', '.join(name.replace('_', '-') for name in given)}"
+            )
         result = resume(args.resume, quiet=args.quiet)
     else:
-        result = run(args.recipe or DEFAULT_RECIPE, data=args.data, epochs=args.epochs, batch_size=args.batch_size,
-                     lr=args.lr, seed=args.seed, full_train_accuracy=args.full_train_accuracy, out=args.out,
-                     quiet=args.quiet)
+        result = run(
+            args.recipe or DEFAULT_RECIPE,
+            data=args.data,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            seed=args.seed,
+            full_train_accuracy=args.full_train_accuracy,
+            out=args.out,
+            quiet=args.quiet,
+        )
     print(f"test accuracy {result.test_accuracy:.4f}; run folder {result.out}")
 
 

@@ -36,4 +36,4 @@ class History:
     def from_dict(cls, data: dict[str, list[Any]]) -> History:
         """Inverse of :meth:`to_dict`."""
         names = [field.name for field in attrs.fields(EpochRecord)]
-        return cls([EpochRecord(*row) for row in zip(*(data[name] for name in names))])
+        return cls([EpochRecord(*row) for row in zip(*(data[name] for name in names), strict=True)])

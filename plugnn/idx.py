@@ -35,7 +35,9 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
             if len(magic) < 4 or magic[0] != 0 or magic[1] != 0:
                 raise DataError(f"{path}: not an IDX file (bad magic number {magic.hex() or 'empty'})")
             if magic[2] != UNSIGNED_BYTE:
-                raise DataError(f"{path}: IDX data type 0x{magic[2]:02x} is not supported (expected 0x08, unsigned byte)")
+                raise DataError(
+                    f"{path}: IDX data type 0x{magic[2]:02x} is not supported (expected 0x08, unsigned byte)"
+                )
             if magic[3] != ndim:
                 raise DataError(f"{path}: expected {ndim} dimension(s), the header says {magic[3]}")
             dims = stream.read(4 * ndim)
@@ -68,9 +70,7 @@ def read_idx_folder(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     """``(train_images, train_labels, test_images, test_labels)`` from a folder of the four files."""
     if not folder.is_dir():
         raise DataError(f"{folder}: no such folder (expected one holding the four IDX files)")
-    arrays = {
-        key: read_idx(find_file(folder, stem), 1 if key.endswith("labels") else 3) for key, stem in FILES.items()
-    }
+    arrays = {key: read_idx(find_file(folder, stem), 1 if key.endswith("labels") else 3) for key, stem in FILES.items()}
     for part in ("train", "test"):
         images, labels = arrays[f"{part}_images"], arrays[f"{part}_labels"]
         if len(images) != len(labels):

@@ -27,8 +27,9 @@ def save_model(path: str | Path, network: Network, spec: RunSpec, registry: Regi
     """Write ``network``'s parameters and ``spec`` to ``path`` atomically."""
     path = Path(path)
     text = json.dumps(unstructure(spec, registry or default_registry()))
-    write_npz(path, KIND, {"spec": np.array(text), "in_features": np.array(network.in_features),
-                           "params": network.params})
+    write_npz(
+        path, KIND, {"spec": np.array(text), "in_features": np.array(network.in_features), "params": network.params}
+    )
     return path
 
 
@@ -38,8 +39,7 @@ def load_model(path: str | Path, registry: Registry | None = None) -> tuple[Netw
     registry = registry or default_registry()
     arrays = read_npz(path, KIND)
     spec = structure(json.loads(str(arrays["spec"])), RunSpec, registry, source=str(path))
-    network = build_network(spec.network, int(arrays["in_features"]), dtype=arrays["params"].dtype,
-                            registry=registry)
+    network = build_network(spec.network, int(arrays["in_features"]), dtype=arrays["params"].dtype, registry=registry)
     if network.params.shape != arrays["params"].shape:
         raise CorruptFileError(
             f"{path}: holds {arrays['params'].size} parameters but its spec builds {network.n_params}"

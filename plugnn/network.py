@@ -134,7 +134,7 @@ class Network:
     def summary(self) -> str:
         """A table of layers, output shapes and parameter counts, like Keras's ``model.summary()``."""
         rows = [("layer", "output shape", "params")]
-        for index, (name, layer) in enumerate(zip(self.names, self.layers)):
+        for index, (name, layer) in enumerate(zip(self.names, self.layers, strict=True)):
             count = sum(p.size for p in layer.params.values())
             rows.append((f"{index}: {name}", f"(N, {layer.out_features})", f"{count:,}"))
         widths = [max(len(row[col]) for row in rows) for col in range(3)]

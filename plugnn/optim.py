@@ -13,6 +13,7 @@ bit-identical to a single-threaded update.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -38,7 +39,7 @@ def _chunks(size: int) -> list[slice]:
     if size < PARALLEL_MIN_SIZE or workers == 1:
         return [slice(0, size)]
     bounds = np.linspace(0, size, workers + 1).astype(int)
-    return [slice(a, b) for a, b in zip(bounds, bounds[1:])]
+    return [slice(a, b) for a, b in itertools.pairwise(bounds)]
 
 
 class BufferedOptimizer:
@@ -72,7 +73,7 @@ class BufferedOptimizer:
             flat = [a.reshape(-1) for a in arrays]  # views: contiguous arrays reshape without copying
             for part in _chunks(param.size):
                 chunk = [a[part] for a in flat]
-                jobs.append((chunk[0], chunk[1], dict(zip(buffers, chunk[3:])), chunk[2]))
+                jobs.append((chunk[0], chunk[1], dict(zip(buffers, chunk[3:], strict=True)), chunk[2]))
         if len(jobs) == len(params):  # nothing was large enough to split
             for job in jobs:
                 self.update(*job)

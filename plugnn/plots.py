@@ -93,8 +93,13 @@ def plot_confusion(labels: np.ndarray, predicted: np.ndarray, classes: Sequence[
     plt = _pyplot()
     fig, axis = plt.subplots(figsize=(7, 6), dpi=100)
     ConfusionMatrixDisplay.from_predictions(
-        labels, predicted, labels=np.arange(len(classes)), display_labels=list(classes),
-        ax=axis, colorbar=False, xticks_rotation=45,
+        labels,
+        predicted,
+        labels=np.arange(len(classes)),
+        display_labels=list(classes),
+        ax=axis,
+        colorbar=False,
+        xticks_rotation=45,
     )
     axis.set_title(f"test accuracy {np.mean(labels == predicted):.4f}")
     fig.tight_layout()

@@ -38,8 +38,14 @@ class Progress:
             from tqdm import tqdm
 
             done = (context.epoch - 1) * context.n_batches + -(-context.position // context.spec.batch_size)
-            self._bar = tqdm(total=context.spec.epochs * context.n_batches, initial=done, unit="batch",
-                             file=self.stream, dynamic_ncols=True, leave=False)
+            self._bar = tqdm(
+                total=context.spec.epochs * context.n_batches,
+                initial=done,
+                unit="batch",
+                file=self.stream,
+                dynamic_ncols=True,
+                leave=False,
+            )
 
     @hookimpl
     def plugnn_batch_end(self, context: TrainContext) -> None:
@@ -48,8 +54,9 @@ class Progress:
             now = time.monotonic()
             if now - self._shown > POSTFIX_INTERVAL:
                 self._shown = now
-                self._bar.set_postfix_str(f"epoch {context.epoch}/{context.spec.epochs} loss {context.batch_loss:.4f}",
-                                          refresh=False)
+                self._bar.set_postfix_str(
+                    f"epoch {context.epoch}/{context.spec.epochs} loss {context.batch_loss:.4f}", refresh=False
+                )
 
     @hookimpl
     def plugnn_epoch_end(self, context: TrainContext) -> None:

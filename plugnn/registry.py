@@ -115,9 +115,7 @@ class ComponentTable:
         try:
             return self._by_spec[spec_class]
         except KeyError:
-            raise RegistryError(
-                f"{spec_class.__qualname__} is not the spec of any registered {self.kind}"
-            ) from None
+            raise RegistryError(f"{spec_class.__qualname__} is not the spec of any registered {self.kind}") from None
 
     def names(self) -> list[str]:
         """Sorted names of the usable components."""

@@ -48,8 +48,16 @@ from plugnn.train import (
 )
 
 DEFAULT_RECIPE = "quickstart"
-OUTPUT_FILES = ("spec.toml", "history.json", "history.csv", "model.npz", "curves.png", "samples.png", "confusion.png",
-                "checkpoint.npz")
+OUTPUT_FILES = (
+    "spec.toml",
+    "history.json",
+    "history.csv",
+    "model.npz",
+    "curves.png",
+    "samples.png",
+    "confusion.png",
+    "checkpoint.npz",
+)
 CHECKPOINT = "checkpoint.npz"
 
 
@@ -92,8 +100,12 @@ def override(
     """``spec`` with the given settings replaced; every new value is validated with its path."""
     train_changes = {
         name: value
-        for name, value in {"epochs": epochs, "batch_size": batch_size, "seed": seed,
-                            "full_train_accuracy": full_train_accuracy}.items()
+        for name, value in {
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "seed": seed,
+            "full_train_accuracy": full_train_accuracy,
+        }.items()
         if value is not None
     }
     try:
@@ -101,8 +113,10 @@ def override(
     except FieldError as exc:
         raise SpecError([(f"train.{exc.field}", exc.message)]) from None
     if data is not None:
-        data = data if not isinstance(data, (str, dict)) else structure(
-            parse_data_option(data) if isinstance(data, str) else data, DatasetRef, registry
+        data = (
+            data
+            if not isinstance(data, (str, dict))
+            else structure(parse_data_option(data) if isinstance(data, str) else data, DatasetRef, registry)
         )
         new = attrs.evolve(new, data=data)
     if lr is not None:
@@ -122,8 +136,9 @@ def new_run_folder(out: str | Path | None, name: str) -> Path:
     if out is not None:
         folder = Path(out)
         if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise PlugnnError(f"{folder} already exists and is not empty; plugnn never overwrites a run, "
-                              "choose another --out")
+            raise PlugnnError(
+                f"{folder} already exists and is not empty; plugnn never overwrites a run, choose another --out"
+            )
         folder.mkdir(parents=True, exist_ok=True)
         return folder
     base = Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -144,7 +159,7 @@ def write_history(history: History, folder: Path) -> None:
     with (folder / "history.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(columns)
-        writer.writerows(zip(*columns.values()))
+        writer.writerows(zip(*columns.values(), strict=True))
 
 
 def run(
@@ -170,8 +185,16 @@ def run(
     """
     registry = registry or default_registry()
     name, spec = ("spec", recipe) if isinstance(recipe, RunSpec) else load_recipe(recipe, registry)
-    spec = override(spec, registry, data=data, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-                    full_train_accuracy=full_train_accuracy)
+    spec = override(
+        spec,
+        registry,
+        data=data,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        full_train_accuracy=full_train_accuracy,
+    )
     folder = new_run_folder(out, name)
     try:
         split = load_dataset(spec.data, registry)
@@ -216,27 +239,42 @@ def _train(
     stream: TextIO | None,
     registry: Registry,
 ) -> History:
-    checkpointer = Checkpointer(folder / CHECKPOINT, spec, registry, spec.train.checkpoint_every,
-                                saved_epoch=point.epoch - 1 if point else None)
+    checkpointer = Checkpointer(
+        folder / CHECKPOINT, spec, registry, spec.train.checkpoint_every, saved_epoch=point.epoch - 1 if point else None
+    )
     plugins = [checkpointer] if quiet else [checkpointer, Progress(stream)]
     names = [registry.pm.register(plugin) for plugin in plugins]
     try:
-        return fit(network, optimizer, split.x_train, split.y_train, spec.train, test=(split.x_test, split.y_test),
-                   rng=shuffle, registry=registry, resume=point)
+        return fit(
+            network,
+            optimizer,
+            split.x_train,
+            split.y_train,
+            spec.train,
+            test=(split.x_test, split.y_test),
+            rng=shuffle,
+            registry=registry,
+            resume=point,
+        )
     except TrainingInterrupted as exc:
-        raise TrainingInterrupted(f"{exc}; its state is saved in {checkpointer.path}. "
-                                  f"Resume with: plugnn run --resume {folder}") from None
+        raise TrainingInterrupted(
+            f"{exc}; its state is saved in {checkpointer.path}. Resume with: plugnn run --resume {folder}"
+        ) from None
     except DivergenceError as exc:
-        kept = (f"the checkpoint of epoch {checkpointer.saved_epoch} in {checkpointer.path} is intact"
-                if checkpointer.saved_epoch else "no checkpoint had been written yet")
+        kept = (
+            f"the checkpoint of epoch {checkpointer.saved_epoch} in {checkpointer.path} is intact"
+            if checkpointer.saved_epoch
+            else "no checkpoint had been written yet"
+        )
         raise DivergenceError(f"{exc}; {kept}") from None
     finally:
         for name in names:
             registry.pm.unregister(name=name)
 
 
-def _finish(folder: Path, name: str, spec: RunSpec, split: DataSplit, network: Network, history: History,
-            registry: Registry) -> RunResult:
+def _finish(
+    folder: Path, name: str, spec: RunSpec, split: DataSplit, network: Network, history: History, registry: Registry
+) -> RunResult:
     """Write the run's outputs: history, model and plots."""
     predicted = network.predict(split.x_test)
     accuracy = float(np.mean(predicted == split.y_test))

@@ -25,8 +25,6 @@ from plugnn.specs import (
     ComponentSpec,
     DatasetRef,
     DatasetSpec,
-    ScheduleRef,
-    ScheduleSpec,
     InitializerRef,
     InitializerSpec,
     LayerRef,
@@ -35,6 +33,8 @@ from plugnn.specs import (
     LossSpec,
     OptimizerRef,
     OptimizerSpec,
+    ScheduleRef,
+    ScheduleSpec,
 )
 
 T = TypeVar("T")
@@ -59,7 +59,7 @@ _PRIMITIVES: dict[type, tuple[type, ...]] = {
 
 def _strict(target: type, accepted: tuple[type, ...]) -> Any:
     def structure(value: Any, _type: Any) -> Any:
-        if isinstance(value, bool) and target is not bool or not isinstance(value, accepted):
+        if (isinstance(value, bool) and target is not bool) or not isinstance(value, accepted):
             raise TypeError(f"expected {target.__name__}, got {type(value).__name__} {value!r}")
         return target(value)
 

@@ -121,10 +121,17 @@ def fit(
         held_out = (x_test, check_labels(test[1], len(x_test), network.out_features, "test y"))
     n, size = len(x), spec.batch_size
     if size > n:
-        warnings.warn(f"batch_size {size} exceeds the {n} training samples: every epoch is one batch of all {n}",
-                      stacklevel=2)
-    context = TrainContext(network, optimizer, spec, History(), rng if rng is not None else np.random.default_rng(spec.seed),
-                           n_batches=-(-n // size))
+        warnings.warn(
+            f"batch_size {size} exceeds the {n} training samples: every epoch is one batch of all {n}", stacklevel=2
+        )
+    context = TrainContext(
+        network,
+        optimizer,
+        spec,
+        History(),
+        rng if rng is not None else np.random.default_rng(spec.seed),
+        n_batches=-(-n // size),
+    )
     if resume is not None:
         context.history = resume.history
         context.epoch, context.position, context.order = resume.epoch, resume.position, resume.order
@@ -143,8 +150,15 @@ def fit(
     return context.history
 
 
-def _loop(context: TrainContext, x: Array, y: np.ndarray, held_out: tuple[Array, np.ndarray] | None,
-          schedule: Schedule | None, base_lr: float, hook: Any) -> None:
+def _loop(
+    context: TrainContext,
+    x: Array,
+    y: np.ndarray,
+    held_out: tuple[Array, np.ndarray] | None,
+    schedule: Schedule | None,
+    base_lr: float,
+    hook: Any,
+) -> None:
     """The epochs and their batches, from wherever ``context`` stands."""
     network, optimizer, spec = context.network, context.optimizer, context.spec
     n, size = len(x), spec.batch_size
@@ -229,7 +243,11 @@ def build_for_training(
     """The network, optimizer and shuffling generator :func:`train` starts from, seeded by ``train_spec.seed``."""
     init_seed, shuffle_seed, noise_seed = np.random.SeedSequence(train_spec.seed).spawn(3)
     network = build_network(
-        spec, in_features, rng=np.random.default_rng(init_seed), noise=np.random.default_rng(noise_seed),
-        dtype=train_spec.dtype, registry=registry,
+        spec,
+        in_features,
+        rng=np.random.default_rng(init_seed),
+        noise=np.random.default_rng(noise_seed),
+        dtype=train_spec.dtype,
+        registry=registry,
     )
     return network, build_optimizer(spec.optimizer, registry), np.random.default_rng(shuffle_seed)

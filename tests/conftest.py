@@ -11,7 +11,7 @@ from sklearn.model_selection import train_test_split
 
 os.environ["PLUGNN_STRICT_PLUGINS"] = "1"
 
-import plugnn  # noqa: E402  (after the environment is set)
+import plugnn
 
 
 @pytest.fixture

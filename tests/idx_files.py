@@ -13,8 +13,9 @@ def idx_bytes(array: np.ndarray) -> bytes:
     return header + array.astype(np.uint8).tobytes()
 
 
-def write_idx_folder(folder: Path, n_train: int = 60, n_test: int = 20, side: int = 6, gz: bool = True,
-                     seed: int = 0) -> Path:
+def write_idx_folder(
+    folder: Path, n_train: int = 60, n_test: int = 20, side: int = 6, gz: bool = True, seed: int = 0
+) -> Path:
     """Four IDX files of a learnable toy problem: the class is which horizontal band is bright."""
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)

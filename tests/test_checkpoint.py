@@ -50,8 +50,11 @@ class InterruptAt:
 
 def test_resume_after_an_interrupt_mid_epoch_is_bit_identical(tmp_path, reference) -> None:
     registry = plugnn.load_registry(strict=True, third_party=False, extra_plugins=[InterruptAt(3, 5)])
-    with pytest.raises(plugnn.TrainingInterrupted, match=r"interrupted at epoch 3, batch 6 of 43; its state is saved "
-                       r"in .*checkpoint.npz\. Resume with: plugnn run --resume .*run$"):
+    with pytest.raises(
+        plugnn.TrainingInterrupted,
+        match=r"interrupted at epoch 3, batch 6 of 43; its state is saved "
+        r"in .*checkpoint.npz\. Resume with: plugnn run --resume .*run$",
+    ):
         plugnn.run("quickstart", epochs=EPOCHS, out=tmp_path / "run", quiet=True, registry=registry)
     checkpoint = load_checkpoint(tmp_path / "run" / "checkpoint.npz")
     assert (checkpoint.resume.epoch, checkpoint.resume.position) == (3, 6 * 32)
@@ -97,13 +100,21 @@ def flip_byte(path: Path) -> None:
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
-        (lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]), "not a readable .npz file, truncated or damaged"),
+        (
+            lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]),
+            "not a readable .npz file, truncated or damaged",
+        ),
         (flip_byte, r"(not a readable .npz file|checksum mismatch)"),
-        (lambda p: rewrite_member(p, "params", np.zeros(28_710, np.float32)), "checksum mismatch, the file was altered"),
+        (
+            lambda p: rewrite_member(p, "params", np.zeros(28_710, np.float32)),
+            "checksum mismatch, the file was altered",
+        ),
         (lambda p: rewrite_member(p, "__version__", np.array(99)), "format version 99 but this plugnn reads version 1"),
         (lambda p: rewrite_member(p, "__kind__", np.array("model")), "not a plugnn checkpoint file"),
-        (lambda p: rewrite_member(p, "history", np.array([{"epoch": [1]}], dtype=object)),
-         "holds pickled objects, which plugnn never loads"),
+        (
+            lambda p: rewrite_member(p, "history", np.array([{"epoch": [1]}], dtype=object)),
+            "holds pickled objects, which plugnn never loads",
+        ),
         (lambda p: p.write_text("not a zip"), "not a readable .npz file"),
     ],
     ids=["truncated", "flipped-byte", "altered", "wrong-version", "wrong-kind", "pickled-object", "garbage"],
@@ -142,8 +153,9 @@ def uninterrupted(tmp_path: Path) -> Path:
 
 
 def spawn(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "plugnn", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "plugnn", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def wait_for(path: Path, timeout: float = 60) -> None:

@@ -9,10 +9,10 @@ import urllib.error
 
 import numpy as np
 import pytest
+from plugnn_std.datasets import openml
 
 from plugnn.cli import main
 from plugnn.run import OUTPUT_FILES
-from plugnn_std.datasets import openml
 
 PLUGNN = [sys.executable, "-m", "plugnn"]
 
@@ -83,8 +83,9 @@ def test_recipes_lists_every_recipe(capsys) -> None:
 def test_plugins_lists_components_with_their_distribution(capsys) -> None:
     assert main(["plugins"]) == 0
     out = capsys.readouterr().out
-    assert any(line.startswith("adam") and "plugnn 0.1.0" in line and "optimizer adam" in line
-               for line in out.splitlines())
+    assert any(
+        line.startswith("adam") and "plugnn 0.1.0" in line and "optimizer adam" in line for line in out.splitlines()
+    )
 
 
 @pytest.mark.parametrize(
@@ -156,6 +157,7 @@ def test_overrides_reach_the_spec(tmp_path) -> None:
 
 def test_idx_data_trains_from_the_cli(tmp_path) -> None:
     from idx_files import write_idx_folder
+
     from plugnn import run
 
     folder = write_idx_folder(tmp_path / "toy", n_train=300, n_test=60)

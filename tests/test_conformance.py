@@ -46,8 +46,11 @@ class BrokenPlugin:
 def test_a_wrong_gradient_is_caught_with_where_and_how_much() -> None:
     registry = plugnn.load_registry(entry_points_enabled=False, extra_plugins=[BrokenPlugin()])
     checks = {check.name: check for check in iter_checks(registry)}
-    with pytest.raises(ConformanceError, match=r"^layer 'broken' \(Broken\(\)\) \(inference\) d/dX: wrong gradient, "
-                       r"largest relative error 0\.333 \(tolerance 1e-05\) at index \(\d, \d\): analytic .*, numeric .*"):
+    with pytest.raises(
+        ConformanceError,
+        match=r"^layer 'broken' \(Broken\(\)\) \(inference\) d/dX: wrong gradient, "
+        r"largest relative error 0\.333 \(tolerance 1e-05\) at index \(\d, \d\): analytic .*, numeric .*",
+    ):
         checks["gradients_inference"]()
     checks["protocol"]()  # the rest of its contract holds: only the gradient is wrong
     checks["shapes"]()
@@ -87,7 +90,7 @@ class SharedMomentumOptimizer:
         self.lr, self.velocity = spec.lr, 0.0
 
     def step(self, params, grads):
-        for param, grad in zip(params, grads):
+        for param, grad in zip(params, grads, strict=True):
             self.velocity = 0.9 * self.velocity + float(np.mean(grad))
             param -= self.lr * (grad + self.velocity)
 
@@ -111,7 +114,9 @@ class FlawedPlugin:
 def test_the_kit_catches_upcasts_and_shared_state() -> None:
     registry = plugnn.load_registry(entry_points_enabled=False, extra_plugins=[FlawedPlugin()])
     checks = {check.id: check for check in iter_checks(registry)}
-    with pytest.raises(ConformanceError, match=r"layer 'upcasting' .* expected float32 throughout, got .*'forward': 'float64'"):
+    with pytest.raises(
+        ConformanceError, match=r"layer 'upcasting' .* expected float32 throughout, got .*'forward': 'float64'"
+    ):
         checks["layer:upcasting[0]-dtype"]()
     with pytest.raises(ConformanceError, match=r"optimizer 'shared' .* moved differently beside another parameter"):
         checks["optimizer:shared[0]-separate_state"]()

@@ -6,10 +6,10 @@ import math
 
 import attrs
 import numpy as np
+from plugnn_std import Dense
 
 import plugnn
 from plugnn.specs import DatasetSpec, ScheduleSpec
-from plugnn_std import Dense
 
 
 @attrs.frozen
@@ -78,8 +78,14 @@ class Everything:
 def test_every_registration_hook_lands_in_the_registry(tmp_path) -> None:
     plugin = Everything(tmp_path / "r.toml")
     registry = plugnn.load_registry(strict=True, third_party=False, extra_plugins=[plugin])
-    for kind, name in [("layer", "t_relu"), ("loss", "t_loss"), ("optimizer", "t_opt"),
-                       ("initializer", "t_init"), ("dataset", "t_data"), ("schedule", "t_half")]:
+    for kind, name in [
+        ("layer", "t_relu"),
+        ("loss", "t_loss"),
+        ("optimizer", "t_opt"),
+        ("initializer", "t_init"),
+        ("dataset", "t_data"),
+        ("schedule", "t_half"),
+    ]:
         assert registry.tables[kind].get(name).plugin == "Everything"
     assert registry.recipe("t_recipe").path == tmp_path / "r.toml"
 
@@ -89,12 +95,23 @@ def test_training_events_fire_in_order(tmp_path) -> None:
     registry = plugnn.load_registry(strict=True, third_party=False, extra_plugins=[plugin])
     spec = plugnn.NetworkSpec(layers=[Dense(2)], loss="softmax_cross_entropy", optimizer="sgd", init="he")
     x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
-    result = plugnn.train(spec, x, np.array([0, 1, 0, 1, 1]),
-                          plugnn.TrainSpec(epochs=2, batch_size=2, schedule="t_half"), registry=registry)
+    result = plugnn.train(
+        spec,
+        x,
+        np.array([0, 1, 0, 1, 1]),
+        plugnn.TrainSpec(epochs=2, batch_size=2, schedule="t_half"),
+        registry=registry,
+    )
     assert plugin.events == [
         ("start", 1),
-        ("batch", 1, 0), ("batch", 1, 1), ("batch", 1, 2), ("epoch", 1, 1),
-        ("batch", 2, 0), ("batch", 2, 1), ("batch", 2, 2), ("epoch", 2, 2),
+        ("batch", 1, 0),
+        ("batch", 1, 1),
+        ("batch", 1, 2),
+        ("epoch", 1, 1),
+        ("batch", 2, 0),
+        ("batch", 2, 1),
+        ("batch", 2, 2),
+        ("epoch", 2, 2),
         ("end", 2),
     ]
     assert result.optimizer.lr == 0.01 * 0.5

@@ -6,8 +6,8 @@ import gzip
 
 import numpy as np
 import pytest
-
 from idx_files import idx_bytes, write_idx_folder
+
 from plugnn.errors import DataError
 from plugnn.idx import read_idx, read_idx_folder
 
@@ -32,7 +32,11 @@ def test_round_trips_values(tmp_path) -> None:
         (b"", 3, "bad magic number empty"),
         (b"\x00\x00\x0d\x03" + bytes(12), 3, "IDX data type 0x0d is not supported"),
         (idx_bytes(np.zeros(5)), 3, "expected 3 dimension(s), the header says 1"),
-        (idx_bytes(np.zeros((2, 3, 3)))[:-1], 3, "header promises shape (2, 3, 3) (34 bytes) but the file has 33 bytes"),
+        (
+            idx_bytes(np.zeros((2, 3, 3)))[:-1],
+            3,
+            "header promises shape (2, 3, 3) (34 bytes) but the file has 33 bytes",
+        ),
         (idx_bytes(np.zeros((2, 3, 3)))[:10], 3, "truncated header (10 bytes, need 16)"),
     ],
 )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from plugnn_std import SGD, Adam
 
 import plugnn
-from plugnn_std import SGD, Adam
 
 GRADS = [np.array([0.5, -2.0, 1e-3]), np.array([0.1, 0.3, -0.2]), np.array([-1.0, 0.0, 4.0])]
 

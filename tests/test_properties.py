@@ -14,21 +14,36 @@ REGISTRY = plugnn.load_registry(strict=True, third_party=False)
 
 layer = st.one_of(
     st.sampled_from(["relu", "identity", "dense", "rellu", ""]),
-    st.fixed_dictionaries({"type": st.just("dense"), "units": st.one_of(st.integers(-2, 12), st.floats(-1, 5),
-                                                                           st.text(max_size=2))}),
-    st.fixed_dictionaries({"type": st.sampled_from(["dense", "relu", "nope"])},
-                          optional={"units": st.integers(1, 6), "init": st.sampled_from(["he", "glorot", "x", 3]),
-                                    "extra": st.integers()}),
+    st.fixed_dictionaries(
+        {"type": st.just("dense"), "units": st.one_of(st.integers(-2, 12), st.floats(-1, 5), st.text(max_size=2))}
+    ),
+    st.fixed_dictionaries(
+        {"type": st.sampled_from(["dense", "relu", "nope"])},
+        optional={
+            "units": st.integers(1, 6),
+            "init": st.sampled_from(["he", "glorot", "x", 3]),
+            "extra": st.integers(),
+        },
+    ),
 )
 optimizer = st.one_of(
     st.sampled_from(["sgd", "adam", "adma"]),
-    st.fixed_dictionaries({"type": st.sampled_from(["sgd", "adam"])},
-                          optional={"lr": st.one_of(st.floats(-1, 1), st.just(float("nan"))), "beta1": st.floats(-0.5, 1.5),
-                                    "eps": st.one_of(st.floats(0, 1), st.text(max_size=1))}),
+    st.fixed_dictionaries(
+        {"type": st.sampled_from(["sgd", "adam"])},
+        optional={
+            "lr": st.one_of(st.floats(-1, 1), st.just(float("nan"))),
+            "beta1": st.floats(-0.5, 1.5),
+            "eps": st.one_of(st.floats(0, 1), st.text(max_size=1)),
+        },
+    ),
 )
 network = st.fixed_dictionaries(
-    {"layers": st.lists(layer, max_size=4), "loss": st.sampled_from(["softmax_cross_entropy", "mse_typo"]),
-     "optimizer": optimizer, "init": st.sampled_from(["he", "glorot", "normal", {"type": "normal", "std": -1}])},
+    {
+        "layers": st.lists(layer, max_size=4),
+        "loss": st.sampled_from(["softmax_cross_entropy", "mse_typo"]),
+        "optimizer": optimizer,
+        "init": st.sampled_from(["he", "glorot", "normal", {"type": "normal", "std": -1}]),
+    },
 )
 
 
@@ -43,16 +58,25 @@ def test_random_specs_build_and_step_or_fail_with_a_path(data) -> None:
         return
     x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
     try:
-        plugnn.fit(net, plugnn.build_optimizer(spec.optimizer, REGISTRY), x, np.zeros(5, dtype=int),
-                   TrainSpec(epochs=1, batch_size=2), registry=REGISTRY)
+        plugnn.fit(
+            net,
+            plugnn.build_optimizer(spec.optimizer, REGISTRY),
+            x,
+            np.zeros(5, dtype=int),
+            TrainSpec(epochs=1, batch_size=2),
+            registry=REGISTRY,
+        )
     except DataError as exc:  # e.g. a network whose last layer is 3 wide gets labels it can hold: fine
         assert "labels" in str(exc) or "features" in str(exc)
 
 
 arrays = st.builds(
     lambda rows, cols, dtype, fill, seed: _array(rows, cols, dtype, fill, seed),
-    st.integers(0, 6), st.integers(1, 5), st.sampled_from(["float32", "float64", "int64", "uint8", "bool"]),
-    st.sampled_from(["normal", "nan", "inf", "big"]), st.integers(0, 3),
+    st.integers(0, 6),
+    st.integers(1, 5),
+    st.sampled_from(["float32", "float64", "int64", "uint8", "bool"]),
+    st.sampled_from(["normal", "nan", "inf", "big"]),
+    st.integers(0, 3),
 )
 
 
@@ -76,8 +100,9 @@ def test_random_inputs_train_or_raise_data_error(x, y) -> None:
     spec = NetworkSpec(layers=[Dense(3)], loss="softmax_cross_entropy", optimizer="sgd", init="he")
     try:
         network = plugnn.build_network(spec, 3, registry=REGISTRY)
-        history = plugnn.fit(network, plugnn.build_optimizer("sgd", REGISTRY), x, y, TrainSpec(epochs=1, batch_size=2),
-                             registry=REGISTRY)
+        history = plugnn.fit(
+            network, plugnn.build_optimizer("sgd", REGISTRY), x, y, TrainSpec(epochs=1, batch_size=2), registry=REGISTRY
+        )
     except DataError:
         return
     assert len(history.records) == 1

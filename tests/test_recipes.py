@@ -35,7 +35,11 @@ def test_seed_recipes_are_the_notebooks_networks(registry) -> None:
         assert (spec.train.batch_size, spec.train.epochs, spec.data) == (5000, 25, "mnist")
     assert sgd.network.init.std == 0.01 and sgd.network.optimizer.lr == 0.001
     assert adam.network.init == "he"
-    assert (adam.network.optimizer.lr, adam.network.optimizer.beta1, adam.network.optimizer.beta2) == (0.001, 0.9, 0.999)
+    assert (adam.network.optimizer.lr, adam.network.optimizer.beta1, adam.network.optimizer.beta2) == (
+        0.001,
+        0.9,
+        0.999,
+    )
 
 
 @pytest.mark.slow

@@ -14,8 +14,12 @@ import plugnn
 from plugnn.errors import PluginLoadError, RegistryError
 
 CORE = Path(plugnn.__file__).parent
-STANDARD = {"layer": {"identity", "relu", "dense"}, "loss": {"softmax_cross_entropy"},
-            "optimizer": {"sgd", "adam"}, "initializer": {"he", "glorot", "normal"}}
+STANDARD = {
+    "layer": {"identity", "relu", "dense"},
+    "loss": {"softmax_cross_entropy"},
+    "optimizer": {"sgd", "adam"},
+    "initializer": {"he", "glorot", "normal"},
+}
 
 
 def test_standard_components_come_through_entry_points(registry) -> None:
@@ -48,8 +52,9 @@ registry = plugnn.load_registry(strict=False)
 print(len(list(registry.components())))
 print(registry.errors[0])
 """
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                         env={"PATH": "/usr/bin:/bin"}).stdout.splitlines()
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, env={"PATH": "/usr/bin:/bin"}
+    ).stdout.splitlines()
     assert out[0] == "0"
     assert "entry point" in out[1] and "of plugnn" in out[1] and "failed to import" in out[1]
 
@@ -71,8 +76,11 @@ class Squatter:
 
 
 def test_duplicate_name_names_both_plugins() -> None:
-    with pytest.raises(PluginLoadError, match=r"layer 'dense' is registered by more than one plugin: 'dense' "
-                       r"\(plugnn_std.layers.dense from plugnn 0.1.0\), 'Squatter'"):
+    with pytest.raises(
+        PluginLoadError,
+        match=r"layer 'dense' is registered by more than one plugin: 'dense' "
+        r"\(plugnn_std.layers.dense from plugnn 0.1.0\), 'Squatter'",
+    ):
         plugnn.load_registry(strict=True, extra_plugins=[Squatter()])
     lenient = plugnn.load_registry(strict=False, extra_plugins=[Squatter()])
     with pytest.raises(RegistryError, match=r"block all but one with PLUGNN_BLOCK_PLUGINS"):
@@ -126,8 +134,13 @@ def fake_distribution(site: Path, dist: str, module: str, source: str, entry: st
 
 
 def run_with_site(site: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "plugnn", *args], capture_output=True, text=True,
-                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(site), **env}, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "plugnn", *args],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(site), **env},
+        timeout=120,
+    )
 
 
 def test_a_plugin_that_fails_to_import_is_named_with_its_distribution(tmp_path) -> None:
@@ -152,8 +165,11 @@ def test_a_name_claimed_twice_names_both_distributions(tmp_path) -> None:
     fake_distribution(tmp_path, "relu-clone", "relu_clone", source, "relu_clone")
     done = run_with_site(tmp_path, "run", "--quiet", "--out", str(tmp_path / "run"))
     assert done.returncode == 1
-    assert "layer 'relu' is registered by more than one plugin ('relu' (plugnn_std.layers.relu from plugnn 0.1.0), " \
-           "'relu_clone' (relu_clone from relu-clone 1.2.3))" in done.stderr
-    blocked = run_with_site(tmp_path, "run", "--quiet", "--epochs", "1", "--out", str(tmp_path / "run2"),
-                            PLUGNN_BLOCK_PLUGINS="relu_clone")
+    assert (
+        "layer 'relu' is registered by more than one plugin ('relu' (plugnn_std.layers.relu from plugnn 0.1.0), "
+        "'relu_clone' (relu_clone from relu-clone 1.2.3))" in done.stderr
+    )
+    blocked = run_with_site(
+        tmp_path, "run", "--quiet", "--epochs", "1", "--out", str(tmp_path / "run2"), PLUGNN_BLOCK_PLUGINS="relu_clone"
+    )
     assert blocked.returncode == 0, blocked.stderr

@@ -9,13 +9,13 @@ from pathlib import Path
 import attrs
 import numpy as np
 import pytest
+from bad_data import BadDataPlugin
+from plugnn_std import SGD, Dense
 
 import plugnn
-from bad_data import BadDataPlugin
 from plugnn import plugins as plugin_module
 from plugnn.cli import main
 from plugnn.specs import RunSpec
-from plugnn_std import SGD, Dense
 
 SMALL = """
 description = "a small network for the bad-data plugin"
@@ -35,8 +35,9 @@ batch_size = 8
 def cli_with_bad_data(monkeypatch, tmp_path):
     """``plugnn`` with the bad-data plugin installed, run in a temporary folder."""
     original = plugin_module.load_registry
-    monkeypatch.setattr(plugin_module, "load_registry",
-                        lambda **kwargs: original(**kwargs, extra_plugins=[BadDataPlugin()]))
+    monkeypatch.setattr(
+        plugin_module, "load_registry", lambda **kwargs: original(**kwargs, extra_plugins=[BadDataPlugin()])
+    )
     plugin_module.default_registry.cache_clear()
     monkeypatch.chdir(tmp_path)
     (tmp_path / "small.toml").write_text(SMALL)
@@ -71,8 +72,10 @@ def test_unscaled_pixels_warn_and_say_how_to_scale(cli_with_bad_data, capsys) ->
 
 def test_batch_larger_than_the_data_says_what_happens(cli_with_bad_data, capsys) -> None:
     assert main(["run", "small.toml", "--data", "bad", "--batch-size", "500", "--quiet", "--out", "run"]) == 0
-    assert "plugnn: warning: batch_size 500 exceeds the 40 training samples: every epoch is one batch of all 40" \
+    assert (
+        "plugnn: warning: batch_size 500 exceeds the 40 training samples: every epoch is one batch of all 40"
         in capsys.readouterr().err
+    )
 
 
 @pytest.mark.parametrize(
@@ -127,10 +130,13 @@ class ExplodePlugin:
 
 def test_divergence_stops_at_once_and_keeps_the_last_good_checkpoint(tmp_path) -> None:
     registry = plugnn.load_registry(strict=True, third_party=False, extra_plugins=[ExplodePlugin()])
-    spec = RunSpec(data="digits",
-                   network=plugnn.NetworkSpec(layers=[Explode(after=90), Dense(10)], loss="softmax_cross_entropy",
-                                              optimizer=SGD(lr=0.1), init="he"),
-                   train=plugnn.TrainSpec(epochs=5, batch_size=32))
+    spec = RunSpec(
+        data="digits",
+        network=plugnn.NetworkSpec(
+            layers=[Explode(after=90), Dense(10)], loss="softmax_cross_entropy", optimizer=SGD(lr=0.1), init="he"
+        ),
+        train=plugnn.TrainSpec(epochs=5, batch_size=32),
+    )
     with pytest.raises(plugnn.DivergenceError) as caught:
         plugnn.run(spec, out=tmp_path / "run", quiet=True, registry=registry)
     message = str(caught.value)  # 1347 samples / 32 = 43 batches per epoch: batch 91 is epoch 3, batch 5
@@ -155,4 +161,6 @@ def test_no_code_path_unpickles_or_evaluates() -> None:
                         assert ast.literal_eval(keyword.value) is False, f"{path}: {ast.unparse(node)}"
             if isinstance(node, ast.Import | ast.ImportFrom):
                 modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
-                assert not any(m.split(".")[0] in {"pickle", "cPickle", "dill", "joblib", "shelve"} for m in modules), path
+                assert not any(m.split(".")[0] in {"pickle", "cPickle", "dill", "joblib", "shelve"} for m in modules), (
+                    path
+                )

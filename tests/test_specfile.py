@@ -5,11 +5,11 @@ from __future__ import annotations
 import attrs
 import numpy as np
 import pytest
+from plugnn_std import Adam, Dense
 
 import plugnn
 from plugnn.specfile import load_spec, save_spec
 from plugnn.specs import RunSpec, TrainSpec
-from plugnn_std import Adam, Dense
 
 
 @attrs.frozen
@@ -43,8 +43,12 @@ def registry():
 
 SPEC = RunSpec(
     data="digits",
-    network=plugnn.NetworkSpec(layers=[Scale(0.5), Dense(16), "relu", Dense(10)], loss="softmax_cross_entropy",
-                               optimizer=Adam(lr=0.01), init="he"),
+    network=plugnn.NetworkSpec(
+        layers=[Scale(0.5), Dense(16), "relu", Dense(10)],
+        loss="softmax_cross_entropy",
+        optimizer=Adam(lr=0.01),
+        init="he",
+    ),
     train=TrainSpec(epochs=2, batch_size=64),
     description="with a third-party layer",
 )
@@ -77,15 +81,24 @@ def test_saving_never_overwrites(registry, tmp_path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('data = "digits"\n[network]\nlayers = [{type = "dense", units = 0}]\nloss = "softmax_cross_entropy"\n'
-         'optimizer = "adam"\ninit = "he"\n', r"spec.toml: network.layers\[0\].units: must be > 0 \(got 0\)"),
-        ('data = "digits"\n[network]\nlayers = ["scael"]\nloss = "softmax_cross_entropy"\noptimizer = "adam"\n'
-         'init = "he"\n', r"network.layers\[0\]: unknown layer 'scael'; did you mean 'scale'\? known: dense, "
-                          r"identity, relu, scale"),
+        (
+            'data = "digits"\n[network]\nlayers = [{type = "dense", units = 0}]\nloss = "softmax_cross_entropy"\n'
+            'optimizer = "adam"\ninit = "he"\n',
+            r"spec.toml: network.layers\[0\].units: must be > 0 \(got 0\)",
+        ),
+        (
+            'data = "digits"\n[network]\nlayers = ["scael"]\nloss = "softmax_cross_entropy"\noptimizer = "adam"\n'
+            'init = "he"\n',
+            r"network.layers\[0\]: unknown layer 'scael'; did you mean 'scale'\? known: dense, "
+            r"identity, relu, scale",
+        ),
         ('data = "digits"\n[network\n', r"spec.toml: not valid TOML: "),
-        ('data = "digits"\nnetwork = {layers = ["relu"], loss = "softmax_cross_entropy", optimizer = "adam", '
-         'init = "he"}\n[train]\nepochs = 3\nbatchsize = 10\n', r"train: unknown key\(s\) batchsize; known: epochs, "
-                                                                 r"batch_size"),
+        (
+            'data = "digits"\nnetwork = {layers = ["relu"], loss = "softmax_cross_entropy", optimizer = "adam", '
+            'init = "he"}\n[train]\nepochs = 3\nbatchsize = 10\n',
+            r"train: unknown key\(s\) batchsize; known: epochs, "
+            r"batch_size",
+        ),
     ],
 )
 def test_file_errors_carry_file_path_and_reason(registry, tmp_path, text, message) -> None:

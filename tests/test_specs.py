@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import attrs
 import pytest
+from plugnn_std import SGD, Adam, Dense, Normal
 
 import plugnn
 from plugnn import NetworkSpec, SpecError, TrainSpec
-from plugnn_std import SGD, Adam, Dense, Normal
 
 NOTEBOOK = {
-    "layers": [{"type": "dense", "units": 100}, "relu", {"type": "dense", "units": 200}, "relu",
-               {"type": "dense", "units": 10}],
+    "layers": [
+        {"type": "dense", "units": 100},
+        "relu",
+        {"type": "dense", "units": 200},
+        "relu",
+        {"type": "dense", "units": 10},
+    ],
     "loss": "softmax_cross_entropy",
     "optimizer": {"type": "adam", "lr": 0.001},
     "init": "he",
@@ -42,14 +47,32 @@ def test_notebook_network_from_dict(registry) -> None:
         (with_layer(2, {"type": "dense", "units": 0}), "layers[2].units", "must be > 0 (got 0)"),
         (with_layer(2, {"type": "dense", "units": "100"}), "layers[2].units", "expected int, got str '100'"),
         (with_layer(2, {"type": "dense", "units": 2.5}), "layers[2].units", "expected int, got float 2.5"),
-        (with_layer(1, "rellu"), "layers[1]", "unknown layer 'rellu'; did you mean 'relu'? known: dense, identity, relu"),
+        (
+            with_layer(1, "rellu"),
+            "layers[1]",
+            "unknown layer 'rellu'; did you mean 'relu'? known: dense, identity, relu",
+        ),
         (with_layer(0, {"units": 3}), "layers[0].type", "required: the name of a registered layer"),
-        (with_layer(0, {"type": "dense", "units": 3, "activation": "relu"}), "layers[0]",
-         "unknown key(s) activation; known: units, init"),
-        (with_layer(0, {"type": "dense", "units": 3, "init": {"type": "normal", "std": -1}}),
-         "layers[0].init.std", "must be > 0 (got -1.0)"),
-        ({**NOTEBOOK, "optimizer": "adma"}, "optimizer", "unknown optimizer 'adma'; did you mean 'adam'? known: adam, sgd"),
-        ({**NOTEBOOK, "optimizer": {"type": "adam", "beta1": 1.0}}, "optimizer.beta1", "must be in [0.0, 1.0) (got 1.0)"),
+        (
+            with_layer(0, {"type": "dense", "units": 3, "activation": "relu"}),
+            "layers[0]",
+            "unknown key(s) activation; known: units, init",
+        ),
+        (
+            with_layer(0, {"type": "dense", "units": 3, "init": {"type": "normal", "std": -1}}),
+            "layers[0].init.std",
+            "must be > 0 (got -1.0)",
+        ),
+        (
+            {**NOTEBOOK, "optimizer": "adma"},
+            "optimizer",
+            "unknown optimizer 'adma'; did you mean 'adam'? known: adam, sgd",
+        ),
+        (
+            {**NOTEBOOK, "optimizer": {"type": "adam", "beta1": 1.0}},
+            "optimizer.beta1",
+            "must be in [0.0, 1.0) (got 1.0)",
+        ),
         ({**NOTEBOOK, "layers": []}, "layers", "a network needs at least one layer"),
         ({k: v for k, v in NOTEBOOK.items() if k != "loss"}, "loss", "required field missing"),
     ],
@@ -80,8 +103,10 @@ def test_error_message_reads_as_one_line(registry) -> None:
         (lambda: TrainSpec(batch_size=0), "batch_size: must be > 0 (got 0)"),
         (lambda: TrainSpec(dtype="float16"), "dtype: must be one of 'float32', 'float64' (got 'float16')"),
         (lambda: TrainSpec(shuffle="yes"), "shuffle: expected true or false, got str 'yes'"),
-        (lambda: NetworkSpec(layers=[Dense(3), 7], loss="x", optimizer="y", init="z"),
-         "layers[1]: expected a LayerSpec or a registered name, got int 7"),
+        (
+            lambda: NetworkSpec(layers=[Dense(3), 7], loss="x", optimizer="y", init="z"),
+            "layers[1]: expected a LayerSpec or a registered name, got int 7",
+        ),
     ],
 )
 def test_python_specs_validate_on_construction(make, message) -> None:
@@ -100,8 +125,12 @@ def test_bare_name_without_required_settings(registry) -> None:
     "spec",
     [
         plugnn.structure(NOTEBOOK, NetworkSpec, plugnn.load_registry(strict=True)),
-        NetworkSpec(layers=[Dense(5, init=Normal(std=0.01)), "identity"], loss="softmax_cross_entropy",
-                    optimizer=SGD(lr=0.5), init="glorot"),
+        NetworkSpec(
+            layers=[Dense(5, init=Normal(std=0.01)), "identity"],
+            loss="softmax_cross_entropy",
+            optimizer=SGD(lr=0.5),
+            init="glorot",
+        ),
         TrainSpec(),
         TrainSpec(epochs=3, batch_size=5000, shuffle=False, seed=7, dtype="float64", full_train_accuracy=True),
     ],
@@ -116,8 +145,12 @@ def test_every_registered_example_round_trips(registry) -> None:
         for example in component.spec.examples():
             data = plugnn.unstructure(example, registry)
             assert data["type"] == component.name
-            ref_type = {"layer": plugnn.specs.LayerRef, "loss": plugnn.specs.LossRef,
-                        "optimizer": plugnn.specs.OptimizerRef, "initializer": plugnn.specs.InitializerRef}
+            ref_type = {
+                "layer": plugnn.specs.LayerRef,
+                "loss": plugnn.specs.LossRef,
+                "optimizer": plugnn.specs.OptimizerRef,
+                "initializer": plugnn.specs.InitializerRef,
+            }
             if component.kind in ref_type:
                 assert plugnn.structure(data, ref_type[component.kind], registry) == example
 

@@ -6,11 +6,11 @@ import json
 
 import numpy as np
 import pytest
+from plugnn_std import SGD, Adam, Dense
 
 import plugnn
 from plugnn import DataError, NetworkSpec, TrainSpec
 from plugnn.testing import assert_gradient_close, numeric_gradient
-from plugnn_std import SGD, Adam, Dense
 
 NOTEBOOK_ADAM = NetworkSpec(
     layers=[Dense(100), "relu", Dense(200), "relu", Dense(10)],
@@ -72,12 +72,15 @@ def test_last_partial_batch_is_kept(registry, monkeypatch) -> None:
 def test_same_seed_gives_bit_identical_weights_and_history(registry, digits) -> None:
     x_train, x_test, y_train, y_test = digits
     train = TrainSpec(epochs=3, batch_size=64, seed=11)
-    runs = [plugnn.train(NOTEBOOK_ADAM, x_train, y_train, train, test=(x_test, y_test), registry=registry)
-            for _ in range(2)]
+    runs = [
+        plugnn.train(NOTEBOOK_ADAM, x_train, y_train, train, test=(x_test, y_test), registry=registry) for _ in range(2)
+    ]
     np.testing.assert_array_equal(runs[0].network.params, runs[1].network.params)
     strip = [{k: v for k, v in r.history.to_dict().items() if k != "seconds"} for r in runs]
     assert strip[0] == strip[1]
-    other = plugnn.train(NOTEBOOK_ADAM, x_train, y_train, TrainSpec(epochs=3, batch_size=64, seed=12), registry=registry)
+    other = plugnn.train(
+        NOTEBOOK_ADAM, x_train, y_train, TrainSpec(epochs=3, batch_size=64, seed=12), registry=registry
+    )
     assert not np.array_equal(other.network.params, runs[0].network.params)
 
 
@@ -116,9 +119,17 @@ def test_float32_end_to_end(registry) -> None:
     [
         (np.zeros((4, 5), np.float32), np.zeros(4, int), "X: the network expects 3 features per sample, got 5"),
         (np.zeros((4, 3), np.float32), np.zeros(3, int), "y: 3 labels for 4 samples"),
-        (np.zeros((4, 3), np.float32), np.array([0, 1, 2, 1]), r"y: labels must lie in \[0, 2\) .* got values in \[0, 2\]"),
+        (
+            np.zeros((4, 3), np.float32),
+            np.array([0, 1, 2, 1]),
+            r"y: labels must lie in \[0, 2\) .* got values in \[0, 2\]",
+        ),
         (np.zeros((4, 3), np.float32), np.array([0, 1, 0.5, 1]), "y: expected integer class indices"),
-        (np.array([[0, 0, np.nan]] * 4, np.float32), np.zeros(4, int), r"X: holds NaN or Inf \(first at row 0, column 2\)"),
+        (
+            np.array([[0, 0, np.nan]] * 4, np.float32),
+            np.zeros(4, int),
+            r"X: holds NaN or Inf \(first at row 0, column 2\)",
+        ),
         (np.zeros((0, 3), np.float32), np.zeros(0, int), "X: no samples"),
     ],
 )
@@ -140,8 +151,14 @@ def test_unscaled_integer_pixels_warn(registry) -> None:
 @pytest.mark.slow
 def test_notebook_architecture_learns_digits(registry, digits) -> None:
     x_train, x_test, y_train, y_test = digits
-    result = plugnn.train(NOTEBOOK_ADAM, x_train, y_train, TrainSpec(epochs=30, batch_size=32, seed=0),
-                          test=(x_test, y_test), registry=registry)
+    result = plugnn.train(
+        NOTEBOOK_ADAM,
+        x_train,
+        y_train,
+        TrainSpec(epochs=30, batch_size=32, seed=0),
+        test=(x_test, y_test),
+        registry=registry,
+    )
     accuracy = float(np.mean(result.network.predict(x_test) == y_test))
     assert accuracy >= 0.95
     assert result.history.records[-1].test_accuracy == pytest.approx(accuracy)

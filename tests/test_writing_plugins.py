@@ -34,23 +34,50 @@ def test_following_the_guide_gives_a_working_plugin(tmp_path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(body)
     shell = "\n".join(SHELL_BLOCK.findall(text))
-    for step in ("pip install ./my-plugin", "plugnn plugins", "pytest my-plugin/tests",
-                 "plugnn run my-plugin/swish-digits.toml"):
+    for step in (
+        "pip install ./my-plugin",
+        "plugnn plugins",
+        "pytest my-plugin/tests",
+        "plugnn run my-plugin/swish-digits.toml",
+    ):
         assert step in shell, f"the guide no longer says {step!r}"
 
     site = tmp_path / "site"
     env = {**os.environ, "PYTHONPATH": str(site), "PLUGNN_STRICT_PLUGINS": "1"}
-    command(sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-            "--target", str(site), "./my-plugin", cwd=tmp_path, env=env)
+    command(
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--no-deps",
+        "--no-build-isolation",
+        "--target",
+        str(site),
+        "./my-plugin",
+        cwd=tmp_path,
+        env=env,
+    )
 
     plugins = command(sys.executable, "-m", "plugnn", "plugins", cwd=tmp_path, env=env).stdout
     assert re.search(r"^swish\s+plugnn-swish 0\.1\.0\s+layer swish$", plugins, re.M), plugins
 
-    kit = command(sys.executable, "-m", "pytest", "my-plugin/tests", "-q", "-p", "no:cacheprovider",
-                  cwd=tmp_path, env=env).stdout
+    kit = command(
+        sys.executable, "-m", "pytest", "my-plugin/tests", "-q", "-p", "no:cacheprovider", cwd=tmp_path, env=env
+    ).stdout
     assert re.search(r"(\d+) passed", kit) and int(re.search(r"(\d+) passed", kit).group(1)) >= 10, kit
 
-    command(sys.executable, "-m", "plugnn", "run", "my-plugin/swish-digits.toml", "--out", "run", "--quiet",
-            cwd=tmp_path, env=env)
+    command(
+        sys.executable,
+        "-m",
+        "plugnn",
+        "run",
+        "my-plugin/swish-digits.toml",
+        "--out",
+        "run",
+        "--quiet",
+        cwd=tmp_path,
+        env=env,
+    )
     history = json.loads((tmp_path / "run" / "history.json").read_text())
     assert history["test_accuracy"][-1] > 0.9

@@ -31,8 +31,9 @@ def check_shape_and_dtype(component: Component, spec: Any, registry: Registry) -
     for dtype in ("float32", "float64"):
         values = _draw(init, dtype)
         if values.shape != (FAN_IN, FAN_OUT) or values.dtype != np.dtype(dtype):
-            raise ConformanceError(f"{label(component, spec)}: asked for {dtype}{(FAN_IN, FAN_OUT)}, "
-                                   f"got {values.dtype}{values.shape}")
+            raise ConformanceError(
+                f"{label(component, spec)}: asked for {dtype}{(FAN_IN, FAN_OUT)}, got {values.dtype}{values.shape}"
+            )
 
 
 def check_variance(component: Component, spec: Any, registry: Registry) -> None:
@@ -42,8 +43,10 @@ def check_variance(component: Component, spec: Any, registry: Registry) -> None:
     stated = init.variance(FAN_IN, FAN_OUT)
     got = float(values.var())
     if abs(got / stated - 1) > 0.03 or abs(values.mean()) > 4 * np.sqrt(stated / values.size):
-        raise ConformanceError(f"{label(component, spec)}: stated variance {stated:.6g}, drew variance {got:.6g} "
-                               f"and mean {values.mean():.3g}")
+        raise ConformanceError(
+            f"{label(component, spec)}: stated variance {stated:.6g}, drew variance {got:.6g} "
+            f"and mean {values.mean():.3g}"
+        )
 
 
 def check_determinism(component: Component, spec: Any, registry: Registry) -> None:

@@ -18,7 +18,9 @@ def check_protocol(component: Component, spec: Any, registry: Registry) -> None:
     layer, _ = make_layer(component, spec, registry)
     what = label(component, spec)
     if not isinstance(layer, Layer):
-        missing = [name for name in ("out_features", "params", "grads", "forward", "backward") if not hasattr(layer, name)]
+        missing = [
+            name for name in ("out_features", "params", "grads", "forward", "backward") if not hasattr(layer, name)
+        ]
         raise ConformanceError(f"{what}: not a plugnn Layer, missing {', '.join(missing)}")
     if not isinstance(layer.out_features, int) or layer.out_features < 1:
         raise ConformanceError(f"{what}: out_features must be a positive int, got {layer.out_features!r}")
@@ -90,10 +92,14 @@ def check_shapes(component: Component, spec: Any, registry: Registry) -> None:
         for training in (False, True):
             y = layer.forward(x, training=training)
             if y.shape != (n, layer.out_features):
-                raise ConformanceError(f"{what}: forward of {x.shape} gave {y.shape}, expected {(n, layer.out_features)}")
+                raise ConformanceError(
+                    f"{what}: forward of {x.shape} gave {y.shape}, expected {(n, layer.out_features)}"
+                )
             dx = layer.backward(np.ones_like(y), input_grad=True)
             if dx is None or dx.shape != x.shape:
-                raise ConformanceError(f"{what}: backward for a batch of {n} gave {getattr(dx, 'shape', None)}, expected {x.shape}")
+                raise ConformanceError(
+                    f"{what}: backward for a batch of {n} gave {getattr(dx, 'shape', None)}, expected {x.shape}"
+                )
 
 
 def check_determinism(component: Component, spec: Any, registry: Registry) -> None:

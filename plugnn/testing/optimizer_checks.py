@@ -34,8 +34,9 @@ def check_protocol(component: Component, spec: Any, registry: Registry) -> None:
     """The optimizer satisfies :class:`plugnn.Optimizer` and exposes a float ``lr``."""
     optimizer = component.factory(spec)
     if not isinstance(optimizer, Optimizer) or not isinstance(optimizer.lr, float):
-        raise ConformanceError(f"{label(component, spec)}: not a plugnn Optimizer (step, state_dict, "
-                               "load_state_dict and a float lr)")
+        raise ConformanceError(
+            f"{label(component, spec)}: not a plugnn Optimizer (step, state_dict, load_state_dict and a float lr)"
+        )
 
 
 def check_decreases_quadratic(component: Component, spec: Any, registry: Registry) -> None:
@@ -46,8 +47,10 @@ def check_decreases_quadratic(component: Component, spec: Any, registry: Registr
     _run(optimizer, [(scale, centre, w)], STEPS)
     end = 0.5 * np.sum(scale * (w - centre) ** 2)
     if not end < 0.9 * start:
-        raise ConformanceError(f"{label(component, spec)}: f went from {start:.4g} to {end:.4g} in {STEPS} steps, "
-                               "expected below 90% of the start")
+        raise ConformanceError(
+            f"{label(component, spec)}: f went from {start:.4g} to {end:.4g} in {STEPS} steps, "
+            "expected below 90% of the start"
+        )
 
 
 def check_separate_state(component: Component, spec: Any, registry: Registry) -> None:
@@ -58,8 +61,10 @@ def check_separate_state(component: Component, spec: Any, registry: Registry) ->
         alone = [_problem(3 + index, seed)]
         _run(component.factory(spec), alone, 20)
         if not np.allclose(together[index][2], alone[0][2], rtol=1e-12, atol=0):
-            raise ConformanceError(f"{label(component, spec)}: parameter {index} moved differently beside another "
-                                   f"parameter ({together[index][2]}) than alone ({alone[0][2]}): shared state?")
+            raise ConformanceError(
+                f"{label(component, spec)}: parameter {index} moved differently beside another "
+                f"parameter ({together[index][2]}) than alone ({alone[0][2]}): shared state?"
+            )
 
 
 def check_state_round_trip(component: Component, spec: Any, registry: Registry) -> None:
@@ -77,8 +82,10 @@ def check_state_round_trip(component: Component, spec: Any, registry: Registry) 
     _run(first, problem, 5)
     _run(second, copy, 5)
     if not np.array_equal(problem[0][2], copy[0][2]):
-        raise ConformanceError(f"{label(component, spec)}: after load_state_dict the next steps differ "
-                               f"({copy[0][2]} instead of {problem[0][2]})")
+        raise ConformanceError(
+            f"{label(component, spec)}: after load_state_dict the next steps differ "
+            f"({copy[0][2]} instead of {problem[0][2]})"
+        )
 
 
 def check_dtype(component: Component, spec: Any, registry: Registry) -> None:
@@ -88,5 +95,7 @@ def check_dtype(component: Component, spec: Any, registry: Registry) -> None:
     _run(optimizer, problem, 3)
     wrong = {k: str(v.dtype) for k, v in optimizer.state_dict().items() if v.dtype == np.float64}
     if problem[0][2].dtype != np.float32 or wrong:
-        raise ConformanceError(f"{label(component, spec)}: float32 parameters gave {problem[0][2].dtype} "
-                               f"parameters and float64 state {wrong}")
+        raise ConformanceError(
+            f"{label(component, spec)}: float32 parameters gave {problem[0][2].dtype} "
+            f"parameters and float64 state {wrong}"
+        )

@@ -64,8 +64,10 @@ def check_rejects_wrong_types(component: Component, spec: Any, registry: Registr
         data = {**unstructure(spec, registry), field.name: NOT_A_SETTING}
         problems = _problems(data, component, registry)
         if not problems or not problems[0][0].endswith(field.name):
-            raise ConformanceError(f"{label(component, spec)}: field {field.name!r} accepted {NOT_A_SETTING!r} "
-                                   f"(got {problems}); annotate it with a concrete type")
+            raise ConformanceError(
+                f"{label(component, spec)}: field {field.name!r} accepted {NOT_A_SETTING!r} "
+                f"(got {problems}); annotate it with a concrete type"
+            )
 
 
 def check_validators(component: Component, spec: Any, registry: Registry) -> None:
@@ -74,5 +76,6 @@ def check_validators(component: Component, spec: Any, registry: Registry) -> Non
         data = {**unstructure(spec, registry), **bad}
         problems = _problems(data, component, registry)
         if not problems or not any(path.endswith(tuple(bad)) for path, _ in problems):
-            raise ConformanceError(f"{label(component, spec)}: {bad} was accepted or reported without its field "
-                                   f"(got {problems})")
+            raise ConformanceError(
+                f"{label(component, spec)}: {bad} was accepted or reported without its field (got {problems})"
+            )

@@ -12,8 +12,12 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "digits-dropout-
 
 @pytest.mark.slow
 def test_spec_file_with_dropout_and_adamw_trains_on_digits(tmp_path) -> None:
-    done = subprocess.run([sys.executable, "-m", "plugnn", "run", str(EXAMPLE), "--out", str(tmp_path / "run"),
-                           "--quiet"], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "plugnn", "run", str(EXAMPLE), "--out", str(tmp_path / "run"), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     history = json.loads((tmp_path / "run" / "history.json").read_text())
     assert len(history["epoch"]) == 40 and history["test_accuracy"][-1] >= 0.97

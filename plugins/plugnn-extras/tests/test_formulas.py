@@ -66,12 +66,16 @@ def test_adamw_decay_is_decoupled() -> None:
     np.testing.assert_allclose(run(AdamW(lr=lr, weight_decay=decay)), expected, rtol=1e-12)
     # with a zero gradient, AdamW still shrinks the weights; Adam would not move them
     zero = [np.zeros(2)] * 3
-    np.testing.assert_allclose(run(AdamW(lr=lr, weight_decay=decay), zero)[-1], np.array([1.0, -1.0]) * (1 - lr * decay) ** 3)
+    np.testing.assert_allclose(
+        run(AdamW(lr=lr, weight_decay=decay), zero)[-1], np.array([1.0, -1.0]) * (1 - lr * decay) ** 3
+    )
 
 
 def test_dropout_keeps_the_mean_and_is_identity_in_inference() -> None:
     registry = plugnn.default_registry()
-    layer, _ = make_layer(registry.layers.get("dropout"), Dropout(rate=0.3), registry, in_features=1000, dtype="float32")
+    layer, _ = make_layer(
+        registry.layers.get("dropout"), Dropout(rate=0.3), registry, in_features=1000, dtype="float32"
+    )
     x = np.ones((200, 1000), dtype=np.float32)
     y = layer.forward(x, training=True)
     assert y.dtype == np.float32
@@ -86,8 +90,9 @@ def test_dropout_masks_follow_the_seed() -> None:
 
     data = load_digits()
     x, y = (data.data / 16).astype(np.float32), data.target
-    spec = plugnn.NetworkSpec(layers=[Dense(32), "relu", Dropout(0.5), Dense(10)],
-                              loss="softmax_cross_entropy", optimizer=AdamW(), init="he")
+    spec = plugnn.NetworkSpec(
+        layers=[Dense(32), "relu", Dropout(0.5), Dense(10)], loss="softmax_cross_entropy", optimizer=AdamW(), init="he"
+    )
     runs = [plugnn.train(spec, x, y, plugnn.TrainSpec(epochs=2, seed=s)).network.params for s in (1, 1, 2)]
     np.testing.assert_array_equal(runs[0], runs[1])
     assert not np.array_equal(runs[0], runs[2])
@@ -124,8 +129,12 @@ def test_the_train_loop_applies_the_schedule() -> None:
 
     registry = plugnn.load_registry(extra_plugins=[Spy()])
     x = np.random.default_rng(0).standard_normal((20, 3)).astype(np.float32)
-    spec = plugnn.NetworkSpec(layers=[Dense(2)],
-                              loss="softmax_cross_entropy", optimizer=Momentum(lr=0.4), init="he")
-    plugnn.train(spec, x, np.arange(20) % 2, plugnn.TrainSpec(epochs=4, batch_size=5, schedule=Step(step_size=1, gamma=0.5)),
-                 registry=registry)
+    spec = plugnn.NetworkSpec(layers=[Dense(2)], loss="softmax_cross_entropy", optimizer=Momentum(lr=0.4), init="he")
+    plugnn.train(
+        spec,
+        x,
+        np.arange(20) % 2,
+        plugnn.TrainSpec(epochs=4, batch_size=5, schedule=Step(step_size=1, gamma=0.5)),
+        registry=registry,
+    )
     assert lrs == [0.4, 0.2, 0.1, 0.05]

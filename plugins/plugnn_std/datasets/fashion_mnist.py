@@ -32,15 +32,20 @@ class FashionMNISTDataset:
         if folder.is_dir() and any(folder.iterdir()):
             train_images, train_labels, test_images, test_labels = read_idx_folder(folder)
             return DataSplit(
-                images_to_features(train_images), train_labels.astype("int64"),
-                images_to_features(test_images), test_labels.astype("int64"), CLASSES, (28, 28),
+                images_to_features(train_images),
+                train_labels.astype("int64"),
+                images_to_features(test_images),
+                test_labels.astype("int64"),
+                CLASSES,
+                (28, 28),
             )
         from plugnn_std.datasets.openml import (
             fetch_split,  # imports scikit-learn: only when needed
         )
 
         return fetch_split(
-            "Fashion-MNIST", CLASSES,
+            "Fashion-MNIST",
+            CLASSES,
             f"--data digits, or install the Debian package dataset-fashion-mnist (files in {DEBIAN_PATH})",
         )
 

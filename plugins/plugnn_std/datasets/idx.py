@@ -38,8 +38,12 @@ class IDXDataset:
         train_images, train_labels, test_images, test_labels = read_idx_folder(Path(self.spec.path))
         classes = tuple(str(c) for c in range(int(max(train_labels.max(), test_labels.max())) + 1))
         return DataSplit(
-            images_to_features(train_images), train_labels.astype("int64"),
-            images_to_features(test_images), test_labels.astype("int64"), classes, train_images.shape[1:],
+            images_to_features(train_images),
+            train_labels.astype("int64"),
+            images_to_features(test_images),
+            test_labels.astype("int64"),
+            classes,
+            train_images.shape[1:],
         )
 
 
