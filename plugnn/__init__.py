@@ -9,11 +9,14 @@ The public API, in the order data flows through it::
 Components are found by name in the :class:`Registry`, which plugins fill through pluggy hooks.
 """
 
+from importlib.metadata import version as _version
+
 from plugnn.builder import BuildContext, build_loss, build_network, build_optimizer
 from plugnn.errors import DataError, FieldError, PluginLoadError, PlugnnError, RegistryError, SpecError
 from plugnn.history import EpochRecord, History
 from plugnn.hookspecs import hookimpl
 from plugnn.network import Network
+from plugnn.overrides import apply_overrides
 from plugnn.plugins import default_registry, load_registry
 from plugnn.protocols import Initializer, Layer, Loss, Optimizer
 from plugnn.registry import Registry
@@ -29,6 +32,9 @@ from plugnn.specs import (
     TrainSpec,
 )
 from plugnn.train import DivergenceError, TrainContext, TrainingInterrupted, TrainResult, fit, train
+
+__version__ = _version("plugnn")
+"""The installed distribution's version (from its metadata)."""
 
 __all__ = [
     "BuildContext",
@@ -58,6 +64,8 @@ __all__ = [
     "TrainResult",
     "TrainSpec",
     "TrainingInterrupted",
+    "__version__",
+    "apply_overrides",
     "build_loss",
     "build_network",
     "build_optimizer",

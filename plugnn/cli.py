@@ -41,8 +41,24 @@ _non_negative_int = _number(int, lambda v: v >= 0, "an integer >= 0")
 _positive_float = _number(float, lambda v: 0 < v < float("inf"), "a positive number")
 
 
+def _assignment(text: str) -> tuple[str, Any]:
+    from plugnn.overrides import parse_assignment
+
+    try:
+        return parse_assignment(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("plugnn")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="plugnn", description="Train and inspect plugnn networks.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
 
     run = commands.add_parser("run", help="train a recipe or spec file and write a run folder")
@@ -59,6 +75,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--batch-size", type=_positive_int, metavar="N")
     run.add_argument("--lr", type=_positive_float, metavar="X", help="the optimizer's learning rate")
     run.add_argument("--seed", type=_non_negative_int, metavar="N")
+    run.add_argument(
+        "--set",
+        type=_assignment,
+        action="append",
+        dest="overrides",
+        metavar="KEY=VALUE",
+        help="set any spec field by its path, e.g. network.optimizer.lr=0.01 or train.epochs=3 "
+        "(repeatable; VALUE is read as TOML, else as text)",
+    )
     run.add_argument(
         "--full-train-accuracy",
         action="store_true",
@@ -78,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-RUN_OVERRIDES = ("recipe", "data", "epochs", "batch_size", "lr", "seed", "full_train_accuracy", "out")
+RUN_OVERRIDES = ("recipe", "data", "epochs", "batch_size", "lr", "seed", "full_train_accuracy", "overrides", "out")
 
 
 def _run(args: argparse.Namespace) -> None:
@@ -89,7 +114,7 @@ def _run(args: argparse.Namespace) -> None:
         if given:
             raise PlugnnError(
                 f"--resume continues a run exactly as it was; it takes no "
-                f"{', '.join(name.replace('_', '-') for name in given)}"
+                f"{', '.join({'overrides': '--set'}.get(name, name).replace('_', '-') for name in given)}"
             )
         result = resume(args.resume, quiet=args.quiet)
     else:
@@ -101,6 +126,7 @@ def _run(args: argparse.Namespace) -> None:
             lr=args.lr,
             seed=args.seed,
             full_train_accuracy=args.full_train_accuracy,
+            overrides=dict(args.overrides or []),
             out=args.out,
             quiet=args.quiet,
         )
@@ -154,12 +180,20 @@ def _show_one_line(message: Warning | str, category: type[Warning], *args: objec
     print(f"plugnn: warning: {message}", file=sys.stderr)
 
 
+def _subcommand(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return action.choices[name]  # type: ignore[no-any-return]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``plugnn`` console script; returns the exit code.
 
     0 on success, 1 for an error plugnn explains, 2 for a wrong flag, 130 after Ctrl-C.
     """
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # name the subcommand's --help, where its flags are listed
+        _subcommand(parser, args.command).error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _show_one_line

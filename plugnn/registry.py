@@ -55,8 +55,9 @@ class PluginInfo:
 
 
 def _suggest(name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    """``"; did you mean 'adam'?"`` (up to three close matches, closest first) or ``";"``."""
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    return f"; did you mean {' or '.join(map(repr, close))}?" if close else ";"
 
 
 class ComponentTable:
@@ -176,7 +177,10 @@ class Registry:
         """The recipe called ``name``; an unknown name lists the known ones and the closest."""
         if name not in self.recipes:
             known = sorted(self.recipes)
-            raise RegistryError(f"unknown recipe {name!r}{_suggest(name, known)} known: {', '.join(known) or 'none'}")
+            raise RegistryError(
+                f"unknown recipe {name!r}{_suggest(name, known)} known: {', '.join(known) or 'none'} "
+                "(or give the path of a .toml/.json spec file)"
+            )
         return self.recipes[name]
 
     @property

@@ -18,25 +18,25 @@ from __future__ import annotations
 import csv
 import json
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import attrs
 import numpy as np
 
-from plugnn.builder import resolve
 from plugnn.checkpoint import Checkpointer, load_checkpoint, restore
 from plugnn.data import DataSplit, load_dataset, parse_data_option
-from plugnn.errors import FieldError, PlugnnError, SpecError
+from plugnn.errors import PlugnnError
 from plugnn.history import History
 from plugnn.model_io import load_model, save_model
 from plugnn.network import Network
+from plugnn.overrides import apply_overrides
 from plugnn.plots import plot_confusion, plot_curves, plot_samples
 from plugnn.plugins import default_registry
 from plugnn.progress import Progress
 from plugnn.protocols import Optimizer
 from plugnn.registry import Registry
-from plugnn.serialize import structure
 from plugnn.specfile import SUFFIXES, dumps, load_spec
 from plugnn.specs import DatasetRef, RunSpec
 from plugnn.train import (
@@ -86,49 +86,43 @@ def load_recipe(recipe: str | Path, registry: Registry | None = None) -> tuple[s
     return found.name, load_spec(found.path, RunSpec, registry)
 
 
+FLAG_PATHS = {
+    "data": "data",
+    "epochs": "train.epochs",
+    "batch_size": "train.batch_size",
+    "lr": "network.optimizer.lr",
+    "seed": "train.seed",
+    "full_train_accuracy": "train.full_train_accuracy",
+}
+"""Each shorthand setting of :func:`run` (and its ``plugnn run`` flag) and the spec path it sets."""
+
+
 def override(
     spec: RunSpec,
     registry: Registry,
     *,
-    data: DatasetRef | None = None,
+    data: DatasetRef | dict[str, Any] | None = None,
     epochs: int | None = None,
     batch_size: int | None = None,
     lr: float | None = None,
     seed: int | None = None,
     full_train_accuracy: bool | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> RunSpec:
-    """``spec`` with the given settings replaced; every new value is validated with its path."""
-    train_changes = {
-        name: value
-        for name, value in {
-            "epochs": epochs,
-            "batch_size": batch_size,
-            "seed": seed,
-            "full_train_accuracy": full_train_accuracy,
-        }.items()
-        if value is not None
+    """``spec`` with the named settings (paths in :data:`FLAG_PATHS`), then ``overrides`` (path: value), set.
+
+    ``data`` also takes ``"idx:DIR"``. Every new value is validated with its path.
+    """
+    flags = {
+        "data": parse_data_option(data) if isinstance(data, str) else data,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "seed": seed,
+        "full_train_accuracy": full_train_accuracy,
     }
-    try:
-        new = attrs.evolve(spec, train=attrs.evolve(spec.train, **train_changes))
-    except FieldError as exc:
-        raise SpecError([(f"train.{exc.field}", exc.message)]) from None
-    if data is not None:
-        data = (
-            data
-            if not isinstance(data, (str, dict))
-            else structure(parse_data_option(data) if isinstance(data, str) else data, DatasetRef, registry)
-        )
-        new = attrs.evolve(new, data=data)
-    if lr is not None:
-        _, optimizer = resolve(new.network.optimizer, "optimizer", registry, "network.optimizer")
-        if not any(field.name == "lr" for field in attrs.fields(type(optimizer))):
-            raise SpecError([("network.optimizer", f"{type(optimizer).__name__} has no learning rate to set")])
-        try:
-            optimizer = attrs.evolve(optimizer, lr=lr)
-        except FieldError as exc:
-            raise SpecError([(f"network.optimizer.{exc.field}", exc.message)]) from None
-        new = attrs.evolve(new, network=attrs.evolve(new.network, optimizer=optimizer))
-    return new
+    changes = {FLAG_PATHS[name]: value for name, value in flags.items() if value is not None}
+    return apply_overrides(spec, changes | dict(overrides or {}), registry)
 
 
 def new_run_folder(out: str | Path | None, name: str) -> Path:
@@ -171,6 +165,7 @@ def run(
     lr: float | None = None,
     seed: int | None = None,
     full_train_accuracy: bool | None = None,
+    overrides: Mapping[str, Any] | None = None,
     out: str | Path | None = None,
     quiet: bool = False,
     stream: TextIO | None = None,
@@ -179,7 +174,9 @@ def run(
     """Train a recipe, a spec file or a :class:`RunSpec` and write its run folder.
 
     Everything is checked (spec, overrides, output folder, data) before training starts. ``data``
-    takes a name, ``"idx:DIR"`` or a dataset spec; ``out`` defaults to ``runs/<name>-<timestamp>``.
+    takes a name, ``"idx:DIR"`` or a dataset spec; ``overrides`` sets any field by its path, e.g.
+    ``{"network.optimizer.lr": 0.01}`` (see :mod:`plugnn.overrides`), after the named settings;
+    ``out`` defaults to ``runs/<name>-<timestamp>``.
     Progress goes to ``stream`` (stderr) unless ``quiet``. A checkpoint is written every
     ``spec.train.checkpoint_every`` epochs and on Ctrl-C; :func:`resume` continues from it.
     """
@@ -194,6 +191,7 @@ def run(
         lr=lr,
         seed=seed,
         full_train_accuracy=full_train_accuracy,
+        overrides=overrides,
     )
     folder = new_run_folder(out, name)
     try:
