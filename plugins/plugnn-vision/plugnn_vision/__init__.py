@@ -1,0 +1,1 @@
+"""plugnn-vision: convolution, pooling, flatten and batch norm for plugnn, channels-last ``(N, H, W, C)``."""

@@ -1,0 +1,141 @@
+"""The vision numerics against naive loops written out independently here, on tiny inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from plugnn_vision.ops import batch_norm, im2col, pooling
+
+
+def naive_conv(x: np.ndarray, kernel: np.ndarray, stride: int) -> np.ndarray:
+    """``Y[n, i, j, f] = Σ_{p, q, c} X[n, s i + p, s j + q, c] K[p, q, c, f]``, one output at a time."""
+    n, height, width, _ = x.shape
+    kh, kw, _, filters = kernel.shape
+    rows, cols = (height - kh) // stride + 1, (width - kw) // stride + 1
+    y = np.zeros((n, rows, cols, filters))
+    for b in range(n):
+        for i in range(rows):
+            for j in range(cols):
+                patch = x[b, i * stride : i * stride + kh, j * stride : j * stride + kw, :]
+                for f in range(filters):
+                    y[b, i, j, f] = np.sum(patch * kernel[:, :, :, f])
+    return y
+
+
+SHAPES = [((2, 5, 6, 3), (3, 2), 1), ((1, 7, 7, 2), (3, 3), 2), ((3, 4, 5, 1), (1, 1), 1), ((2, 8, 6, 4), (2, 3), 3)]
+
+
+@pytest.mark.parametrize(("shape", "kernel", "stride"), SHAPES)
+def test_im2col_product_is_the_convolution(shape, kernel, stride) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape)
+    k = rng.standard_normal((*kernel, shape[3], 4))
+    cols = im2col.im2col(x, kernel, stride)
+    rows = im2col.output_size(shape[1], kernel[0], stride)
+    width = im2col.output_size(shape[2], kernel[1], stride)
+    y = (cols @ k.reshape(-1, 4)).reshape(shape[0], rows, width, 4)
+    np.testing.assert_allclose(y, naive_conv(x, k, stride), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(("shape", "kernel", "stride"), SHAPES)
+def test_col2im_is_the_adjoint_of_im2col(shape, kernel, stride) -> None:
+    """<im2col(x), d> = <x, col2im(d)> for all x, d: col2im is exactly the transpose."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(shape)
+    d = rng.standard_normal(im2col.im2col(x, kernel, stride).shape)
+    assert np.sum(im2col.im2col(x, kernel, stride) * d) == pytest.approx(
+        np.sum(x * im2col.col2im(d, shape, kernel, stride)), rel=1e-12
+    )
+
+
+def test_im2col_keeps_float32_and_reuses_its_buffer() -> None:
+    x = np.ones((2, 4, 4, 3), dtype=np.float32)
+    buffer = np.empty((2 * 2 * 2, 2 * 2 * 3), dtype=np.float32)
+    assert im2col.im2col(x, (2, 2), 2, out=buffer) is buffer
+    assert im2col.col2im(buffer, x.shape, (2, 2), 2).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    ("size", "kernel", "stride", "expected"),
+    [(28, 3, 1, (1, 1)), (28, 4, 1, (1, 2)), (7, 3, 2, (1, 1)), (8, 3, 2, (0, 1))],
+)
+def test_same_padding_gives_ceil_size_over_stride_outputs(size, kernel, stride, expected) -> None:
+    before, after = im2col.same_padding(size, kernel, stride)
+    assert (before, after) == expected
+    assert im2col.output_size(size + before + after, kernel, stride) == -(-size // stride)
+
+
+def naive_pool(x: np.ndarray, pool: int, stride: int, reduce) -> np.ndarray:
+    n, height, width, channels = x.shape
+    rows, cols = (height - pool) // stride + 1, (width - pool) // stride + 1
+    y = np.zeros((n, rows, cols, channels))
+    for i in range(rows):
+        for j in range(cols):
+            y[:, i, j, :] = reduce(x[:, i * stride : i * stride + pool, j * stride : j * stride + pool, :], axis=(1, 2))
+    return y
+
+
+POOLS = [((2, 6, 6, 3), 2, 2), ((1, 7, 5, 2), 2, 2), ((2, 7, 7, 1), 3, 2), ((1, 5, 5, 2), 2, 1)]
+
+
+@pytest.mark.parametrize(("shape", "pool", "stride"), POOLS)
+def test_pools_against_naive_loops(shape, pool, stride) -> None:
+    x = np.random.default_rng(2).standard_normal(shape)
+    y, _ = pooling.max_pool(x, pool, stride)
+    np.testing.assert_array_equal(y, naive_pool(x, pool, stride, np.max))
+    np.testing.assert_allclose(pooling.avg_pool(x, pool, stride), naive_pool(x, pool, stride, np.mean), rtol=1e-12)
+
+
+@pytest.mark.parametrize(("shape", "pool", "stride"), POOLS)
+def test_pool_backwards_are_adjoints(shape, pool, stride) -> None:
+    """avg is linear: <avg(x), g> = <x, avg_backward(g)>; max routes each G to its window's arg-max."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(shape)
+    y, winner = pooling.max_pool(x, pool, stride)
+    g = rng.standard_normal(y.shape)
+    assert np.sum(pooling.avg_pool(x, pool, stride) * g) == pytest.approx(
+        np.sum(x * pooling.avg_pool_backward(g, shape, pool, stride)), rel=1e-12
+    )
+    dx = pooling.max_pool_backward(g, winner, shape, pool, stride)
+    expected = np.zeros(shape)
+    for i in range(y.shape[1]):
+        for j in range(y.shape[2]):
+            for b in range(shape[0]):
+                for c in range(shape[3]):
+                    window = x[b, i * stride : i * stride + pool, j * stride : j * stride + pool, c]
+                    a, q = np.unravel_index(np.argmax(window), window.shape)
+                    expected[b, i * stride + a, j * stride + q, c] += g[b, i, j, c]
+    np.testing.assert_allclose(dx, expected, rtol=1e-12)
+
+
+def test_max_pool_ties_go_to_the_first_offset_only() -> None:
+    x = np.zeros((1, 4, 4, 1), dtype=np.float32)
+    y, winner = pooling.max_pool(x, 2, 2)
+    assert y.dtype == np.float32 and np.all(winner == 0)
+    dx = pooling.max_pool_backward(np.ones_like(y), winner, x.shape, 2, 2)
+    np.testing.assert_array_equal(dx[0, :, :, 0], [[1, 0, 1, 0], [0, 0, 0, 0], [1, 0, 1, 0], [0, 0, 0, 0]])
+
+
+def test_batch_norm_statistics_and_backward_against_the_definition() -> None:
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((9, 3)) * 2 + 1
+    gamma, g = rng.standard_normal(3), rng.standard_normal((9, 3))
+    mean, var = batch_norm.batch_statistics(x)
+    np.testing.assert_allclose(mean, x.mean(axis=0))
+    np.testing.assert_allclose(var, x.var(axis=0))
+    x_hat, inv_std = batch_norm.normalize(x, mean, var, 1e-5)
+    np.testing.assert_allclose(x_hat, (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5))
+    dx, dgamma, dbeta = batch_norm.backward(g, x_hat, inv_std, gamma)
+
+    def loss(x_in: np.ndarray) -> float:  # Σ G·Y through the definition, differentiated numerically
+        y = gamma * (x_in - x_in.mean(0)) / np.sqrt(x_in.var(0) + 1e-5)
+        return float(np.sum(g * y))
+
+    numeric = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[index] = 1e-6
+        numeric[index] = (loss(x + step) - loss(x - step)) / 2e-6
+    np.testing.assert_allclose(dx, numeric, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(dgamma, np.sum(g * x_hat, axis=0))
+    np.testing.assert_allclose(dbeta, g.sum(axis=0))
