@@ -6,7 +6,8 @@ parameter; this class creates the buffers on the first step and turns them into 
 also gets a scratch array for temporaries, so that an update allocates nothing.
 
 Because the update is element-wise, a large parameter (the network's flat buffer) is cut into one
-contiguous chunk per CPU core and the chunks are updated in parallel threads (numpy releases the
+contiguous chunk per thread of the run's budget (:mod:`plugnn.threads`) and the chunks are updated
+in parallel threads (numpy releases the
 GIL inside its loops). Every element sees the same operations in the same order, so the result is
 bit-identical to a single-threaded update.
 """
@@ -14,7 +15,6 @@ bit-identical to a single-threaded update.
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from plugnn.protocols import Array
+from plugnn.threads import current_threads
 
 PARALLEL_MIN_SIZE = 1 << 19
 """Parameters with at least this many elements are updated in parallel chunks (below it, measured on
@@ -30,12 +31,11 @@ PARALLEL_MIN_SIZE = 1 << 19
 
 
 @cache
-def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="plugnn-optim")
+def _pool(workers: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="plugnn-optim")
 
 
-def _chunks(size: int) -> list[slice]:
-    workers = os.cpu_count() or 1
+def _chunks(size: int, workers: int) -> list[slice]:
     if size < PARALLEL_MIN_SIZE or workers == 1:
         return [slice(0, size)]
     bounds = np.linspace(0, size, workers + 1).astype(int)
@@ -64,6 +64,7 @@ class BufferedOptimizer:
         if not self._scratch:
             self._scratch = [np.empty_like(p) for p in params]
         self.t += 1
+        workers = current_threads()
         jobs = []
         for param, grad, buffers, scratch in zip(params, grads, self.buffers, self._scratch, strict=True):
             arrays = [param, grad, scratch, *buffers.values()]
@@ -71,14 +72,14 @@ class BufferedOptimizer:
                 jobs.append((param, grad, buffers, scratch))
                 continue
             flat = [a.reshape(-1) for a in arrays]  # views: contiguous arrays reshape without copying
-            for part in _chunks(param.size):
+            for part in _chunks(param.size, workers):
                 chunk = [a[part] for a in flat]
                 jobs.append((chunk[0], chunk[1], dict(zip(buffers, chunk[3:], strict=True)), chunk[2]))
         if len(jobs) == len(params):  # nothing was large enough to split
             for job in jobs:
                 self.update(*job)
         else:
-            for future in [_pool().submit(self.update, *job) for job in jobs]:
+            for future in [_pool(workers).submit(self.update, *job) for job in jobs]:
                 future.result()
 
     def update(self, param: Array, grad: Array, buffers: dict[str, Array], scratch: Array) -> None:

@@ -129,6 +129,8 @@ class TrainSpec:
     (exact, but costs about a third of an epoch). ``schedule`` names a learning-rate schedule that
     scales the optimizer's learning rate at the start of every epoch (none: constant).
     ``checkpoint_every`` is how often (in epochs) a run writes its checkpoint; 0 only on Ctrl-C.
+    ``threads`` caps the threads training uses (BLAS and plugnn's own); unset, ``PLUGNN_THREADS`` or
+    the free cores decide (see :mod:`plugnn.threads`). It changes speed only, never results.
     """
 
     epochs: int = attrs.field(default=10, validator=[v.integer, v.positive])
@@ -139,6 +141,7 @@ class TrainSpec:
     full_train_accuracy: bool = attrs.field(default=False, validator=v.boolean)
     schedule: ScheduleRef | None = attrs.field(default=None, validator=component_ref(ScheduleSpec, optional=True))
     checkpoint_every: int = attrs.field(default=1, validator=[v.integer, v.non_negative])
+    threads: int | None = attrs.field(default=None, validator=attrs.validators.optional([v.integer, v.positive]))
 
 
 @attrs.frozen

@@ -25,6 +25,7 @@ from plugnn.plugins import default_registry
 from plugnn.protocols import Array, Optimizer, Schedule
 from plugnn.registry import Registry
 from plugnn.specs import NetworkSpec, TrainSpec
+from plugnn.threads import thread_budget
 
 
 class DivergenceError(PlugnnError):
@@ -107,7 +108,8 @@ def fit(
     smaller; no sample is dropped), in a fresh order from ``rng`` when ``spec.shuffle``. Train
     accuracy comes from each batch's own forward pass unless ``spec.full_train_accuracy``; test
     accuracy is measured on ``test`` after each epoch. ``resume`` continues an interrupted run
-    (the caller restores the parameters, the optimizer state and the generators).
+    (the caller restores the parameters, the optimizer state and the generators). Training runs
+    inside the thread budget ``spec.threads`` (:func:`plugnn.threads.thread_budget`).
 
     Raises :class:`DivergenceError` as soon as a batch's loss is NaN or infinite, and
     :class:`TrainingInterrupted` when a hook or signal handler sets ``context.interrupted``.
@@ -139,14 +141,15 @@ def fit(
     schedule = build_schedule(spec.schedule, registry) if spec.schedule is not None else None
     base_lr = optimizer.lr
     hook = registry.hook
-    hook.plugnn_train_start(context=context)
-    try:
-        # Overflow and invalid values end up in the loss as Inf or NaN, which stops training with a
-        # DivergenceError that says where and what to do: numpy's own warnings would only add noise.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            _loop(context, x, y, held_out, schedule, base_lr, hook)
-    finally:
-        hook.plugnn_train_end(context=context)
+    with thread_budget(spec.threads):
+        hook.plugnn_train_start(context=context)
+        try:
+            # Overflow and invalid values end up in the loss as Inf or NaN, which stops training with a
+            # DivergenceError that says where and what to do: numpy's own warnings would only add noise.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                _loop(context, x, y, held_out, schedule, base_lr, hook)
+        finally:
+            hook.plugnn_train_end(context=context)
     return context.history
 
 

@@ -1,0 +1,143 @@
+"""The thread budget: how many threads a run may use, for the BLAS and for plugnn's own pool.
+
+One number caps both, for the duration of a run only (:func:`thread_budget`): the BLAS's threads
+(OpenBLAS, MKL, BLIS, OpenMP; through threadpoolctl) and the chunks plugnn's element-wise optimizer
+update is split into (:mod:`plugnn.optim`). It comes from, first to last:
+
+1. ``TrainSpec.threads``;
+2. the environment variable ``PLUGNN_THREADS`` (a positive integer, or ``auto``);
+3. ``auto``: the cores available to the process (``os.sched_getaffinity``) minus the cores other
+   processes keep busy, measured from ``/proc/stat`` over :data:`SAMPLE_SECONDS` when the run starts
+   (where there is no ``/proc/stat``, the 1-minute load average stands in), never below 1.
+
+Why not always all cores: a BLAS splits every product between its threads and waits for the
+slowest. When another process holds one of two cores, the thread that shares its core is
+descheduled for whole time slices while the other spins; an epoch then took 2.7–4.5× its quiet
+time. One thread on the free core takes at most about twice (the work of two cores on one).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from plugnn.errors import PlugnnError
+
+ENV = "PLUGNN_THREADS"
+SAMPLE_SECONDS = 0.1
+"""How long :func:`busy_cores` watches ``/proc/stat`` (at 100 ticks a second, 10 ticks per core)."""
+REUSE_SECONDS = 5.0
+"""A measurement of the machine's load is reused for this long (runs started in quick succession)."""
+
+_current: contextvars.ContextVar[int | None] = contextvars.ContextVar("plugnn_threads", default=None)
+_last_measure: tuple[float, float] | None = None  # (monotonic time, busy cores)
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _cpu_ticks(cpus: set[int]) -> tuple[int, int] | None:
+    """``(busy, total)`` jiffies of ``cpus`` so far, from ``/proc/stat``; None where there is none."""
+    try:
+        lines = Path("/proc/stat").read_text().splitlines()
+    except OSError:
+        return None
+    busy = total = 0
+    for line in lines:
+        name, *fields = line.split()
+        if not name.startswith("cpu") or name == "cpu" or int(name[3:]) not in cpus:
+            continue
+        ticks = [int(field) for field in fields[:8]]  # user nice system idle iowait irq softirq steal
+        total += sum(ticks)
+        busy += sum(ticks) - ticks[3] - ticks[4]
+    return busy, total
+
+
+def busy_cores() -> float:
+    """How many of this process's cores other processes keep busy right now (0.0 on a quiet machine).
+
+    Measured over :data:`SAMPLE_SECONDS` while this thread sleeps, from the busy and total time of
+    the cores in the process's affinity; without ``/proc/stat``, the 1-minute load average.
+    Reused for :data:`REUSE_SECONDS`.
+    """
+    global _last_measure
+    now = time.monotonic()
+    if _last_measure is not None and now - _last_measure[0] < REUSE_SECONDS:
+        return _last_measure[1]
+    try:
+        cpus = os.sched_getaffinity(0)
+    except AttributeError:
+        cpus = set(range(os.cpu_count() or 1))
+    before = _cpu_ticks(cpus)
+    if before is None:
+        busy = min(float(len(cpus)), os.getloadavg()[0]) if hasattr(os, "getloadavg") else 0.0
+    else:
+        own = time.process_time()
+        time.sleep(SAMPLE_SECONDS)
+        after = _cpu_ticks(cpus)
+        assert after is not None
+        own_share = (time.process_time() - own) / SAMPLE_SECONDS  # this process's other threads
+        ticks_busy, ticks_total = after[0] - before[0], after[1] - before[1]
+        busy = max(0.0, len(cpus) * ticks_busy / ticks_total - own_share) if ticks_total else 0.0
+    _last_measure = (time.monotonic(), busy)
+    return busy
+
+
+def auto_threads() -> int:
+    """The free cores: :func:`available_cores` minus :func:`busy_cores` (rounded), at least 1."""
+    cores = available_cores()
+    return max(1, min(cores, round(cores - busy_cores())))
+
+
+def parse_threads(text: str, source: str = ENV) -> int | None:
+    """A thread count as written in ``source``: a positive integer, or ``auto`` (None)."""
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise PlugnnError(f"{source}: expected a positive integer or 'auto', got {text!r}")
+    return value
+
+
+def resolve_threads(threads: int | None = None) -> int:
+    """The budget for a run: ``threads`` if given, else ``PLUGNN_THREADS``, else :func:`auto_threads`."""
+    if threads is None:
+        env = os.environ.get(ENV, "").strip()
+        threads = parse_threads(env) if env else None
+    return threads if threads is not None else auto_threads()
+
+
+def current_threads() -> int:
+    """The budget of the run in progress in this thread (all available cores outside any run)."""
+    budget = _current.get()
+    return budget if budget is not None else available_cores()
+
+
+@contextmanager
+def thread_budget(threads: int | None = None) -> Iterator[int]:
+    """Cap the BLAS and plugnn's pool at :func:`resolve_threads` ``(threads)`` inside the block.
+
+    Yields the budget. The BLAS limit is process-wide while the block runs and restored after it;
+    plugnn's own pool reads the budget of the block it is called from (:func:`current_threads`).
+    """
+    from threadpoolctl import threadpool_limits
+
+    budget = resolve_threads(threads)
+    token = _current.set(budget)
+    try:
+        with threadpool_limits(limits=budget):
+            yield budget
+    finally:
+        _current.reset(token)

@@ -1,0 +1,117 @@
+"""The thread budget: where it comes from, what it caps, and that it never changes results."""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pytest
+from plugnn_std import Adam, Dense
+from threadpoolctl import threadpool_info
+
+import plugnn
+from plugnn import threads
+from plugnn.errors import PlugnnError
+from plugnn.optim import PARALLEL_MIN_SIZE
+
+train_module = importlib.import_module("plugnn.train")  # the module, not the function plugnn.train
+
+
+def blas_threads() -> set[int]:
+    return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+
+@pytest.fixture
+def no_env(monkeypatch):
+    monkeypatch.delenv(threads.ENV, raising=False)
+
+
+def test_budget_caps_blas_and_own_pool_only_inside_the_block(no_env):
+    np.ones((2, 2)) @ np.ones((2, 2))  # the BLAS is loaded
+    before = blas_threads()
+    outside = threads.current_threads()
+    with threads.thread_budget(1) as budget:
+        assert budget == 1
+        assert blas_threads() == {1}
+        assert threads.current_threads() == 1
+    assert blas_threads() == before
+    assert threads.current_threads() == outside == threads.available_cores()
+
+
+def test_spec_wins_over_environment_which_wins_over_auto(monkeypatch):
+    monkeypatch.setattr(threads, "auto_threads", lambda: 7)
+    monkeypatch.setenv(threads.ENV, "3")
+    assert threads.resolve_threads(2) == 2
+    assert threads.resolve_threads(None) == 3
+    monkeypatch.setenv(threads.ENV, "auto")
+    assert threads.resolve_threads(None) == 7
+    monkeypatch.delenv(threads.ENV)
+    assert threads.resolve_threads(None) == 7
+
+
+@pytest.mark.parametrize("text", ["0", "-2", "two", "1.5"])
+def test_bad_environment_value_is_one_clear_line(monkeypatch, text):
+    monkeypatch.setenv(threads.ENV, text)
+    with pytest.raises(PlugnnError, match=f"PLUGNN_THREADS: expected a positive integer or 'auto', got '{text}'"):
+        threads.resolve_threads(None)
+
+
+@pytest.mark.parametrize(("busy", "expected"), [(0.0, 2), (0.3, 2), (0.9, 1), (1.0, 1), (2.0, 1), (5.0, 1)])
+def test_auto_leaves_the_busy_cores_to_their_owners(monkeypatch, busy, expected):
+    monkeypatch.setattr(threads, "available_cores", lambda: 2)
+    monkeypatch.setattr(threads, "busy_cores", lambda: busy)
+    assert threads.auto_threads() == expected
+
+
+def test_busy_cores_from_proc_stat_ticks_minus_this_process(monkeypatch):
+    """Two cores, 20 ticks each in the window: 30 busy of 40 is 1.5 cores; this process slept."""
+    samples = iter([(100, 1000), (130, 1040)])
+    monkeypatch.setattr(threads, "_cpu_ticks", lambda cpus: next(samples))
+    monkeypatch.setattr(threads.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(threads, "_last_measure", None)
+    assert threads.busy_cores() == pytest.approx(1.5, abs=0.05)
+    assert threads.busy_cores() == pytest.approx(1.5, abs=0.05)  # reused, not measured again
+
+
+def test_fit_runs_inside_the_budget_and_results_do_not_depend_on_it(digits, registry, monkeypatch):
+    x, _, y, _ = digits
+    spec = plugnn.NetworkSpec(
+        layers=[Dense(64), "relu", Dense(10)], loss="softmax_cross_entropy", optimizer=Adam(), init="he"
+    )
+    seen = []
+    loop = train_module._loop
+
+    def recording_loop(*args, **kwargs):
+        seen.append((threads.current_threads(), blas_threads()))
+        return loop(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, "_loop", recording_loop)
+    results = [
+        plugnn.train(spec, x, y, plugnn.TrainSpec(epochs=2, batch_size=64, threads=n), registry=registry).network
+        for n in (1, 2)
+    ]
+    assert seen == [(1, {1}), (2, {2})]
+    np.testing.assert_array_equal(results[0].params, results[1].params)
+
+
+def test_optimizer_chunks_follow_the_budget_bit_for_bit(registry):
+    size = PARALLEL_MIN_SIZE * 2
+    rng = np.random.default_rng(0)
+    param, grad = rng.standard_normal(size, dtype=np.float32), rng.standard_normal(size, dtype=np.float32)
+    out = []
+    for budget in (1, 3):
+        optimizer = plugnn.build_optimizer(Adam(lr=0.01), registry)
+        p = param.copy()
+        with threads.thread_budget(budget):
+            for _ in range(3):
+                optimizer.step([p], [grad])
+        out.append(p)
+    np.testing.assert_array_equal(out[0], out[1])
+
+
+def test_threads_is_a_validated_train_field(registry):
+    with pytest.raises(plugnn.SpecError, match=r"threads: must be > 0 \(got 0\)"):
+        plugnn.structure({"threads": 0}, plugnn.TrainSpec, registry)
+    spec = plugnn.TrainSpec(threads=2)
+    assert plugnn.structure(plugnn.unstructure(spec, registry), plugnn.TrainSpec, registry) == spec
+    assert "threads" not in plugnn.unstructure(plugnn.TrainSpec(), registry)
