@@ -4,7 +4,9 @@ The public API, in the order data flows through it::
 
     spec = NetworkSpec(layers=[...], loss=..., optimizer=..., init=...)   # typed, frozen data
     result = train(spec, X, y, TrainSpec(epochs=10), test=(X_val, y_test))
-    result.network.predict(X_test); result.history.to_dict()
+    result.network.predict(X_test); result.history.to_dict(); score(result.network, X_test, y_test)
+    save(result.network, "model.npz"); model = load("model.npz")        # weights, optimizer state
+    train(spec, X, y, TrainSpec(epochs=5), start_from=model)             # five more epochs
 
 Components are found by name in the :class:`Registry`, which plugins fill through pluggy hooks.
 """
@@ -15,12 +17,14 @@ from plugnn.builder import BuildContext, build_loss, build_network, build_optimi
 from plugnn.errors import DataError, FieldError, PluginLoadError, PlugnnError, RegistryError, SpecError
 from plugnn.history import EpochRecord, History
 from plugnn.hookspecs import hookimpl
+from plugnn.model_io import load, save
 from plugnn.network import Network
 from plugnn.overrides import apply_overrides
 from plugnn.plugins import default_registry, load_registry
 from plugnn.protocols import Initializer, Layer, Loss, Optimizer
 from plugnn.registry import Registry
 from plugnn.run import RunResult, evaluate, recipe_table, resume, run, show
+from plugnn.scoring import score
 from plugnn.serialize import structure, unstructure
 from plugnn.specs import (
     ComponentSpec,
@@ -31,7 +35,7 @@ from plugnn.specs import (
     OptimizerSpec,
     TrainSpec,
 )
-from plugnn.train import DivergenceError, TrainContext, TrainingInterrupted, TrainResult, fit, train
+from plugnn.train import DivergenceError, TrainContext, TrainingInterrupted, TrainResult, TrainState, fit, train
 
 __version__ = _version("plugnn")
 """The installed distribution's version (from its metadata)."""
@@ -63,6 +67,7 @@ __all__ = [
     "TrainContext",
     "TrainResult",
     "TrainSpec",
+    "TrainState",
     "TrainingInterrupted",
     "__version__",
     "apply_overrides",
@@ -73,10 +78,13 @@ __all__ = [
     "evaluate",
     "fit",
     "hookimpl",
+    "load",
     "load_registry",
     "recipe_table",
     "resume",
     "run",
+    "save",
+    "score",
     "show",
     "structure",
     "train",

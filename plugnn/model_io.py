@@ -12,13 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
-from plugnn.builder import build_network
+from plugnn.builder import build_network, build_optimizer
+from plugnn.errors import PlugnnError
+from plugnn.history import History
 from plugnn.network import Network
 from plugnn.npzfile import CorruptFileError, read_npz, write_npz
 from plugnn.plugins import default_registry
 from plugnn.registry import Registry
 from plugnn.serialize import structure, unstructure
-from plugnn.specs import RunSpec
+from plugnn.specs import NetworkSpec, RunSpec, TrainSpec
+from plugnn.train import TrainState
 
 KIND = "model"
 
@@ -46,3 +49,84 @@ def load_model(path: str | Path, registry: Registry | None = None) -> tuple[Netw
         )
     network.params[:] = arrays["params"]
     return network, spec
+
+
+NETWORK_SPEC = "network"
+TRAIN_STATE = "train_state"
+OPTIMIZER_PREFIX = "optimizer/"
+
+
+def save(model: Network, path: str | Path, *, optimizer: bool = True, registry: Registry | None = None) -> Path:
+    """Write ``model`` to ``path`` (``.npz``, atomically): its spec, input shape and parameters.
+
+    With ``optimizer`` (the default) and a trained model, also what continuing to train needs
+    (:class:`plugnn.train.TrainState`: the optimizer's state, the train spec, the generators'
+    states and the history), so that ``train(..., start_from=load(path))`` goes on bit for bit.
+    :func:`load` reads it back without unpickling anything.
+    """
+    if not isinstance(model, Network) or model.spec is None:
+        raise PlugnnError(f"plugnn.save takes a Network built from a NetworkSpec, got {type(model).__name__}")
+    registry = registry or default_registry()
+    arrays = {
+        NETWORK_SPEC: np.array(json.dumps(unstructure(model.spec, registry))),
+        "in_features": np.array(model.in_features),
+        "params": model.params,
+    }
+    state = model.train_state
+    if optimizer and state is not None:
+        described = {
+            "train": unstructure(state.spec, registry),
+            "history": state.history.to_dict(),
+            "generators": {"shuffle": state.rng.bit_generator.state, "noise": model.noise.bit_generator.state},
+        }
+        arrays[TRAIN_STATE] = np.array(json.dumps(described))
+        arrays |= {OPTIMIZER_PREFIX + key: value for key, value in state.optimizer.state_dict().items()}
+    path = Path(path)
+    write_npz(path, KIND, arrays)
+    return path
+
+
+def load(path: str | Path, registry: Registry | None = None) -> Network:
+    """The model saved at ``path`` by :func:`save` (or a run's ``model.npz``, or a run folder holding one).
+
+    Its ``train_state`` is restored when the file holds one. A file that is not a plugnn model,
+    of a newer format, damaged, or missing arrays raises :class:`plugnn.npzfile.CorruptFileError`.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "model.npz"
+    registry = registry or default_registry()
+    arrays = read_npz(path, KIND)
+    try:
+        if NETWORK_SPEC in arrays:
+            spec = structure(json.loads(str(arrays[NETWORK_SPEC])), NetworkSpec, registry, source=str(path))
+        else:  # written by a run: the run spec holds the network's
+            spec = structure(json.loads(str(arrays["spec"])), RunSpec, registry, source=str(path)).network
+        params = arrays["params"]
+        network = build_network(spec, int(arrays["in_features"]), dtype=params.dtype, registry=registry)
+    except KeyError as exc:
+        raise CorruptFileError(f"{path}: not a complete plugnn model, it lacks the array {exc}") from None
+    if network.params.shape != params.shape:
+        raise CorruptFileError(f"{path}: holds {params.size} parameters but its spec builds {network.n_params}")
+    network.params[:] = params
+    if TRAIN_STATE in arrays:
+        network.train_state = _train_state(arrays, network, path, registry)
+    return network
+
+
+def _train_state(arrays: dict[str, np.ndarray], network: Network, path: Path, registry: Registry) -> TrainState:
+    described = json.loads(str(arrays[TRAIN_STATE]))
+    assert network.spec is not None
+    optimizer = build_optimizer(network.spec.optimizer, registry)
+    try:
+        optimizer.load_state_dict(
+            {k.removeprefix(OPTIMIZER_PREFIX): v for k, v in arrays.items() if k.startswith(OPTIMIZER_PREFIX)}
+        )
+        rng = np.random.default_rng()
+        rng.bit_generator.state = described["generators"]["shuffle"]
+        network.noise.bit_generator.state = described["generators"]["noise"]
+        history = History.from_dict(described["history"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CorruptFileError(f"{path}: its training state is incomplete ({type(exc).__name__}: {exc})") from None
+    spec = structure(described.get("train"), TrainSpec, registry, source=f"{path} train_state")
+    return TrainState(optimizer, rng, spec, history)

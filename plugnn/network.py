@@ -17,6 +17,7 @@ from plugnn.protocols import Array, Labels, Layer, Loss, Optimizer
 
 if TYPE_CHECKING:
     from plugnn.specs import NetworkSpec
+    from plugnn.train import TrainState
 
 PREDICT_CHUNK = 4096
 """Rows per forward pass in :meth:`Network.predict` and friends (bounds their memory)."""
@@ -43,6 +44,9 @@ class Network:
         Output width ``C`` (the number of classes for a classifier); logits are ``(N, C)``.
     noise : numpy.random.Generator
         The generator the layers draw run-time randomness from (dropout masks).
+    train_state : plugnn.train.TrainState or None
+        What continuing to train needs (optimizer state, shuffling generator, history), set by
+        :func:`plugnn.train` and restored by :func:`plugnn.load`; None for an untrained network.
     """
 
     def __init__(
@@ -65,6 +69,7 @@ class Network:
         self.spec = spec
         self.noise = noise if noise is not None else np.random.default_rng()
         self.params, self.grads = self._flatten()
+        self.train_state: TrainState | None = None
 
     def _flatten(self) -> tuple[Array, Array]:
         total = sum(p.size for layer in self.layers for p in layer.params.values())

@@ -76,10 +76,14 @@ def read_npz(path: Path, kind: str) -> dict[str, np.ndarray]:
     stored = str(arrays.pop("__checksum__", ""))
     if str(arrays.get("__kind__", "")) != kind:
         raise CorruptFileError(f"{path}: not a plugnn {kind} file")
-    if int(arrays.get("__version__", -1)) != FORMAT_VERSION:
+    version = int(arrays.get("__version__", -1))
+    if version > FORMAT_VERSION:
         raise CorruptFileError(
-            f"{path}: format version {arrays.get('__version__')} but this plugnn reads version {FORMAT_VERSION}"
+            f"{path}: written by a newer plugnn (format version {version}; this plugnn reads version "
+            f"{FORMAT_VERSION}): upgrade plugnn to load it"
         )
+    if version != FORMAT_VERSION:
+        raise CorruptFileError(f"{path}: format version {version} but this plugnn reads version {FORMAT_VERSION}")
     if stored != checksum(arrays):
         raise CorruptFileError(f"{path}: checksum mismatch, the file was altered or damaged")
     return {name: value for name, value in arrays.items() if not name.startswith("__")}

@@ -86,6 +86,26 @@ class TrainResult:
     history: History
 
 
+@attrs.define(eq=False)
+class TrainState:
+    """What continuing to train a network needs besides its weights; :func:`train` leaves it in ``network.train_state``.
+
+    ``optimizer`` holds its state (Adam's moments and step count), ``rng`` is the shuffling
+    generator where the last epoch left it, ``spec`` the train spec the epochs so far ran with and
+    ``history`` their records (``epochs`` of them). :func:`plugnn.save` stores it with the model.
+    """
+
+    optimizer: Optimizer
+    rng: np.random.Generator
+    spec: TrainSpec
+    history: History
+
+    @property
+    def epochs(self) -> int:
+        """How many epochs the network has been trained for."""
+        return len(self.history.records)
+
+
 def _accuracy(network: Network, x: Array, y: np.ndarray) -> float:
     return float(np.mean(network.predict(x) == y))
 
@@ -225,19 +245,53 @@ def train(
     *,
     test: tuple[Any, Any] | None = None,
     registry: Registry | None = None,
+    start_from: Network | None = None,
 ) -> TrainResult:
     """Build the network ``spec`` declares for ``x``'s width and train it with :func:`fit`.
 
     ``train_spec.seed`` seeds three independent streams: initial weights, shuffling and run-time
     noise (dropout). The same seed and data give bit-identical weights and history.
+
+    ``start_from`` continues a trained network (from :func:`train` or :func:`plugnn.load`) for
+    ``train_spec.epochs`` more epochs, in place, from its weights, optimizer state and generators:
+    ``n`` epochs then ``m`` more equal ``n + m`` epochs in one call, bit for bit, as long as the
+    other settings stay the same (a learning-rate schedule spans the epochs of each call).
+    ``spec`` must be the network's own (``start_from.spec``). Without a saved optimizer state
+    (a model saved with ``optimizer=False``) training goes on from the weights with a new optimizer.
+    The network's ``train_state`` attribute is set to the new :class:`TrainState`.
     """
-    train_spec = train_spec or TrainSpec()
     registry = registry or default_registry()
     if np.ndim(x) != 2:
         raise DataError(f"X: expected a 2-D array (samples, features), got shape {np.shape(x)}")
-    network, optimizer, shuffle_rng = build_for_training(spec, np.shape(x)[1], train_spec, registry)
-    history = fit(network, optimizer, x, y, train_spec, test=test, rng=shuffle_rng, registry=registry)
+    train_spec = train_spec or TrainSpec()
+    if start_from is None:
+        network, optimizer, rng = build_for_training(spec, np.shape(x)[1], train_spec, registry)
+        done, resume = 0, None
+    else:
+        network, optimizer, rng, done = _continued(start_from, spec, train_spec, registry)
+        history = History(list(network.train_state.history.records)) if network.train_state else History()
+        resume = ResumePoint(done + 1, 0, None, 0.0, 0, 0.0, history)
+    total = attrs.evolve(train_spec, epochs=done + train_spec.epochs)
+    history = fit(network, optimizer, x, y, total, test=test, rng=rng, registry=registry, resume=resume)
+    network.train_state = TrainState(optimizer, rng, total, history)
     return TrainResult(network, optimizer, history)
+
+
+def _continued(
+    network: Network, spec: NetworkSpec, train_spec: TrainSpec, registry: Registry
+) -> tuple[Network, Optimizer, np.random.Generator, int]:
+    """The network, optimizer, shuffling generator and epoch count ``train(start_from=network)`` goes on from."""
+    if network.spec != spec:
+        raise PlugnnError(
+            "start_from is a network of another spec; pass its own: train(model.spec, ..., start_from=model)"
+        )
+    if np.dtype(train_spec.dtype) != network.dtype:
+        raise PlugnnError(f"train.dtype is {train_spec.dtype} but start_from's parameters are {network.dtype}")
+    state = network.train_state
+    if state is None:
+        shuffle_seed = np.random.SeedSequence(train_spec.seed).spawn(3)[1]  # the stream build_for_training uses
+        return network, build_optimizer(spec.optimizer, registry), np.random.default_rng(shuffle_seed), 0
+    return network, state.optimizer, state.rng, state.epochs
 
 
 def build_for_training(

@@ -109,7 +109,10 @@ def flip_byte(path: Path) -> None:
             lambda p: rewrite_member(p, "params", np.zeros(28_710, np.float32)),
             "checksum mismatch, the file was altered",
         ),
-        (lambda p: rewrite_member(p, "__version__", np.array(99)), "format version 99 but this plugnn reads version 1"),
+        (
+            lambda p: rewrite_member(p, "__version__", np.array(99)),
+            r"written by a newer plugnn \(format version 99; this plugnn reads version 1\)",
+        ),
         (lambda p: rewrite_member(p, "__kind__", np.array("model")), "not a plugnn checkpoint file"),
         (
             lambda p: rewrite_member(p, "history", np.array([{"epoch": [1]}], dtype=object)),

@@ -1,0 +1,170 @@
+"""The model API: save/load with the optimizer state, score on arrays, continue training bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from plugnn_std import Dense
+from sklearn.datasets import load_digits
+
+import plugnn
+from plugnn.npzfile import CorruptFileError, read_npz, write_npz
+
+SPEC = {  # dropout (plugnn-extras) checks that the noise generator goes on where it stopped too
+    "layers": [
+        {"type": "dense", "units": 32},
+        "relu",
+        {"type": "dropout", "rate": 0.2},
+        {"type": "dense", "units": 10},
+    ],
+    "loss": "softmax_cross_entropy",
+    "optimizer": {"type": "adam", "lr": 3e-3},
+    "init": "he",
+}
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return plugnn.load_registry(strict=True)
+
+
+@pytest.fixture(scope="module")
+def spec(registry):
+    return plugnn.structure(SPEC, plugnn.NetworkSpec, registry)
+
+
+@pytest.fixture(scope="module")
+def data():
+    digits = load_digits()
+    x = (digits.data / 16).astype(np.float32)
+    return x[:600], digits.target[:600], x[600:900], digits.target[600:900]
+
+
+def train(spec, data, registry, epochs, **kwargs):
+    x, y, x_test, y_test = data
+    train_spec = plugnn.TrainSpec(epochs=epochs, batch_size=64, seed=1)
+    return plugnn.train(spec, x, y, train_spec, test=(x_test, y_test), registry=registry, **kwargs)
+
+
+def without_seconds(history: plugnn.History) -> dict:
+    columns = history.to_dict()
+    columns.pop("seconds")
+    return columns
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(spec, data, registry):
+    return train(spec, data, registry, 5)
+
+
+def test_save_then_load_round_trips_everything(spec, data, registry, tmp_path) -> None:
+    result = train(spec, data, registry, 2)
+    path = plugnn.save(result.network, tmp_path / "model.npz", registry=registry)
+    model = plugnn.load(path, registry)
+    assert model.spec == spec
+    np.testing.assert_array_equal(model.params, result.network.params)
+    np.testing.assert_array_equal(model.predict_proba(data[2]), result.network.predict_proba(data[2]))
+    saved, loaded = result.optimizer.state_dict(), model.train_state.optimizer.state_dict()
+    assert saved.keys() == loaded.keys() and all(np.array_equal(saved[k], loaded[k]) for k in saved)
+    assert model.train_state.history == result.history and model.train_state.epochs == 2
+    assert model.train_state.spec == plugnn.TrainSpec(epochs=2, batch_size=64, seed=1)
+
+
+@pytest.mark.parametrize("through_a_file", [False, True], ids=["in-memory", "saved-and-loaded"])
+def test_continuing_equals_one_uninterrupted_run_bit_for_bit(
+    spec, data, registry, uninterrupted, tmp_path, through_a_file
+) -> None:
+    model = train(spec, data, registry, 3).network
+    if through_a_file:
+        model = plugnn.load(plugnn.save(model, tmp_path / "m.npz", registry=registry), registry)
+    continued = train(spec, data, registry, 2, start_from=model)
+    assert continued.network is model
+    np.testing.assert_array_equal(model.params, uninterrupted.network.params)
+    assert without_seconds(continued.history) == without_seconds(uninterrupted.history)
+    assert continued.history.column("epoch") == [1, 2, 3, 4, 5] and model.train_state.epochs == 5
+
+
+def test_without_optimizer_state_training_goes_on_from_the_weights(spec, data, registry, tmp_path) -> None:
+    first = train(spec, data, registry, 2).network
+    model = plugnn.load(plugnn.save(first, tmp_path / "m.npz", optimizer=False, registry=registry), registry)
+    assert model.train_state is None and "optimizer/t" not in read_npz(tmp_path / "m.npz", "model")
+    before = plugnn.score(model, data[2], data[3])["loss"]
+    more = train(spec, data, registry, 2, start_from=model)
+    assert more.history.column("epoch") == [1, 2] and plugnn.score(model, data[2], data[3])["loss"] < before
+
+
+def test_score_reports_the_loss_and_accuracy(uninterrupted, data) -> None:
+    model, (_, _, x_test, y_test) = uninterrupted.network, data
+    scores = plugnn.score(model, x_test, y_test)
+    assert scores["accuracy"] == pytest.approx(np.mean(model.predict(x_test) == y_test))
+    assert scores["accuracy"] == pytest.approx(uninterrupted.history.records[-1].test_accuracy)
+    probabilities = model.predict_proba(x_test)
+    assert scores["loss"] == pytest.approx(-np.mean(np.log(probabilities[np.arange(len(y_test)), y_test])), rel=1e-4)
+    with pytest.raises(plugnn.DataError, match="y: labels must lie in"):
+        plugnn.score(model, x_test, y_test + 10)
+
+
+def test_a_run_folder_loads_as_a_model(tmp_path) -> None:
+    result = plugnn.run("quickstart", epochs=1, out=tmp_path / "run", quiet=True)
+    model = plugnn.load(tmp_path / "run")
+    assert model.spec == result.spec.network and model.train_state is None
+    assert plugnn.score(model, *_digits_test())["accuracy"] == pytest.approx(result.test_accuracy)
+
+
+def _digits_test():
+    from plugnn.data import load_dataset
+
+    split = load_dataset("digits")
+    return split.x_test, split.y_test
+
+
+def test_continuing_needs_the_networks_own_spec(uninterrupted, data, registry) -> None:
+    other = plugnn.NetworkSpec(layers=[Dense(10)], loss="softmax_cross_entropy", optimizer="sgd", init="he")
+    with pytest.raises(plugnn.PlugnnError, match="start_from is a network of another spec"):
+        train(other, data, registry, 1, start_from=uninterrupted.network)
+
+
+@pytest.fixture
+def model_file(uninterrupted, registry, tmp_path):
+    return plugnn.save(uninterrupted.network, tmp_path / "model.npz", registry=registry)
+
+
+def rewrite(path, drop=(), **changes) -> None:
+    arrays = {k: v for k, v in read_npz(path, "model").items() if k not in drop} | changes
+    write_npz(path, "model", arrays)
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda p: p.write_text("hello"), r"model.npz: not a readable .npz file"),
+        (lambda p: write_npz(p, "checkpoint", {"params": np.zeros(3)}), r"model.npz: not a plugnn model file"),
+        (lambda p: np.savez(p, params=np.zeros(3)), r"model.npz: not a plugnn model file"),
+        (lambda p: rewrite(p, drop=["params"]), r"model.npz: not a complete plugnn model, it lacks the array 'params'"),
+        (lambda p: rewrite(p, params=np.zeros(7, np.float32)), r"holds 7 parameters but its spec builds 2410"),
+        (lambda p: rewrite(p, drop=["optimizer/t"]), r"model.npz: its training state is incomplete"),
+    ],
+    ids=["text", "checkpoint", "foreign-npz", "missing-params", "wrong-size", "missing-optimizer-array"],
+)
+def test_bad_model_files_are_one_line_errors(model_file, registry, damage, message) -> None:
+    damage(model_file)
+    with pytest.raises(CorruptFileError, match=message) as caught:
+        plugnn.load(model_file, registry)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_newer_format_is_refused(model_file, registry, monkeypatch) -> None:
+    import plugnn.npzfile as npzfile
+
+    arrays = read_npz(model_file, "model")
+    monkeypatch.setattr(npzfile, "FORMAT_VERSION", 2)
+    write_npz(model_file, "model", arrays)
+    monkeypatch.undo()
+    with pytest.raises(CorruptFileError, match=r"written by a newer plugnn \(format version 2; .*upgrade plugnn"):
+        plugnn.load(model_file, registry)
+
+
+def test_save_refuses_what_is_not_a_network(tmp_path) -> None:
+    with pytest.raises(plugnn.PlugnnError, match=r"plugnn\.save takes a Network"):
+        plugnn.save("model", tmp_path / "m.npz")
+    assert not (tmp_path / "m.npz").exists()
