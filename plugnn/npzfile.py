@@ -1,22 +1,21 @@
 """Safe array files: ``.npz`` written atomically with a format version and a checksum, read without pickle.
 
-Writing goes to a temporary file in the same folder, is flushed to disk, then renamed over the
-target in one step (``os.replace``), so a crash at any moment leaves either the old file or the new
-one, never half of one. Reading uses ``allow_pickle=False`` and rejects a truncated, altered or
-wrong-version file with a clear message.
+Writing goes through :func:`plugnn.atomicfile.atomic_writer`: a temporary file in the same folder,
+flushed to disk, then renamed over the target in one step, so a crash at any moment leaves either
+the old file or the new one, never half of one, and never through a planted link. Reading uses
+``allow_pickle=False`` and rejects a truncated, altered or wrong-version file with a clear message.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
+from plugnn.atomicfile import atomic_writer
 from plugnn.errors import PlugnnError
 
 FORMAT_VERSION = 1
@@ -45,19 +44,8 @@ def write_npz(path: Path, kind: str, arrays: Mapping[str, np.ndarray]) -> None:
     payload["__version__"] = np.array(FORMAT_VERSION)
     payload["__checksum__"] = np.array(checksum(payload))
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, **payload)
-            stream.flush()
-            os.fsync(stream.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual mode
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path) as stream:
+        np.savez(stream, **payload)
 
 
 def read_npz(path: Path, kind: str) -> dict[str, np.ndarray]:

@@ -12,7 +12,22 @@ from typing import Any
 
 import numpy as np
 
+from plugnn.atomicfile import atomic_writer
 from plugnn.history import History
+
+
+def _save(fig: Any, path: Path) -> None:
+    """``fig`` as a PNG at ``path``, written atomically (see :mod:`plugnn.atomicfile`), then closed."""
+    try:
+        with atomic_writer(path) as stream:
+            fig.savefig(stream, format="png")
+    finally:
+        _pyplot().close(fig)
+
+
+def _name(classes: Sequence[str], label: int) -> str:
+    """A class's name, or its index when the model predicts a class the data does not name."""
+    return classes[label] if 0 <= label < len(classes) else str(label)
 
 
 def _pyplot() -> Any:
@@ -42,8 +57,7 @@ def plot_curves(history: History, path: Path, title: str = "") -> None:
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def plot_samples(
@@ -75,15 +89,14 @@ def plot_samples(
         axis.imshow(images[row].reshape(image_shape), cmap="gray_r")
         wrong = predicted[row] != labels[row]
         axis.set_title(
-            f"{classes[predicted[row]]}\n({classes[labels[row]]})",
+            f"{_name(classes, predicted[row])}\n({_name(classes, labels[row])})",
             fontsize=7,
             color="red" if wrong else "black",
             fontweight="bold" if wrong else "normal",
         )
     fig.suptitle("test samples: predicted (true); mistakes in red", fontsize=9)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def plot_confusion(labels: np.ndarray, predicted: np.ndarray, classes: Sequence[str], path: Path) -> None:
@@ -103,5 +116,4 @@ def plot_confusion(labels: np.ndarray, predicted: np.ndarray, classes: Sequence[
     )
     axis.set_title(f"test accuracy {np.mean(labels == predicted):.4f}")
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _save(fig, path)

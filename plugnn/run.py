@@ -1,4 +1,4 @@
-"""Running recipes: the Python twin of every ``plugnn`` command.
+"""Running recipes: the Python twin of every ``plugnn`` command (run, resume, evaluate, show, recipes).
 
 ``run`` trains a recipe (or spec file) and leaves a run folder::
 
@@ -11,13 +11,13 @@
         samples.png     test images with predicted and true labels, mistakes in red
         confusion.png   the test confusion matrix
         checkpoint.npz  the latest checkpoint; `plugnn run --resume <folder>` continues from it
+
+This module orchestrates; the folder itself (claiming, locking) is :mod:`plugnn.runfolder`, the
+files a trained run writes are :mod:`plugnn.outputs`.
 """
 
 from __future__ import annotations
 
-import csv
-import json
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
@@ -25,18 +25,20 @@ from typing import Any, TextIO
 import attrs
 import numpy as np
 
+from plugnn.atomicfile import write_text
 from plugnn.checkpoint import Checkpointer, load_checkpoint, restore
 from plugnn.data import DataSplit, load_dataset, parse_data_option
 from plugnn.errors import PlugnnError
 from plugnn.history import History
-from plugnn.model_io import load_model, save_model
+from plugnn.model_io import load_model
 from plugnn.network import Network
+from plugnn.outputs import OUTPUT_FILES, missing_outputs, write_outputs
 from plugnn.overrides import apply_overrides
-from plugnn.plots import plot_confusion, plot_curves, plot_samples
 from plugnn.plugins import default_registry
 from plugnn.progress import Progress
 from plugnn.protocols import Optimizer
 from plugnn.registry import Registry
+from plugnn.runfolder import claim_new, locked
 from plugnn.specfile import SUFFIXES, dumps, load_spec
 from plugnn.specs import DatasetRef, RunSpec
 from plugnn.train import (
@@ -48,16 +50,6 @@ from plugnn.train import (
 )
 
 DEFAULT_RECIPE = "quickstart"
-OUTPUT_FILES = (
-    "spec.toml",
-    "history.json",
-    "history.csv",
-    "model.npz",
-    "curves.png",
-    "samples.png",
-    "confusion.png",
-    "checkpoint.npz",
-)
 CHECKPOINT = "checkpoint.npz"
 
 
@@ -125,37 +117,6 @@ def override(
     return apply_overrides(spec, changes | dict(overrides or {}), registry)
 
 
-def new_run_folder(out: str | Path | None, name: str) -> Path:
-    """Create the run folder; an existing non-empty ``out`` is refused, so no run is ever overwritten."""
-    if out is not None:
-        folder = Path(out)
-        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise PlugnnError(
-                f"{folder} already exists and is not empty; plugnn never overwrites a run, choose another --out"
-            )
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
-    base = Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    for attempt in range(1, 1000):
-        folder = base if attempt == 1 else base.with_name(f"{base.name}-{attempt}")
-        try:
-            folder.mkdir(parents=True)
-            return folder
-        except FileExistsError:
-            continue
-    raise PlugnnError(f"cannot find a free run folder name next to {base}")
-
-
-def write_history(history: History, folder: Path) -> None:
-    """``history.json`` (columns) and ``history.csv`` (a row per epoch)."""
-    columns = history.to_dict()
-    (folder / "history.json").write_text(json.dumps(columns, indent=2) + "\n")
-    with (folder / "history.csv").open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(columns)
-        writer.writerows(zip(*columns.values(), strict=True))
-
-
 def run(
     recipe: str | Path | RunSpec = DEFAULT_RECIPE,
     *,
@@ -193,17 +154,13 @@ def run(
         full_train_accuracy=full_train_accuracy,
         overrides=overrides,
     )
-    folder = new_run_folder(out, name)
-    try:
+    with claim_new(out, name) as folder:
         split = load_dataset(spec.data, registry)
-    except BaseException:
-        if not any(folder.iterdir()):
-            folder.rmdir()
-        raise
-    (folder / "spec.toml").write_text(dumps(spec, registry))
-    network, optimizer, shuffle = build_for_training(spec.network, split.n_features, spec.train, registry)
-    history = _train(folder, spec, split, network, optimizer, shuffle, None, quiet, stream, registry)
-    return _finish(folder, name, spec, split, network, history, registry)
+        write_text(folder / "spec.toml", dumps(spec, registry))
+        network, optimizer, shuffle = build_for_training(spec.network, split.n_features, spec.train, registry)
+        history = _train(folder, spec, split, network, optimizer, shuffle, None, quiet, stream, registry)
+        accuracy = write_outputs(folder, _title(name, spec, registry), spec, split, network, history, registry)
+    return RunResult(folder, spec, history, accuracy)
 
 
 def resume(
@@ -212,17 +169,24 @@ def resume(
     """Continue the run in ``run_dir`` from its checkpoint; the result is bit-identical to an uninterrupted run."""
     registry = registry or default_registry()
     folder = Path(run_dir)
-    path = folder / CHECKPOINT
-    if not path.is_file():
-        raise PlugnnError(f"{folder}: no {CHECKPOINT} to resume from (is this a run folder?)")
-    checkpoint = load_checkpoint(path, registry)
-    spec, point = checkpoint.spec, checkpoint.resume
-    if point.epoch > spec.train.epochs and (folder / "model.npz").is_file():
-        raise PlugnnError(f"{folder}: the run already finished its {spec.train.epochs} epochs; nothing to resume")
-    split = load_dataset(spec.data, registry)
-    network, optimizer, shuffle = restore(checkpoint, registry)
-    history = _train(folder, spec, split, network, optimizer, shuffle, point, quiet, stream, registry)
-    return _finish(folder, folder.name, spec, split, network, history, registry)
+    if not folder.is_dir():
+        raise PlugnnError(f"{folder}: no such run folder")
+    with locked(folder):
+        path = folder / CHECKPOINT
+        if not path.is_file():
+            raise PlugnnError(f"{folder}: no {CHECKPOINT} to resume from (is this a run folder?)")
+        checkpoint = load_checkpoint(path, registry)
+        spec, point = checkpoint.spec, checkpoint.resume
+        split = load_dataset(spec.data, registry)
+        if not missing_outputs(folder, split):
+            raise PlugnnError(f"{folder}: the run already finished its {spec.train.epochs} epochs; nothing to resume")
+        network, optimizer, shuffle = restore(checkpoint, registry)
+        if point.epoch > spec.train.epochs:  # trained to the end; only some outputs are missing
+            history = point.history
+        else:
+            history = _train(folder, spec, split, network, optimizer, shuffle, point, quiet, stream, registry)
+        accuracy = write_outputs(folder, _title(folder.name, spec, registry), spec, split, network, history, registry)
+    return RunResult(folder, spec, history, accuracy)
 
 
 def _train(
@@ -270,19 +234,8 @@ def _train(
             registry.pm.unregister(name=name)
 
 
-def _finish(
-    folder: Path, name: str, spec: RunSpec, split: DataSplit, network: Network, history: History, registry: Registry
-) -> RunResult:
-    """Write the run's outputs: history, model and plots."""
-    predicted = network.predict(split.x_test)
-    accuracy = float(np.mean(predicted == split.y_test))
-    write_history(history, folder)
-    save_model(folder / "model.npz", network, spec, registry)
-    plot_curves(history, folder / "curves.png", title=f"{name} on {_data_name(spec.data, registry)}")
-    if split.image_shape is not None:
-        plot_samples(split.x_test, split.y_test, predicted, split.image_shape, split.classes, folder / "samples.png")
-    plot_confusion(split.y_test, predicted, split.classes, folder / "confusion.png")
-    return RunResult(folder, spec, history, accuracy)
+def _title(name: str, spec: RunSpec, registry: Registry) -> str:
+    return f"{name} on {_data_name(spec.data, registry)}"
 
 
 def _data_name(ref: DatasetRef, registry: Registry) -> str:

@@ -12,7 +12,7 @@ import pytest
 from plugnn_std.datasets import openml
 
 from plugnn.cli import main
-from plugnn.run import OUTPUT_FILES
+from plugnn.outputs import OUTPUT_FILES
 
 PLUGNN = [sys.executable, "-m", "plugnn"]
 

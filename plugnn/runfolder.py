@@ -1,0 +1,101 @@
+"""Run folders: claimed once, locked while a process works in them.
+
+A run folder belongs to one process at a time. :func:`claim_new` creates it (or takes an empty one
+given as ``--out``) and :func:`locked` guards ``--resume``; both hold an exclusive advisory lock
+(``fcntl.flock``) on ``.plugnn.lock`` inside the folder for as long as the block runs. The kernel
+releases the lock when the process exits in any way, SIGKILL included, so a crashed run never
+leaves a folder locked. A second process is refused at once with the holder's pid; the emptiness
+check of a new folder runs under the lock, so two runs given the same ``--out`` cannot both pass it.
+Files inside are written with :mod:`plugnn.atomicfile`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from plugnn.atomicfile import NOFOLLOW, UnsafePathError, open_folder
+from plugnn.errors import PlugnnError
+
+LOCK_NAME = ".plugnn.lock"
+
+
+class RunFolderBusyError(PlugnnError):
+    """Another process holds the run folder's lock."""
+
+
+@contextlib.contextmanager
+def locked(folder: Path) -> Iterator[Path]:
+    """Hold ``folder``'s exclusive lock for the block; refuse at once if another process holds it."""
+    folder_fd = open_folder(folder)
+    try:
+        handle = os.open(LOCK_NAME, os.O_RDWR | os.O_CREAT | NOFOLLOW, 0o666, dir_fd=folder_fd)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafePathError(f"{folder / LOCK_NAME}: is a symbolic link; remove it") from None
+        raise
+    finally:
+        os.close(folder_fd)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(handle, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            raise RunFolderBusyError(
+                f"{folder}: in use by another plugnn process (pid {holder}); wait for it to end or stop it"
+            ) from None
+        os.ftruncate(handle, 0)
+        os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
+        yield folder
+    finally:
+        os.close(handle)  # closing the descriptor releases the lock
+
+
+def _is_empty(folder: Path) -> bool:
+    return all(entry.name == LOCK_NAME for entry in folder.iterdir())
+
+
+@contextlib.contextmanager
+def claim_new(out: str | Path | None, name: str) -> Iterator[Path]:
+    """Create and lock a new run folder for the block: ``out``, or ``runs/<name>-<timestamp>``.
+
+    An existing ``out`` must be an empty folder: plugnn never overwrites a run. If the block fails
+    before writing anything, the folder is removed again (when this call created it).
+    """
+    if out is not None:
+        folder = Path(out)
+        if folder.exists() and not folder.is_dir():
+            raise PlugnnError(f"{folder} exists and is not a folder; choose another --out")
+        created = not folder.exists()
+        folder.mkdir(parents=True, exist_ok=True)
+    else:
+        folder, created = _new_timestamped(name), True
+    with locked(folder):
+        if not _is_empty(folder):
+            raise PlugnnError(
+                f"{folder} already exists and is not empty; plugnn never overwrites a run, choose another --out"
+            )
+        try:
+            yield folder
+        except BaseException:
+            if created and _is_empty(folder):
+                (folder / LOCK_NAME).unlink(missing_ok=True)
+                folder.rmdir()
+            raise
+
+
+def _new_timestamped(name: str) -> Path:
+    base = Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    for attempt in range(1, 1000):
+        folder = base if attempt == 1 else base.with_name(f"{base.name}-{attempt}")
+        try:
+            folder.mkdir(parents=True)
+            return folder
+        except FileExistsError:
+            continue
+    raise PlugnnError(f"cannot find a free run folder name next to {base}")
