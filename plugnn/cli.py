@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from plugnn.errors import PlugnnError
+from plugnn.threads import env_threads
 from plugnn.train import TrainingInterrupted
 
 
@@ -91,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="measure train accuracy with a full pass after each epoch (slower)",
     )
     run.add_argument("--out", metavar="DIR", help="run folder (default: runs/<recipe>-<timestamp>); never overwritten")
+    run.add_argument(
+        "--threads",
+        type=_positive_int,
+        metavar="N",
+        help="threads for training (BLAS and plugnn's own; sets train.threads); default: PLUGNN_THREADS, "
+        "else the cores other processes leave free",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress output")
 
     commands.add_parser("recipes", help="list the bundled recipes")
@@ -108,6 +116,7 @@ RUN_OVERRIDES = ("recipe", "data", "epochs", "batch_size", "lr", "seed", "full_t
 
 def _run(args: argparse.Namespace) -> None:
     from plugnn.run import DEFAULT_RECIPE, resume, run
+    from plugnn.threads import thread_budget
 
     if args.resume is not None:
         given = [name for name in RUN_OVERRIDES if getattr(args, name) is not None]
@@ -116,7 +125,8 @@ def _run(args: argparse.Namespace) -> None:
                 f"--resume continues a run exactly as it was; it takes no "
                 f"{', '.join({'overrides': '--set'}.get(name, name).replace('_', '-') for name in given)}"
             )
-        result = resume(args.resume, quiet=args.quiet)
+        with thread_budget(args.threads):  # speed only: the resumed run's results do not change
+            result = resume(args.resume, quiet=args.quiet)
     else:
         result = run(
             args.recipe or DEFAULT_RECIPE,
@@ -126,7 +136,7 @@ def _run(args: argparse.Namespace) -> None:
             lr=args.lr,
             seed=args.seed,
             full_train_accuracy=args.full_train_accuracy,
-            overrides=dict(args.overrides or []),
+            overrides=({"train.threads": args.threads} if args.threads else {}) | dict(args.overrides or []),
             out=args.out,
             quiet=args.quiet,
         )
@@ -195,6 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:  # name the subcommand's --help, where its flags are listed
         _subcommand(parser, args.command).error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
+        env_threads()  # a bad PLUGNN_THREADS is reported before any work
         with warnings.catch_warnings():
             warnings.showwarning = _show_one_line
             COMMANDS[args.command](args)

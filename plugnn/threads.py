@@ -5,8 +5,9 @@ One number caps both, for the duration of a run only (:func:`thread_budget`): th
 update is split into (:mod:`plugnn.optim`). It comes from, first to last:
 
 1. ``TrainSpec.threads``;
-2. the environment variable ``PLUGNN_THREADS`` (a positive integer, or ``auto``);
-3. ``auto``: the cores available to the process (``os.sched_getaffinity``) minus the cores other
+2. the budget of an enclosing :func:`thread_budget` block (how a sweep gives each trial its share);
+3. the environment variable ``PLUGNN_THREADS`` (a positive integer, or ``auto``);
+4. ``auto``: the cores available to the process (``os.sched_getaffinity``) minus the cores other
    processes keep busy, measured from ``/proc/stat`` over :data:`SAMPLE_SECONDS` when the run starts
    (where there is no ``/proc/stat``, the 1-minute load average stands in), never below 1.
 
@@ -112,11 +113,19 @@ def parse_threads(text: str, source: str = ENV) -> int | None:
 
 
 def resolve_threads(threads: int | None = None) -> int:
-    """The budget for a run: ``threads`` if given, else ``PLUGNN_THREADS``, else :func:`auto_threads`."""
+    """The budget for a run: ``threads`` if given, else the enclosing :func:`thread_budget`'s (a sweep
+    worker's share), else ``PLUGNN_THREADS``, else :func:`auto_threads`."""
     if threads is None:
-        env = os.environ.get(ENV, "").strip()
-        threads = parse_threads(env) if env else None
+        threads = _current.get()
+    if threads is None:
+        threads = env_threads()
     return threads if threads is not None else auto_threads()
+
+
+def env_threads() -> int | None:
+    """``PLUGNN_THREADS`` as a count (None when unset or ``auto``); a bad value raises :class:`PlugnnError`."""
+    text = os.environ.get(ENV, "").strip()
+    return parse_threads(text) if text else None
 
 
 def current_threads() -> int:

@@ -38,7 +38,7 @@ def test_budget_caps_blas_and_own_pool_only_inside_the_block(no_env):
     assert threads.current_threads() == outside == threads.available_cores()
 
 
-def test_spec_wins_over_environment_which_wins_over_auto(monkeypatch):
+def test_spec_wins_over_enclosing_budget_over_environment_over_auto(monkeypatch):
     monkeypatch.setattr(threads, "auto_threads", lambda: 7)
     monkeypatch.setenv(threads.ENV, "3")
     assert threads.resolve_threads(2) == 2
@@ -47,6 +47,10 @@ def test_spec_wins_over_environment_which_wins_over_auto(monkeypatch):
     assert threads.resolve_threads(None) == 7
     monkeypatch.delenv(threads.ENV)
     assert threads.resolve_threads(None) == 7
+    monkeypatch.setenv(threads.ENV, "3")
+    with threads.thread_budget(1):  # a sweep worker's share: a run inside inherits it unless its spec says
+        assert threads.resolve_threads(None) == 1
+        assert threads.resolve_threads(2) == 2
 
 
 @pytest.mark.parametrize("text", ["0", "-2", "two", "1.5"])
@@ -115,3 +119,27 @@ def test_threads_is_a_validated_train_field(registry):
     spec = plugnn.TrainSpec(threads=2)
     assert plugnn.structure(plugnn.unstructure(spec, registry), plugnn.TrainSpec, registry) == spec
     assert "threads" not in plugnn.unstructure(plugnn.TrainSpec(), registry)
+
+
+def test_cli_threads_sets_the_spec_field(tmp_path, capsys, monkeypatch):
+    from plugnn.cli import main
+
+    monkeypatch.setenv(threads.ENV, "2")  # the flag wins
+    out = tmp_path / "run"
+    assert main(["run", "--epochs", "1", "--threads", "1", "--quiet", "--out", str(out)]) == 0
+    assert "threads = 1" in (out / "spec.toml").read_text()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--threads", "0", "--out", str(tmp_path / "x")])
+    assert exit_info.value.code == 2
+    assert "--threads: expected a positive integer, got '0'" in capsys.readouterr().err
+
+
+def test_cli_refuses_a_bad_environment_value_before_any_work(tmp_path, capsys, monkeypatch):
+    from plugnn.cli import main
+
+    monkeypatch.setenv(threads.ENV, "many")
+    assert main(["run", "--epochs", "1", "--out", str(tmp_path / "run")]) == 1
+    assert capsys.readouterr().err == (
+        "plugnn: error: PLUGNN_THREADS: expected a positive integer or 'auto', got 'many'\n"
+    )
+    assert not (tmp_path / "run").exists()
