@@ -36,6 +36,8 @@ FASHION = Path("/usr/share/datasets/fashion-mnist")
 
 
 def load(rows: int | None) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The data as plugnn's datasets give it: images ``(N, H, W, 1)``, which plugnn's dense layer
+    flattens itself; scikit-learn and PyTorch get the same pixels flattened (a view)."""
     from plugnn.data import load_dataset
 
     name = "fashion-mnist" if FASHION.is_dir() else "digits"
@@ -156,10 +158,10 @@ def profile(x, y, hidden, batch, epochs=3) -> dict[str, float]:
     spec = plugnn.NetworkSpec(
         layers=[*layers, Dense(10)], loss="softmax_cross_entropy", optimizer=Adam(lr=1e-3), init="he"
     )
-    network = plugnn.build_network(spec, x.shape[1])
+    network = plugnn.build_network(spec, x.shape[1:])
     optimizer = plugnn.build_optimizer(spec.optimizer)
     names = [f"{i}:{name}" for i, name in enumerate(network.names)]
-    buffer = np.empty((batch, x.shape[1]), dtype=np.float32)
+    buffer = np.empty((batch, *x.shape[1:]), dtype=np.float32)
     rng = np.random.default_rng(0)
     per_epoch: list[dict[str, float]] = []
     for _ in range(epochs):
@@ -194,6 +196,8 @@ def profile(x, y, hidden, batch, epochs=3) -> dict[str, float]:
 def worker(args: argparse.Namespace) -> None:
     name, x, y, xt, yt = load(args.rows)
     run = {"plugnn": run_plugnn, "sklearn": run_sklearn, "torch": run_torch}[args.worker]
+    if args.worker != "plugnn":
+        x, xt = x.reshape(len(x), -1), xt.reshape(len(xt), -1)
     seconds, accuracy = run(x, y, xt, yt, args.hidden, args.batch, args.epochs, args.seed)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": seconds, "accuracy": accuracy, "peak_mib": peak_mib, "data": name}))
@@ -239,7 +243,9 @@ def main() -> None:
         limits = []
         samples: dict[str, list[dict]] = {s: [] for s in systems}
         for run in range(args.runs):
-            limits.append(gemm_limit(len(x), x.shape[1], args.hidden, batch))  # measured in every round too
+            limits.append(
+                gemm_limit(len(x), int(np.prod(x.shape[1:])), args.hidden, batch)
+            )  # measured in every round too
             for system in systems[run % len(systems) :] + systems[: run % len(systems)]:  # rotate the order
                 command = [
                     sys.executable,

@@ -3,7 +3,7 @@
 The public API, in the order data flows through it::
 
     spec = NetworkSpec(layers=[...], loss=..., optimizer=..., init=...)   # typed, frozen data
-    result = train(spec, X, y, TrainSpec(epochs=10), test=(X_val, y_test))
+    result = train(spec, X, y, TrainSpec(epochs=10), test=(X_test, y_test))   # X: (N, *sample_shape)
     result.network.predict(X_test); result.history.to_dict(); score(result.network, X_test, y_test)
     save(result.network, "model.npz"); model = load("model.npz")        # weights, optimizer state
     train(spec, X, y, TrainSpec(epochs=5), start_from=model)             # five more epochs
@@ -14,7 +14,7 @@ Components are found by name in the :class:`Registry`, which plugins fill throug
 from importlib.metadata import version as _version
 
 from plugnn.builder import BuildContext, build_loss, build_network, build_optimizer
-from plugnn.errors import DataError, FieldError, PluginLoadError, PlugnnError, RegistryError, SpecError
+from plugnn.errors import DataError, FieldError, PluginLoadError, PlugnnError, RegistryError, ShapeError, SpecError
 from plugnn.history import EpochRecord, History
 from plugnn.hookspecs import hookimpl
 from plugnn.model_io import load, save
@@ -63,6 +63,7 @@ __all__ = [
     "Registry",
     "RegistryError",
     "RunResult",
+    "ShapeError",
     "SpecError",
     "TrainContext",
     "TrainResult",

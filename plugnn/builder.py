@@ -1,8 +1,9 @@
-"""The builder: a :class:`NetworkSpec` and an input width become a runnable :class:`Network`.
+"""The builder: a :class:`NetworkSpec` and a per-sample input shape become a runnable :class:`Network`.
 
-Names are resolved through the registry, each layer's input width is the previous layer's
-``out_features`` (nobody repeats a size by hand), initial values come from one
-``np.random.Generator`` and run-time noise (dropout) from another.
+Names are resolved through the registry, each layer is built for the previous layer's
+``output_shape`` (nobody repeats a size by hand, and a shape that does not fit is reported before
+any training), initial values come from one ``np.random.Generator`` and run-time noise (dropout)
+from another.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from typing import Any
 import attrs
 import numpy as np
 
-from plugnn.errors import PlugnnError, SpecError
+from plugnn.errors import PlugnnError, ShapeError, SpecError
 from plugnn.network import Network
 from plugnn.plugins import default_registry
-from plugnn.protocols import Initializer, Loss, Optimizer, Schedule
+from plugnn.protocols import Initializer, Loss, Optimizer, Schedule, Shape
 from plugnn.registry import Component, Registry
+from plugnn.shapes import as_shape, check_built
 from plugnn.specs import ComponentSpec, InitializerRef, NetworkSpec
 
 
@@ -48,7 +50,7 @@ def resolve(ref: str | ComponentSpec, kind: str, registry: Registry, path: str) 
 
 @attrs.frozen
 class BuildContext:
-    """What a layer factory gets besides its spec and input width.
+    """What a layer factory gets besides its spec and input shape.
 
     Attributes
     ----------
@@ -102,21 +104,26 @@ def build_schedule(ref: str | ComponentSpec, registry: Registry | None = None) -
 
 def build_network(
     spec: NetworkSpec,
-    in_features: int,
+    input_shape: Shape | int,
     *,
     rng: np.random.Generator | int = 0,
     noise: np.random.Generator | int | None = None,
     dtype: str | np.dtype = "float32",
     registry: Registry | None = None,
 ) -> Network:
-    """Assemble the network ``spec`` declares for inputs of width ``in_features``.
+    """Assemble the network ``spec`` declares for samples of shape ``input_shape``.
+
+    Each layer's factory gets the previous layer's ``output_shape``; a layer that cannot take it
+    raises :class:`ShapeError`, reported as ``layers[3] (conv2d): got input shape (64,), needs ...``.
+    The last layer must give flat logits ``(C,)``.
 
     Parameters
     ----------
     spec
         The network.
-    in_features
-        Width ``D`` of the inputs ``(N, D)``.
+    input_shape
+        The shape of one input sample: ``(D,)`` for inputs ``(N, D)``, ``(H, W, C)`` for
+        channels-last images ``(N, H, W, C)``. An int ``D`` means ``(D,)``.
     rng
         A generator or a seed for the initial weights.
     noise
@@ -127,8 +134,7 @@ def build_network(
         Where names are looked up; the default registry when omitted.
     """
     registry = registry or default_registry()
-    if not isinstance(in_features, (int, np.integer)) or in_features < 1:
-        raise SpecError([("in_features", f"must be a positive integer (got {in_features!r})")])
+    input_shape = as_shape(input_shape)
     generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     noise = generator.spawn(1)[0] if noise is None else np.random.default_rng(noise)
     dtype = np.dtype(dtype)
@@ -137,11 +143,28 @@ def build_network(
     resolved = [resolve(ref, "layer", registry, f"layers[{i}]") for i, ref in enumerate(spec.layers)]
 
     layers = []
-    width = int(in_features)
+    shape = input_shape
     for index, (component, layer_spec) in enumerate(resolved):
+        where = f"layers[{index}] ({component.name})"
         ctx = BuildContext(generator, dtype, init_component.factory(init_spec), registry, noise, f"layers[{index}]")
-        layer = component.factory(layer_spec, width, ctx)
+        try:
+            layer = component.factory(layer_spec, shape, ctx)
+        except ShapeError as exc:
+            data = f" (the data's samples have shape {shape})" if index == 0 else ""
+            raise ShapeError(f"{where}: {exc}{data}") from None
+        except PlugnnError:
+            raise
+        except Exception as exc:
+            raise PlugnnError(
+                f"{where}, from plugin {component.plugin!r}: building it for input shape {shape} failed with "
+                f"{type(exc).__name__}: {exc} (plugnn 0.2 factories get input_shape, a tuple)"
+            ) from exc
+        shape = check_built(layer, where, component.plugin)
         layers.append(layer)
-        width = layer.out_features
+    if len(shape) != 1:
+        raise ShapeError(
+            f"layers[{len(layers) - 1}] ({resolved[-1][0].name}): the network must end in flat logits (C,), "
+            f"got output shape {shape}; end with a dense layer (it flattens its input)"
+        )
     names = [component.name for component, _ in resolved]
-    return Network(layers, loss, in_features=int(in_features), dtype=dtype, names=names, spec=spec, noise=noise)
+    return Network(layers, loss, input_shape=input_shape, dtype=dtype, names=names, spec=spec, noise=noise)

@@ -1,9 +1,9 @@
 """Checkpoints: everything a run needs to continue exactly, written atomically, read without pickle.
 
-A checkpoint holds the run spec, the parameters, the optimizer state, the states of the shuffling
-and noise generators, the loop position (epoch, samples done, this epoch's order and running sums)
-and the history so far, in one ``.npz`` with a format version and a checksum
-(:mod:`plugnn.npzfile`). The :class:`Checkpointer` plugin writes one after every
+A checkpoint holds the run spec, the input shape, the parameters and the layers' buffers, the
+optimizer state, the states of the shuffling and noise generators, the loop position (epoch,
+samples done, this epoch's order and running sums) and the history so far, in one ``.npz`` with a
+format version and a checksum (:mod:`plugnn.npzfile`). The :class:`Checkpointer` plugin writes one after every
 ``TrainSpec.checkpoint_every`` epochs and, on Ctrl-C, one between two batches; :func:`restore`
 rebuilds the network, optimizer and generators so that :func:`plugnn.fit` continues bit for bit.
 """
@@ -22,6 +22,7 @@ import numpy as np
 from plugnn.builder import build_network, build_optimizer
 from plugnn.history import History
 from plugnn.hookspecs import hookimpl
+from plugnn.model_io import restore_state, shape_and_buffer_arrays, stored_buffers, stored_input_shape
 from plugnn.network import Network
 from plugnn.npzfile import CorruptFileError, read_npz, write_npz
 from plugnn.plugins import default_registry
@@ -40,8 +41,9 @@ class Checkpoint:
     """A run's complete state between two batches."""
 
     spec: RunSpec
-    in_features: int
+    input_shape: tuple[int, ...]
     params: np.ndarray
+    buffers: dict[str, np.ndarray]
     optimizer_state: dict[str, np.ndarray]
     shuffle_state: Mapping[str, Any]
     noise_state: Mapping[str, Any]
@@ -65,8 +67,9 @@ def capture(context: TrainContext, spec: RunSpec, *, epoch_done: bool) -> Checkp
     )
     return Checkpoint(
         spec,
-        context.network.in_features,
+        context.network.input_shape,
         context.network.params.copy(),
+        context.network.buffer_state(),
         context.optimizer.state_dict(),
         context.rng.bit_generator.state,
         context.network.noise.bit_generator.state,
@@ -79,7 +82,6 @@ def save_checkpoint(path: Path, checkpoint: Checkpoint, registry: Registry | Non
     r = checkpoint.resume
     arrays = {
         "spec": np.array(json.dumps(unstructure(checkpoint.spec, registry or default_registry()))),
-        "in_features": np.array(checkpoint.in_features),
         "params": checkpoint.params,
         "generators": np.array(json.dumps({"shuffle": checkpoint.shuffle_state, "noise": checkpoint.noise_state})),
         "loop": np.array([r.epoch, r.position, r.correct], dtype=np.int64),
@@ -87,6 +89,7 @@ def save_checkpoint(path: Path, checkpoint: Checkpoint, registry: Registry | Non
         "order": r.order if r.order is not None else np.zeros(0, dtype=np.int64),
         "history": np.array(json.dumps(r.history.to_dict())),
     }
+    arrays |= shape_and_buffer_arrays(checkpoint.input_shape, checkpoint.buffers)
     arrays |= {OPTIMIZER_PREFIX + key: value for key, value in checkpoint.optimizer_state.items()}
     write_npz(path, KIND, arrays)
 
@@ -113,8 +116,9 @@ def load_checkpoint(path: Path, registry: Registry | None = None) -> Checkpoint:
         }
         return Checkpoint(
             spec,
-            int(arrays["in_features"]),
+            stored_input_shape(arrays, path),
             arrays["params"],
+            stored_buffers(arrays),
             optimizer_state,
             generators["shuffle"],
             generators["noise"],
@@ -128,12 +132,8 @@ def restore(checkpoint: Checkpoint, registry: Registry | None = None) -> tuple[N
     """The network, optimizer and shuffling generator exactly as they were when ``checkpoint`` was taken."""
     registry = registry or default_registry()
     spec = checkpoint.spec
-    network = build_network(spec.network, checkpoint.in_features, dtype=spec.train.dtype, registry=registry)
-    if network.params.shape != checkpoint.params.shape:
-        raise CorruptFileError(
-            f"checkpoint holds {checkpoint.params.size} parameters but its spec builds {network.n_params}"
-        )
-    network.params[:] = checkpoint.params
+    network = build_network(spec.network, checkpoint.input_shape, dtype=spec.train.dtype, registry=registry)
+    restore_state(network, checkpoint.params, checkpoint.buffers, "checkpoint")
     network.noise.bit_generator.state = checkpoint.noise_state
     optimizer = build_optimizer(spec.network.optimizer, registry)
     if checkpoint.optimizer_state:

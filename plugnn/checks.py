@@ -2,26 +2,47 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
 import numpy as np
 
 from plugnn.errors import DataError
-from plugnn.protocols import Array, Labels
+from plugnn.protocols import Array, Labels, Shape
 
 
-def check_features(x: Any, in_features: int, dtype: np.dtype, name: str = "X") -> Array:
-    """``x`` as a finite ``(N, in_features)`` array of ``dtype`` (a copy only when the dtype differs)."""
+def check_features(x: Any, sample_shape: Shape | int, dtype: np.dtype, name: str = "X") -> Array:
+    """``x`` as a finite ``(N, *sample_shape)`` array of ``dtype`` (a copy only when the dtype differs).
+
+    An int ``D`` stands for ``(D,)``. For flat samples ``(D,)``, samples of any shape holding ``D``
+    values are accepted and flattened in C order (a view when ``x`` is contiguous): that is how
+    images were fed to networks of plugnn 0.1, whose model files keep working on image datasets.
+    Any other mismatch names the expected and got per-sample shapes and, when only the layout
+    differs, says how to reshape.
+    """
+    shape = (sample_shape,) if isinstance(sample_shape, (int, np.integer)) else tuple(sample_shape)
     array = np.asarray(x)
-    if array.ndim != 2:
+    if len(shape) == 1 and array.ndim > 2 and math.prod(array.shape[1:]) == shape[0]:
+        array = array.reshape(len(array), shape[0])
+    if array.ndim < 2 and len(shape) == 1:
         raise DataError(f"{name}: expected a 2-D array (samples, features), got shape {array.shape}")
-    if array.shape[0] == 0:
+    if array.ndim < 1 or array.shape[0] == 0:
         raise DataError(f"{name}: no samples (shape {array.shape})")
-    if array.shape[1] != in_features:
+    got = array.shape[1:]
+    if got != shape:
+        if len(shape) == 1 and len(got) == 1:
+            raise DataError(
+                f"{name}: the network expects {shape[0]} features per sample, got {got[0]} "
+                f"(shape {array.shape}); build the network for this data's width"
+            )
+        hint = (
+            f"reshape it: {name.split()[-1]}.reshape(-1, {', '.join(map(str, shape))})"
+            if math.prod(got) == math.prod(shape)
+            else "build the network for this data's sample shape"
+        )
         raise DataError(
-            f"{name}: the network expects {in_features} features per sample, got {array.shape[1]} "
-            f"(shape {array.shape}); build the network for this data's width"
+            f"{name}: the network expects samples of shape {shape}, got {got} (array shape {array.shape}); {hint}"
         )
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
         raise DataError(f"{name}: expected numbers, got dtype {array.dtype}")
@@ -33,8 +54,9 @@ def check_features(x: Any, in_features: int, dtype: np.dtype, name: str = "X") -
         )
     array = array.astype(dtype, copy=False)
     if not (np.isfinite(array.min()) and np.isfinite(array.max())):  # NaN and ±Inf surface here, no copy
-        bad = np.argwhere(~np.isfinite(array))[0]
-        raise DataError(f"{name}: holds NaN or Inf (first at row {bad[0]}, column {bad[1]})")
+        bad = [int(i) for i in np.argwhere(~np.isfinite(array))[0]]
+        where = f"column {bad[1]}" if array.ndim == 2 else f"position {tuple(bad[1:])}"
+        raise DataError(f"{name}: holds NaN or Inf (first at row {bad[0]}, {where})")
     return array
 
 

@@ -21,18 +21,17 @@ from plugnn.specs import DatasetRef
 
 @attrs.frozen(eq=False)
 class DataSplit:
-    """A dataset ready to train on: float32 features in [0, 1] and integer labels.
+    """A dataset ready to train on: float32 samples in [0, 1] and integer labels.
 
     Attributes
     ----------
     x_train, x_test : Array
-        ``(N, D)`` float32 features.
+        ``(N, *sample_shape)`` float32 samples: ``(N, D)`` features, or channels-last images
+        ``(N, H, W, C)`` (grey-scale image sets are ``(N, H, W, 1)``).
     y_train, y_test : Labels
         ``(N,)`` integer labels in ``[0, len(classes))``.
     classes : tuple[str, ...]
         Class names, index by label.
-    image_shape : tuple[int, int] | None
-        ``(height, width)`` when each row is an image (for sample plots).
     """
 
     x_train: Array
@@ -40,11 +39,20 @@ class DataSplit:
     x_test: Array
     y_test: Labels
     classes: tuple[str, ...]
-    image_shape: tuple[int, int] | None = None
 
     @property
-    def n_features(self) -> int:
-        return int(self.x_train.shape[1])
+    def sample_shape(self) -> tuple[int, ...]:
+        """The shape of one sample: ``(D,)`` or ``(H, W, C)``; the network is built for it."""
+        return tuple(int(d) for d in self.x_train.shape[1:])
+
+    @property
+    def image_shape(self) -> tuple[int, ...] | None:
+        """How to draw one sample (sample plots): ``(H, W)`` for grey-scale ``(H, W, 1)`` samples,
+        ``(H, W, C)`` for colour ones (C = 3 or 4); None when the samples are not images."""
+        shape = self.sample_shape
+        if len(shape) == 3 and shape[2] == 1:
+            return shape[:2]
+        return shape if len(shape) == 3 and shape[2] in (3, 4) else None
 
 
 @runtime_checkable
@@ -70,8 +78,8 @@ def parse_data_option(text: str) -> Any:
     return {"type": name, "path": path} if sep else name
 
 
-def images_to_features(images: np.ndarray, scale: float = 255.0) -> Array:
-    """``(N, H, W)`` integer pixels -> ``(N, H*W)`` float32 in [0, 1]."""
-    features = images.reshape(len(images), -1).astype(np.float32)
-    features /= np.float32(scale)
-    return features
+def images_to_samples(images: np.ndarray, scale: float = 255.0) -> Array:
+    """``(N, H, W)`` integer pixels -> ``(N, H, W, 1)`` float32 in [0, 1] (channels-last, one channel)."""
+    samples = images.reshape(*images.shape[:3], 1).astype(np.float32)
+    samples /= np.float32(scale)
+    return samples

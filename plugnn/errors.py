@@ -41,6 +41,15 @@ class SpecError(PlugnnError):
             super().__init__(f"invalid spec: {where}\n" + "\n".join(f"  {line}" for line in lines))
 
 
+class ShapeError(PlugnnError, ValueError):
+    """A layer cannot take the per-sample shape it is given, or data does not fit a network.
+
+    A layer factory raises it with one line naming the shape it got, the shape it needs and a fix
+    (``got input shape (64,), needs (H, W, C); add a reshape, or put this layer before flatten``);
+    the builder prefixes the layer's place and type (``layers[3] (conv2d): ...``).
+    """
+
+
 class RegistryError(PlugnnError):
     """A component name is unknown, or two plugins claim the same name."""
 

@@ -27,7 +27,7 @@ hookimpl = pluggy.HookimplMarker("plugnn")
 
 @hookspec
 def plugnn_register_layers(register: Register) -> None:
-    """Register layers: ``register(name, SpecClass, factory)``, ``factory(spec, in_features, ctx) -> Layer``."""
+    """Register layers: ``register(name, SpecClass, factory)``, ``factory(spec, input_shape, ctx) -> Layer``."""
 
 
 @hookspec

@@ -1,13 +1,15 @@
 """Saving a trained network with its spec, and loading it back without pickle.
 
-A model file (``model.npz``) holds the run spec as JSON text, the input width and the flat
-parameter vector; loading rebuilds the network from the spec through the registry and copies the
-parameters in.
+A model file (``model.npz``) holds the run spec as JSON text, the per-sample input shape, the flat
+parameter vector and each layer's buffers (``buffer/layers[<i>].<name>``); loading rebuilds the
+network from the spec through the registry and copies the parameters and buffers in. Files written
+before buffers existed (plugnn 0.1: ``in_features``, no buffers) load as before.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -18,21 +20,55 @@ from plugnn.history import History
 from plugnn.network import Network
 from plugnn.npzfile import CorruptFileError, read_npz, write_npz
 from plugnn.plugins import default_registry
+from plugnn.protocols import Shape
 from plugnn.registry import Registry
 from plugnn.serialize import structure, unstructure
+from plugnn.shapes import as_shape
 from plugnn.specs import NetworkSpec, RunSpec, TrainSpec
 from plugnn.train import TrainState
 
 KIND = "model"
+BUFFER_PREFIX = "buffer/"
+
+
+def shape_and_buffer_arrays(input_shape: Shape, buffers: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The arrays model files and checkpoints store besides the parameters: input shape and buffers."""
+    return {"input_shape": np.array(input_shape, dtype=np.int64)} | {
+        BUFFER_PREFIX + name: value for name, value in buffers.items()
+    }
+
+
+def stored_input_shape(arrays: Mapping[str, np.ndarray], source: str | Path) -> Shape:
+    """The input shape a file holds (``in_features`` in files of plugnn 0.1)."""
+    stored = arrays["input_shape"] if "input_shape" in arrays else arrays["in_features"]
+    try:
+        return as_shape(stored.tolist())
+    except PlugnnError as exc:
+        raise CorruptFileError(f"{source}: {exc}") from None
+
+
+def stored_buffers(arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The buffers a file holds, keyed ``layers[<i>].<name>`` (none in files of plugnn 0.1)."""
+    return {k.removeprefix(BUFFER_PREFIX): v for k, v in arrays.items() if k.startswith(BUFFER_PREFIX)}
+
+
+def restore_state(network: Network, params: np.ndarray, buffers: Mapping[str, np.ndarray], source: str | Path) -> None:
+    """Copy stored parameters and buffers into ``network``; a mismatch names the source, layer and buffer."""
+    if network.params.shape != params.shape:
+        raise CorruptFileError(f"{source}: holds {params.size} parameters but its spec builds {network.n_params}")
+    try:
+        network.load_buffers(buffers)
+    except PlugnnError as exc:
+        raise CorruptFileError(f"{source}: {exc}") from None
+    network.params[:] = params
 
 
 def save_model(path: str | Path, network: Network, spec: RunSpec, registry: Registry | None = None) -> Path:
-    """Write ``network``'s parameters and ``spec`` to ``path`` atomically."""
+    """Write ``network``'s parameters, buffers and ``spec`` to ``path`` atomically."""
     path = Path(path)
     text = json.dumps(unstructure(spec, registry or default_registry()))
-    write_npz(
-        path, KIND, {"spec": np.array(text), "in_features": np.array(network.in_features), "params": network.params}
-    )
+    arrays = {"spec": np.array(text), "params": network.params}
+    write_npz(path, KIND, arrays | shape_and_buffer_arrays(network.input_shape, network.buffer_state()))
     return path
 
 
@@ -42,12 +78,9 @@ def load_model(path: str | Path, registry: Registry | None = None) -> tuple[Netw
     registry = registry or default_registry()
     arrays = read_npz(path, KIND)
     spec = structure(json.loads(str(arrays["spec"])), RunSpec, registry, source=str(path))
-    network = build_network(spec.network, int(arrays["in_features"]), dtype=arrays["params"].dtype, registry=registry)
-    if network.params.shape != arrays["params"].shape:
-        raise CorruptFileError(
-            f"{path}: holds {arrays['params'].size} parameters but its spec builds {network.n_params}"
-        )
-    network.params[:] = arrays["params"]
+    input_shape = stored_input_shape(arrays, path)
+    network = build_network(spec.network, input_shape, dtype=arrays["params"].dtype, registry=registry)
+    restore_state(network, arrays["params"], stored_buffers(arrays), path)
     return network, spec
 
 
@@ -67,11 +100,8 @@ def save(model: Network, path: str | Path, *, optimizer: bool = True, registry: 
     if not isinstance(model, Network) or model.spec is None:
         raise PlugnnError(f"plugnn.save takes a Network built from a NetworkSpec, got {type(model).__name__}")
     registry = registry or default_registry()
-    arrays = {
-        NETWORK_SPEC: np.array(json.dumps(unstructure(model.spec, registry))),
-        "in_features": np.array(model.in_features),
-        "params": model.params,
-    }
+    arrays = {NETWORK_SPEC: np.array(json.dumps(unstructure(model.spec, registry))), "params": model.params}
+    arrays |= shape_and_buffer_arrays(model.input_shape, model.buffer_state())
     state = model.train_state
     if optimizer and state is not None:
         described = {
@@ -103,12 +133,10 @@ def load(path: str | Path, registry: Registry | None = None) -> Network:
         else:  # written by a run: the run spec holds the network's
             spec = structure(json.loads(str(arrays["spec"])), RunSpec, registry, source=str(path)).network
         params = arrays["params"]
-        network = build_network(spec, int(arrays["in_features"]), dtype=params.dtype, registry=registry)
+        network = build_network(spec, stored_input_shape(arrays, path), dtype=params.dtype, registry=registry)
     except KeyError as exc:
         raise CorruptFileError(f"{path}: not a complete plugnn model, it lacks the array {exc}") from None
-    if network.params.shape != params.shape:
-        raise CorruptFileError(f"{path}: holds {params.size} parameters but its spec builds {network.n_params}")
-    network.params[:] = params
+    restore_state(network, params, stored_buffers(arrays), path)
     if TRAIN_STATE in arrays:
         network.train_state = _train_state(arrays, network, path, registry)
     return network

@@ -1,19 +1,22 @@
 r"""The runtime network: layers in order, a loss, and all parameters in one flat buffer.
 
 Every layer's parameters (and gradients) are views into ``Network.params`` (``Network.grads``), so
-an optimizer updates the whole network in one pass over two flat arrays.
+an optimizer updates the whole network in one pass over two flat arrays. State that is not trained
+(the layers' ``buffers``) stays in the layers; :meth:`Network.buffer_state` and
+:meth:`Network.load_buffers` export and restore it for model files and checkpoints.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from plugnn.checks import check_features
 from plugnn.errors import PlugnnError
-from plugnn.protocols import Array, Labels, Layer, Loss, Optimizer
+from plugnn.protocols import Array, Labels, Layer, Loss, Optimizer, Shape
+from plugnn.shapes import batch_of
 
 if TYPE_CHECKING:
     from plugnn.specs import NetworkSpec
@@ -38,10 +41,10 @@ class Network:
     ----------
     params, grads : Array
         Flat buffers of every parameter and its gradient, shape ``(n_params,)``.
-    in_features : int
-        Input width ``D``; inputs are ``(N, D)``.
-    out_features : int
-        Output width ``C`` (the number of classes for a classifier); logits are ``(N, C)``.
+    input_shape : tuple[int, ...]
+        The shape of one input sample; inputs are ``(N, *input_shape)``.
+    output_shape : tuple[int, ...]
+        ``(C,)``, C the number of classes for a classifier; logits are ``(N, C)``.
     noise : numpy.random.Generator
         The generator the layers draw run-time randomness from (dropout masks).
     train_state : plugnn.train.TrainState or None
@@ -54,7 +57,7 @@ class Network:
         layers: Sequence[Layer],
         loss: Loss,
         *,
-        in_features: int,
+        input_shape: Shape,
         dtype: np.dtype,
         names: Sequence[str] | None = None,
         spec: NetworkSpec | None = None,
@@ -62,14 +65,18 @@ class Network:
     ) -> None:
         self.layers = list(layers)
         self.loss = loss
-        self.in_features = in_features
-        self.out_features = self.layers[-1].out_features
+        self.input_shape = tuple(input_shape)
+        self.output_shape = tuple(self.layers[-1].output_shape)
         self.dtype = np.dtype(dtype)
         self.names = list(names) if names is not None else [type(layer).__name__ for layer in self.layers]
         self.spec = spec
         self.noise = noise if noise is not None else np.random.default_rng()
         self.params, self.grads = self._flatten()
+        self._check_buffers()
         self.train_state: TrainState | None = None
+
+    def _where(self, index: int) -> str:
+        return f"layers[{index}] ({self.names[index]})"
 
     def _flatten(self) -> tuple[Array, Array]:
         total = sum(p.size for layer in self.layers for p in layer.params.values())
@@ -80,7 +87,7 @@ class Network:
             for key, value in layer.params.items():
                 if value.dtype != self.dtype or layer.grads[key].shape != value.shape:
                     raise PlugnnError(
-                        f"layer {index} ({self.names[index]}) parameter {key!r}: expected dtype {self.dtype} "
+                        f"{self._where(index)} parameter {key!r}: expected dtype {self.dtype} "
                         f"and a gradient of shape {value.shape}, got {value.dtype} and {layer.grads[key].shape}"
                     )
                 stop = offset + value.size
@@ -90,13 +97,57 @@ class Network:
                 offset = stop
         return params, grads
 
+    def _check_buffers(self) -> None:
+        for index, layer in enumerate(self.layers):
+            for key, value in layer.buffers.items():
+                if not isinstance(value, np.ndarray) or value.dtype != self.dtype:
+                    got = value.dtype if isinstance(value, np.ndarray) else type(value).__name__
+                    raise PlugnnError(f"{self._where(index)} buffer {key!r}: expected a {self.dtype} array, got {got}")
+
     @property
     def n_params(self) -> int:
         """Total number of trainable scalars."""
         return int(self.params.size)
 
+    @property
+    def n_buffered(self) -> int:
+        """Total number of scalars in the layers' buffers (state that is not trained)."""
+        return sum(int(b.size) for layer in self.layers for b in layer.buffers.values())
+
+    def buffer_state(self) -> dict[str, Array]:
+        """A copy of every layer's buffers, keyed ``layers[<index>].<name>`` (what files store)."""
+        return {
+            f"layers[{index}].{key}": value.copy()
+            for index, layer in enumerate(self.layers)
+            for key, value in layer.buffers.items()
+        }
+
+    def load_buffers(self, state: Mapping[str, np.ndarray]) -> None:
+        """Copy ``state`` (as :meth:`buffer_state` gives it) into the layers' buffers, in place.
+
+        Everything is checked before anything is copied; a missing, extra, mis-shaped or
+        other-dtype buffer raises :class:`PlugnnError` naming the layer and the buffer.
+        """
+        expected = {}
+        for index, layer in enumerate(self.layers):
+            for key, value in layer.buffers.items():
+                expected[f"layers[{index}].{key}"] = (f"{self._where(index)} buffer {key!r}", value)
+        for name, (what, value) in expected.items():
+            if name not in state:
+                raise PlugnnError(f"{what}: missing")
+            got = np.asarray(state[name])
+            if got.shape != value.shape:
+                raise PlugnnError(f"{what}: has shape {got.shape}, the network's is {value.shape}")
+            if got.dtype != value.dtype:
+                raise PlugnnError(f"{what}: is {got.dtype}, the network's is {value.dtype}")
+        extra = sorted(set(state) - set(expected))
+        if extra:
+            raise PlugnnError(f"holds buffer {extra[0]!r}, which no layer of the network has")
+        for name, (_, value) in expected.items():
+            value[...] = state[name]
+
     def forward(self, x: Array, *, training: bool = False) -> Array:
-        """Logits ``(N, C)`` for inputs ``x`` ``(N, D)``."""
+        """Logits ``(N, C)`` for inputs ``x`` ``(N, *input_shape)``; ``training`` only in the train loop."""
         for layer in self.layers:
             x = layer.forward(x, training=training)
         return x
@@ -124,9 +175,10 @@ class Network:
     def logits(self, x: Array) -> Array:
         """Inference-mode logits ``(N, C)``, computed in chunks of :data:`PREDICT_CHUNK` rows.
 
-        ``x`` is checked first (width, finiteness) and converted to the network's dtype.
+        ``x`` ``(N, *input_shape)`` is checked first (shape, finiteness) and converted to the
+        network's dtype.
         """
-        return self._chunks(check_features(x, self.in_features, self.dtype, "X"))
+        return self._chunks(check_features(x, self.input_shape, self.dtype, "X"))
 
     def predict_proba(self, x: Array) -> Array:
         """Class probabilities ``(N, C)``: the softmax of the logits."""
@@ -141,10 +193,14 @@ class Network:
         rows = [("layer", "output shape", "params")]
         for index, (name, layer) in enumerate(zip(self.names, self.layers, strict=True)):
             count = sum(p.size for p in layer.params.values())
-            rows.append((f"{index}: {name}", f"(N, {layer.out_features})", f"{count:,}"))
+            rows.append((f"{index}: {name}", batch_of(layer.output_shape), f"{count:,}"))
         widths = [max(len(row[col]) for row in rows) for col in range(3)]
         rule = "-" * (sum(widths) + 4)
         lines = [f"{rows[0][0]:<{widths[0]}}  {rows[0][1]:<{widths[1]}}  {rows[0][2]:>{widths[2]}}", rule]
         lines += [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}" for a, b, c in rows[1:]]
-        lines += [rule, f"input (N, {self.in_features}); {self.n_params:,} trainable parameters ({self.dtype})"]
+        buffered = f", {self.n_buffered:,} non-trainable values in buffers" if self.n_buffered else ""
+        lines += [
+            rule,
+            f"input {batch_of(self.input_shape)}; {self.n_params:,} trainable parameters{buffered} ({self.dtype})",
+        ]
         return "\n".join(lines)

@@ -64,7 +64,7 @@ def plot_samples(
     images: np.ndarray,
     labels: np.ndarray,
     predicted: np.ndarray,
-    image_shape: tuple[int, int],
+    image_shape: tuple[int, ...],
     classes: Sequence[str],
     path: Path,
     count: int = 32,

@@ -1,6 +1,7 @@
 r"""The four component protocols. The core programs against these and knows no implementation.
 
-Shapes are row-major batches: inputs ``(N, D)``, logits ``(N, C)``, labels ``(N,)`` integers.
+Shapes are row-major batches: inputs ``(N, *sample_shape)`` (``(N, D)`` or channels-last images
+``(N, H, W, C)``), logits ``(N, C)``, labels ``(N,)`` integers.
 Every array a component returns has the dtype of its input (float32 unless asked otherwise).
 
 Runtime split
@@ -27,16 +28,22 @@ Labels: TypeAlias = npt.NDArray[np.integer]
 """Integer class labels of shape ``(N,)``."""
 
 
+Shape: TypeAlias = tuple[int, ...]
+"""The shape of one sample, without the batch axis: ``(784,)``, or ``(28, 28, 1)`` for an image."""
+
+
 @runtime_checkable
 class Layer(Protocol):
-    r"""One differentiable step of a network: ``(N, in_features) -> (N, out_features)``.
+    r"""One differentiable step of a network: ``(N, *input_shape) -> (N, *output_shape)``.
+
+    A layer is built by its factory, ``factory(spec, input_shape, ctx)``, for one per-sample
+    ``input_shape`` (a tuple, e.g. ``(784,)`` or ``(28, 28, 1)``; images are channels-last
+    ``(H, W, C)``). A factory that cannot take that shape raises :class:`plugnn.ShapeError`.
 
     Attributes
     ----------
-    out_features : int
-        Width of the output; the builder feeds it to the next layer as its ``in_features``.
-        A layer that needs run-time randomness (dropout) draws it from the ``noise`` generator of
-        its :class:`plugnn.BuildContext` only, so that a seed and a checkpoint fix it.
+    output_shape : tuple[int, ...]
+        The shape of one output sample; the builder feeds it to the next layer as its input shape.
     params : dict[str, Array]
         Trainable parameters by name (empty for a parameter-free layer). The network may replace
         each entry with a view into one flat buffer, so a layer must always read its parameters
@@ -45,24 +52,35 @@ class Layer(Protocol):
         The gradient of the loss with respect to each parameter; same keys, shapes and dtypes as
         ``params``. :meth:`backward` overwrites it (never accumulates) and the same rule about
         views applies.
+    buffers : dict[str, Array]
+        State that is not trained (running mean and variance, counters), arrays of the network's
+        dtype; empty for most layers. Saved in model files and checkpoints beside the parameters
+        and restored bit for bit by copying into these arrays in place, so a layer reads and writes
+        its buffers through this dict (``self.buffers["mean"][...] = ...``), never rebinding them.
+        Only training-mode forward passes may change them.
+
+    A layer that needs run-time randomness (dropout) draws it from the ``noise`` generator of its
+    :class:`plugnn.BuildContext` only, so that a seed and a checkpoint fix it.
     """
 
-    out_features: int
+    output_shape: Shape
     params: dict[str, Array]
     grads: dict[str, Array]
+    buffers: dict[str, Array]
 
     def forward(self, x: Array, *, training: bool = False) -> Array:
-        r"""Compute ``Y = f(X)`` for ``x`` of shape ``(N, in_features)``.
+        r"""Compute ``Y = f(X)`` for ``x`` of shape ``(N, *input_shape)``; returns ``(N, *output_shape)``.
 
-        Keeps what :meth:`backward` needs. ``training`` is True inside the train loop (layers such as
-        dropout behave differently then).
+        Keeps what :meth:`backward` needs. ``training`` is True only inside the train loop (dropout
+        draws masks, batch norm uses and updates batch statistics); evaluation and prediction run in
+        inference mode, which must leave ``buffers`` unchanged.
         """
         ...
 
     def backward(self, grad_out: Array, *, input_grad: bool = True) -> Array | None:
-        r"""Given :math:`G = \partial L / \partial Y` of shape ``(N, out_features)``, fill ``grads``.
+        r"""Given :math:`G = \partial L / \partial Y` of shape ``(N, *output_shape)``, fill ``grads``.
 
-        Returns :math:`\partial L / \partial X` of shape ``(N, in_features)``, or ``None`` when
+        Returns :math:`\partial L / \partial X` of shape ``(N, *input_shape)``, or ``None`` when
         ``input_grad`` is False (the network asks for none below its first layer). May reuse
         ``grad_out``'s memory. Valid only after a :meth:`forward` on the same batch.
         """

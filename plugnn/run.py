@@ -156,8 +156,8 @@ def run(
     )
     with claim_new(out, name) as folder:
         split = load_dataset(spec.data, registry)
+        network, optimizer, shuffle = build_for_training(spec.network, split.sample_shape, spec.train, registry)
         write_text(folder / "spec.toml", dumps(spec, registry))
-        network, optimizer, shuffle = build_for_training(spec.network, split.n_features, spec.train, registry)
         history = _train(folder, spec, split, network, optimizer, shuffle, None, quiet, stream, registry)
         accuracy = write_outputs(folder, _title(name, spec, registry), spec, split, network, history, registry)
     return RunResult(folder, spec, history, accuracy)

@@ -21,8 +21,8 @@ def score(model: Network, x: Any, y: Any) -> dict[str, float]:
     ``L`` is the model's loss, the mean over all N samples in inference mode (no dropout);
     ``a`` the fraction of samples whose arg-max logit is the label.
     """
-    x = check_features(x, model.in_features, model.dtype, "X")
-    y = check_labels(y, len(x), model.out_features, "y")
+    x = check_features(x, model.input_shape, model.dtype, "X")
+    y = check_labels(y, len(x), model.output_shape[0], "y")
     logits = model.logits(x)
     loss, _ = model.loss(logits, y)
     return {"loss": float(loss), "accuracy": float(np.mean(logits.argmax(axis=1) == y))}

@@ -35,9 +35,37 @@ class ComponentSpec:
         """Settings its validators must reject, e.g. ``[{"units": 0}]``; checked by the conformance kit."""
         return []
 
+    @classmethod
+    def not_applicable(cls) -> dict[str, str]:
+        """Conformance checks that do not apply to this component, by check name, with the reason.
+
+        E.g. ``{"batch_independence": "batch statistics in inference mode are the point"}``; the
+        conformance kit reports each as a skipped case showing the reason. Empty by default.
+        """
+        return {}
+
 
 class LayerSpec(ComponentSpec):
     """Base of layer specs."""
+
+    @classmethod
+    def example_input_shapes(cls) -> list[tuple[int, ...]]:
+        """Per-sample input shapes the conformance kit builds and checks the layer with.
+
+        The default is two flat shapes, ``(5,)`` and ``(3,)``; an image layer returns shapes such
+        as ``[(5, 4, 2), (6, 6, 1)]`` (channels-last ``(H, W, C)``, small: gradients are checked by
+        finite differences over every input value).
+        """
+        return [(5,), (3,)]
+
+    @classmethod
+    def invalid_input_shapes(cls) -> list[tuple[int, ...]]:
+        """Input shapes the layer cannot take, e.g. ``[(64,)]`` for a layer that needs ``(H, W, C)``.
+
+        The conformance kit checks that building the layer for each raises :class:`plugnn.ShapeError`
+        (one line naming the shape), not a numpy error. Empty by default: the check is not made.
+        """
+        return []
 
 
 class LossSpec(ComponentSpec):

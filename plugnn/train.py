@@ -22,7 +22,7 @@ from plugnn.errors import DataError, PlugnnError
 from plugnn.history import EpochRecord, History
 from plugnn.network import Network
 from plugnn.plugins import default_registry
-from plugnn.protocols import Array, Optimizer, Schedule
+from plugnn.protocols import Array, Optimizer, Schedule, Shape
 from plugnn.registry import Registry
 from plugnn.specs import NetworkSpec, TrainSpec
 from plugnn.threads import thread_budget
@@ -122,12 +122,13 @@ def fit(
     registry: Registry | None = None,
     resume: ResumePoint | None = None,
 ) -> History:
-    """Train ``network`` in place on ``x`` ``(N, D)``, ``y`` ``(N,)`` and return its history.
+    """Train ``network`` in place on ``x`` ``(N, *network.input_shape)``, ``y`` ``(N,)``; return its history.
 
     Each epoch visits every sample once in minibatches of ``spec.batch_size`` (the last one may be
     smaller; no sample is dropped), in a fresh order from ``rng`` when ``spec.shuffle``. Train
     accuracy comes from each batch's own forward pass unless ``spec.full_train_accuracy``; test
-    accuracy is measured on ``test`` after each epoch. ``resume`` continues an interrupted run
+    accuracy is measured on ``test`` after each epoch. Layers run in training mode on the batches and
+    in inference mode for every accuracy measurement. ``resume`` continues an interrupted run
     (the caller restores the parameters, the optimizer state and the generators). Training runs
     inside the thread budget ``spec.threads`` (:func:`plugnn.threads.thread_budget`).
 
@@ -135,12 +136,12 @@ def fit(
     :class:`TrainingInterrupted` when a hook or signal handler sets ``context.interrupted``.
     """
     registry = registry or default_registry()
-    x = check_features(x, network.in_features, network.dtype, "X")
-    y = check_labels(y, len(x), network.out_features, "y")
+    x = check_features(x, network.input_shape, network.dtype, "X")
+    y = check_labels(y, len(x), network.output_shape[0], "y")
     held_out = None
     if test is not None:
-        x_test = check_features(test[0], network.in_features, network.dtype, "test X")
-        held_out = (x_test, check_labels(test[1], len(x_test), network.out_features, "test y"))
+        x_test = check_features(test[0], network.input_shape, network.dtype, "test X")
+        held_out = (x_test, check_labels(test[1], len(x_test), network.output_shape[0], "test y"))
     n, size = len(x), spec.batch_size
     if size > n:
         warnings.warn(
@@ -185,7 +186,7 @@ def _loop(
     """The epochs and their batches, from wherever ``context`` stands."""
     network, optimizer, spec = context.network, context.optimizer, context.spec
     n, size = len(x), spec.batch_size
-    batch_buffer = np.empty((min(size, n), x.shape[1]), dtype=x.dtype)  # shuffled batches are gathered here
+    batch_buffer = np.empty((min(size, n), *x.shape[1:]), dtype=x.dtype)  # shuffled batches are gathered here
     while context.epoch <= spec.epochs:
         if schedule is not None:
             optimizer.lr = base_lr * schedule(context.epoch - 1, spec.epochs)
@@ -247,7 +248,10 @@ def train(
     registry: Registry | None = None,
     start_from: Network | None = None,
 ) -> TrainResult:
-    """Build the network ``spec`` declares for ``x``'s width and train it with :func:`fit`.
+    """Build the network ``spec`` declares for ``x``'s sample shape and train it with :func:`fit`.
+
+    ``x`` is ``(N, *sample_shape)``: ``(N, D)`` features or ``(N, H, W, C)`` images; the network is
+    built for ``sample_shape`` (a dense layer flattens whatever it gets).
 
     ``train_spec.seed`` seeds three independent streams: initial weights, shuffling and run-time
     noise (dropout). The same seed and data give bit-identical weights and history.
@@ -261,11 +265,11 @@ def train(
     The network's ``train_state`` attribute is set to the new :class:`TrainState`.
     """
     registry = registry or default_registry()
-    if np.ndim(x) != 2:
-        raise DataError(f"X: expected a 2-D array (samples, features), got shape {np.shape(x)}")
+    if np.ndim(x) < 2:
+        raise DataError(f"X: expected an array of samples, (N, features) or (N, H, W, C), got shape {np.shape(x)}")
     train_spec = train_spec or TrainSpec()
     if start_from is None:
-        network, optimizer, rng = build_for_training(spec, np.shape(x)[1], train_spec, registry)
+        network, optimizer, rng = build_for_training(spec, np.shape(x)[1:], train_spec, registry)
         done, resume = 0, None
     else:
         network, optimizer, rng, done = _continued(start_from, spec, train_spec, registry)
@@ -295,13 +299,13 @@ def _continued(
 
 
 def build_for_training(
-    spec: NetworkSpec, in_features: int, train_spec: TrainSpec, registry: Registry
+    spec: NetworkSpec, input_shape: Shape | int, train_spec: TrainSpec, registry: Registry
 ) -> tuple[Network, Optimizer, np.random.Generator]:
     """The network, optimizer and shuffling generator :func:`train` starts from, seeded by ``train_spec.seed``."""
     init_seed, shuffle_seed, noise_seed = np.random.SeedSequence(train_spec.seed).spawn(3)
     network = build_network(
         spec,
-        in_features,
+        input_shape,
         rng=np.random.default_rng(init_seed),
         noise=np.random.default_rng(noise_seed),
         dtype=train_spec.dtype,

@@ -38,7 +38,7 @@ def _split(problem: str) -> DataSplit:
         x = (x * 255).astype(np.uint8)
     elif problem == "width":
         xt = xt[:, :3]
-    return DataSplit(x, y, xt, yt, ("a", "b", "c"), None)
+    return DataSplit(x, y, xt, yt, ("a", "b", "c"))
 
 
 class BadDataset:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import attrs
 import numpy as np
 import pytest
+from buffered_layer import Center, CenterLayer, CenterPlugin, registry_with
 
 import plugnn
 from plugnn.testing import ConformanceError, iter_checks, parametrize_with_checks
@@ -27,8 +28,8 @@ class Broken(plugnn.LayerSpec):
 
 
 class BrokenLayer:
-    def __init__(self, spec, in_features, ctx):
-        self.out_features, self.params, self.grads = in_features, {}, {}
+    def __init__(self, spec, input_shape, ctx):
+        self.output_shape, self.params, self.grads, self.buffers = input_shape, {}, {}, {}
 
     def forward(self, x, *, training=False):
         return 2 * x
@@ -48,7 +49,7 @@ def test_a_wrong_gradient_is_caught_with_where_and_how_much() -> None:
     checks = {check.name: check for check in iter_checks(registry)}
     with pytest.raises(
         ConformanceError,
-        match=r"^layer 'broken' \(Broken\(\)\) \(inference\) d/dX: wrong gradient, "
+        match=r"^layer 'broken' \(Broken\(\)\) on input \(5,\) \(inference\) d/dX: wrong gradient, "
         r"largest relative error 0\.333 \(tolerance 1e-05\) at index \(\d, \d\): analytic .*, numeric .*",
     ):
         checks["gradients_inference"]()
@@ -122,3 +123,108 @@ def test_the_kit_catches_upcasts_and_shared_state() -> None:
         checks["optimizer:shared[0]-separate_state"]()
     with pytest.raises(ConformanceError, match=r"field 'lr' accepted \[\[\]\]"):
         checks["optimizer:shared[0]-rejects_wrong_types"]()
+
+
+@parametrize_with_checks(registry_with(CenterPlugin()), plugins=["CenterPlugin"])
+def test_a_layer_with_buffers_and_image_shapes_conforms(check) -> None:
+    check()
+
+
+class StaleCenterLayer(CenterLayer):
+    """Keeps its running mean in a private array as well: restoring ``buffers`` does not reach it."""
+
+    def __init__(self, spec, input_shape, ctx):
+        super().__init__(spec, input_shape, ctx)
+        self._private = self.buffers["mean"].copy()
+
+    def forward(self, x, *, training=False):
+        out = super().forward(x, training=training)
+        if training:
+            self._private = self.buffers["mean"].copy()
+            return out
+        return x - self._private
+
+
+class LeakyCenterLayer(CenterLayer):
+    """Updates its running mean in inference mode too."""
+
+    def forward(self, x, *, training=False):
+        out = super().forward(x, training=training)
+        if not training:
+            self.buffers["mean"] += 1
+        return out
+
+
+@attrs.frozen
+class Strict(plugnn.LayerSpec):
+    """Declares that it refuses flat inputs and skips a check."""
+
+    @classmethod
+    def invalid_input_shapes(cls):
+        return [(6,)]
+
+    @classmethod
+    def not_applicable(cls):
+        return {"determinism": "nothing random happens here"}
+
+
+class NumpyErrorLayer(BrokenLayer):
+    """Fails on a flat shape with numpy's error instead of a ShapeError."""
+
+    def __init__(self, spec, input_shape, ctx):
+        super().__init__(spec, input_shape, ctx)
+        np.zeros(3).reshape(input_shape)
+
+
+class BufferFaultsPlugin:
+    @plugnn.hookimpl
+    def plugnn_register_layers(self, register):
+        register("stale", attrs.frozen(type("Stale", (Center,), {})), StaleCenterLayer)
+        register("leaky", attrs.frozen(type("Leaky", (Center,), {})), LeakyCenterLayer)
+        register("strict", Strict, NumpyErrorLayer)
+
+
+def test_the_kit_catches_unrestored_buffers_mutating_inference_and_numpy_shape_errors() -> None:
+    registry = plugnn.load_registry(entry_points_enabled=False, extra_plugins=[BufferFaultsPlugin()])
+    checks = {check.id: check for check in iter_checks(registry)}
+    with pytest.raises(
+        ConformanceError,
+        match=r"^layer 'stale' .* on input \(4,\): a new layer given the trained parameters and buffers computes "
+        r"other outputs .*read it from there$",
+    ):
+        checks["layer:stale[0]-buffers_round_trip"]()
+    checks["layer:stale[0]-inference_mode"]()  # the rest of its contract holds
+    with pytest.raises(ConformanceError, match=r"^layer 'leaky' .* on input \(4,\): inference mode changed buffers"):
+        checks["layer:leaky[0]-inference_mode"]()
+    with pytest.raises(
+        ConformanceError, match=r"^layer 'strict' .* built for input \(6,\): raised ValueError \(.*\) instead of "
+    ):
+        checks["layer:strict[0]-shape_errors"]()
+    assert "layer:leaky[0]-shape_errors" not in checks  # declares no invalid input shape: nothing to check
+
+
+def test_a_check_marked_not_applicable_is_skipped_with_its_reason() -> None:
+    registry = plugnn.load_registry(entry_points_enabled=False, extra_plugins=[BufferFaultsPlugin()])
+    checks = {check.id: check for check in iter_checks(registry)}
+    assert checks["layer:strict[0]-determinism"].not_applicable == "nothing random happens here"
+    with pytest.raises(pytest.skip.Exception, match=r"determinism: not applicable: nothing random happens here"):
+        checks["layer:strict[0]-determinism"]()
+
+
+def test_not_applicable_must_name_real_checks() -> None:
+    @attrs.frozen
+    class Typo(plugnn.LayerSpec):
+        @classmethod
+        def not_applicable(cls):
+            return {"determinsm": "typo"}
+
+    class TypoPlugin:
+        @plugnn.hookimpl
+        def plugnn_register_layers(self, register):
+            register("typo", Typo, BrokenLayer)
+
+    registry = plugnn.load_registry(entry_points_enabled=False, extra_plugins=[TypoPlugin()])
+    with pytest.raises(
+        ConformanceError, match=r"layer 'typo': Typo\.not_applicable\(\) names unknown checks \['determinsm'\]"
+    ):
+        list(iter_checks(registry))

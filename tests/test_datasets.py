@@ -48,11 +48,11 @@ def fake_fetch(monkeypatch, tmp_path):
 
 def test_mnist_standard_split_dtype_scaling_and_cache(registry, fake_fetch, tmp_path) -> None:
     split = load_dataset("mnist", registry)
-    assert split.x_train.shape == (60_000, 784) and split.x_test.shape == (10_000, 784)
+    assert split.x_train.shape == (60_000, 28, 28, 1) and split.x_test.shape == (10_000, 28, 28, 1)
     assert split.x_train.dtype == np.float32 and split.x_train.max() == 1.0 and split.x_train.min() == 0.0
     assert split.y_train.dtype == np.int64 and split.y_train[:3].tolist() == [0, 1, 2]
     assert split.y_test[0] == 60_000 % 10  # the last 10,000 rows, in order: no shuffling
-    assert split.x_test[0, 0] == np.float32((60_000 % 256) / 255)
+    assert split.x_test[0, 0, 0, 0] == np.float32((60_000 % 256) / 255)
     ((name, kwargs),) = fake_fetch.calls
     assert name == "mnist_784" and kwargs["data_home"] == str(tmp_path / "cache") and kwargs["as_frame"] is False
 
@@ -75,14 +75,14 @@ def test_fashion_mnist_reads_idx_files_from_its_path(registry, tmp_path, fake_fe
     split = load_dataset(
         plugnn.structure({"type": "fashion-mnist", "path": str(folder)}, plugnn.specs.DatasetRef, registry), registry
     )
-    assert split.x_train.shape == (60, 36) and split.classes[0] == "T-shirt/top" and not fake_fetch.calls
+    assert split.x_train.shape == (60, 6, 6, 1) and split.classes[0] == "T-shirt/top" and not fake_fetch.calls
 
 
 def test_fashion_mnist_falls_back_to_openml(registry, tmp_path, fake_fetch) -> None:
     ref = plugnn.structure(
         {"type": "fashion-mnist", "path": str(tmp_path / "absent")}, plugnn.specs.DatasetRef, registry
     )
-    assert load_dataset(ref, registry).x_test.shape == (10_000, 784)
+    assert load_dataset(ref, registry).x_test.shape == (10_000, 28, 28, 1)
     assert fake_fetch.calls[0][0] == "Fashion-MNIST"
 
 
@@ -91,7 +91,12 @@ def test_idx_dataset(registry, tmp_path) -> None:
     split = load_dataset(
         plugnn.structure(parse_data_option(f"idx:{folder}"), plugnn.specs.DatasetRef, registry), registry
     )
-    assert split.image_shape == (5, 5) and split.classes == ("0", "1", "2") and split.x_train.dtype == np.float32
+    assert (
+        split.sample_shape == (5, 5, 1)
+        and split.image_shape == (5, 5)
+        and split.classes == ("0", "1", "2")
+        and split.x_train.dtype == np.float32
+    )
 
 
 def test_parse_data_option() -> None:

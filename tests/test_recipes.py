@@ -11,7 +11,7 @@ from plugnn.run import load_recipe
 from plugnn.specfile import dumps
 
 RECIPES = sorted(plugnn.load_registry(strict=True).recipes)
-WIDTH = {"digits": 64, "mnist": 784, "fashion-mnist": 784}
+SAMPLE_SHAPE = {"digits": (8, 8, 1), "mnist": (28, 28, 1), "fashion-mnist": (28, 28, 1)}
 
 
 def test_the_four_recipes_are_bundled() -> None:
@@ -22,8 +22,8 @@ def test_the_four_recipes_are_bundled() -> None:
 def test_recipe_loads_builds_and_round_trips(registry, name) -> None:
     _, spec = load_recipe(name, registry)
     assert spec.description
-    network = plugnn.build_network(spec.network, WIDTH[spec.data], registry=registry)
-    assert network.out_features == 10
+    network = plugnn.build_network(spec.network, SAMPLE_SHAPE[spec.data], registry=registry)
+    assert network.output_shape == (10,)
     assert plugnn.structure(tomllib.loads(dumps(spec, registry)), plugnn.specs.RunSpec, registry) == spec
 
 

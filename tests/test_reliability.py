@@ -96,7 +96,9 @@ def test_bad_spec_file_exits_1_with_its_path(cli_with_bad_data, capsys, text, me
 def test_evaluating_on_data_of_another_width(cli_with_bad_data, capsys) -> None:
     assert main(["run", "quickstart", "--epochs", "1", "--quiet", "--out", "digits-run"]) == 0
     assert main(["evaluate", "digits-run", "--data", "bad"]) == 1
-    assert "X: the network expects 64 features per sample, got 4" in capsys.readouterr().err
+    assert (
+        "X: the network expects samples of shape (8, 8, 1), got (4,) (array shape (10, 4))" in capsys.readouterr().err
+    )
 
 
 @attrs.frozen
@@ -107,8 +109,8 @@ class Explode(plugnn.LayerSpec):
 
 
 class ExplodeLayer:
-    def __init__(self, spec, in_features, ctx):
-        self.out_features, self.params, self.grads = in_features, {}, {}
+    def __init__(self, spec, input_shape, ctx):
+        self.output_shape, self.params, self.grads, self.buffers = input_shape, {}, {}, {}
         self.after, self.calls = spec.after, 0
 
     def forward(self, x, *, training=False):

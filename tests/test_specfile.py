@@ -20,8 +20,9 @@ class Scale(plugnn.LayerSpec):
 
 
 class ScaleLayer:
-    def __init__(self, spec, in_features, ctx):
-        self.out_features, self.params, self.grads, self.factor = in_features, {}, {}, spec.factor
+    def __init__(self, spec, input_shape, ctx):
+        self.output_shape, self.params, self.grads, self.buffers = input_shape, {}, {}, {}
+        self.factor = spec.factor
 
     def forward(self, x, *, training=False):
         return x * x.dtype.type(self.factor)

@@ -11,13 +11,20 @@ Use it from a plugin's own test suite, the way scikit-learn's ``parametrize_with
 Each check is one pytest case named ``<kind>:<name>[<example>]-<check>``; a failure raises
 :class:`ConformanceError` naming the component, the check and expected vs got. Each component is
 checked with every instance its spec class's ``examples()`` returns; a spec class may also list
-``invalid_examples()`` (dicts of bad settings) for the validator check.
+``invalid_examples()`` (dicts of bad settings) for the validator check. A layer is built for each
+per-sample shape its spec class's ``example_input_shapes()`` lists (two flat shapes by default), and
+``invalid_input_shapes()`` lists shapes it must refuse with :class:`plugnn.ShapeError`. A check that
+does not apply to a component is named, with the reason, in its spec class's ``not_applicable()``:
+the case is reported as skipped with that reason.
 
 What is checked, by kind:
 
 * every kind: strict spec structuring (unknown keys, wrong types), validators, dict/TOML round trip;
-* layers: the protocol, finite-difference gradients for the input and every parameter in inference
-  and training mode (float64), float32 preservation, shapes for batches of 1, 2 and 7, determinism;
+* layers, for each example input shape: the protocol (output shape, params, grads, buffers),
+  finite-difference gradients for the input and every parameter in inference and training mode
+  (float64), float32 preservation, shapes for batches of 1, 2 and 7, determinism, buffers restored
+  into a new layer giving identical outputs, inference mode leaving buffers and the noise generator
+  alone and treating samples independently, and ``ShapeError`` for ``invalid_input_shapes()``;
 * losses: the protocol, finite-difference gradients, float32 preservation, shapes;
 * optimizers: the protocol, descent on a convex quadratic, state kept per parameter, state
   export/import resuming bit for bit, float32 preservation;
@@ -73,7 +80,17 @@ class Check:
     def id(self) -> str:
         return f"{self.component.kind}:{self.component.name}[{self.example}]-{self.name}"
 
+    @property
+    def not_applicable(self) -> str | None:
+        """Why this check does not apply to the component (its spec class says so), or None."""
+        return type(self.spec).not_applicable().get(self.name)
+
     def __call__(self) -> None:
+        """Run the check; one the component marks not applicable is skipped with the reason."""
+        if self.not_applicable is not None:
+            import pytest
+
+            pytest.skip(f"{self.id}: not applicable: {self.not_applicable}")
         self.function(self.component, self.spec, self.registry)
 
 
@@ -84,9 +101,19 @@ def iter_checks(registry: Registry | None = None, *, plugins: Iterable[str] | No
     for component in registry.components():
         if wanted is not None and component.plugin not in wanted:
             continue
+        names = {function.__name__.removeprefix("check_") for function in CHECKS[component.kind]}
+        unknown = sorted(set(component.spec.not_applicable()) - names)  # type: ignore[attr-defined]
+        if unknown:
+            raise ConformanceError(
+                f"{component.kind} {component.name!r}: {component.spec.__name__}.not_applicable() names "
+                f"unknown checks {unknown}; the checks are {sorted(names)}"
+            )
         for index, spec in enumerate(component.spec.examples()):  # type: ignore[attr-defined]
             for function in CHECKS[component.kind]:
-                yield Check(component, index, spec, function.__name__.removeprefix("check_"), function, registry)
+                name = function.__name__.removeprefix("check_")
+                if name == "shape_errors" and not spec.invalid_input_shapes():
+                    continue  # the spec declares no shape it refuses: nothing to check
+                yield Check(component, index, spec, name, function, registry)
 
 
 def parametrize_with_checks(registry: Registry | None = None, *, plugins: Iterable[str] | None = None) -> Any:

@@ -7,13 +7,12 @@ from typing import Any
 import numpy as np
 
 from plugnn.builder import BuildContext
-from plugnn.protocols import Array, Layer
+from plugnn.protocols import Array, Layer, Shape
 from plugnn.registry import Component, Registry
+from plugnn.shapes import as_shape
 
-IN_FEATURES = 5
-"""Input width of the layers under test."""
-BATCH = 4
-"""Batch size of the gradient checks."""
+BATCH = 3
+"""Batch size of the gradient checks (odd, so that nothing can rely on pairs)."""
 
 
 class FixedNormal:
@@ -33,15 +32,25 @@ def make_layer(
     spec: Any,
     registry: Registry,
     *,
-    in_features: int = IN_FEATURES,
+    input_shape: Shape | int = (5,),
     dtype: str = "float64",
     seed: int = 0,
     noise_seed: int = 1,
 ) -> tuple[Layer, np.random.Generator]:
-    """One layer on its own and the noise generator it draws from."""
+    """One layer built for samples of ``input_shape`` on its own, and the noise generator it draws from."""
     noise = np.random.default_rng(noise_seed)
     ctx = BuildContext(np.random.default_rng(seed), np.dtype(dtype), FixedNormal(), registry, noise, component.name)
-    return component.factory(spec, in_features, ctx), noise
+    return component.factory(spec, as_shape(input_shape), ctx), noise
+
+
+def input_shapes(spec: Any) -> list[Shape]:
+    """The per-sample shapes a layer is checked with: its spec class's ``example_input_shapes()``."""
+    return [as_shape(shape, f"{type(spec).__name__}.example_input_shapes()") for shape in spec.example_input_shapes()]
+
+
+def batch(shape: Shape, n: int, seed: int, dtype: str = "float64") -> Array:
+    """``n`` standard-normal samples of ``shape``: an array ``(n, *shape)``."""
+    return np.random.default_rng(seed).standard_normal((n, *shape)).astype(dtype)
 
 
 def label(component: Component, spec: Any) -> str:

@@ -1,4 +1,4 @@
-"""Conformance checks for layers."""
+"""Conformance checks for layers, made for every input shape the spec class's ``example_input_shapes()`` lists."""
 
 from __future__ import annotations
 
@@ -6,39 +6,73 @@ from typing import Any
 
 import numpy as np
 
-from plugnn.protocols import Layer
+from plugnn.errors import ShapeError
+from plugnn.protocols import Layer, Shape
 from plugnn.registry import Component, Registry
-from plugnn.testing.build import BATCH, IN_FEATURES, label, make_layer
+from plugnn.testing.build import BATCH, batch, input_shapes, label, make_layer
 from plugnn.testing.errors import ConformanceError
 from plugnn.testing.gradients import assert_gradient_close, numeric_gradient
 
+WARM_UP = 3
+"""Training-mode passes made before the buffer checks, so that running statistics have moved."""
+
+
+def _what(component: Component, spec: Any, shape: Shape) -> str:
+    return f"{label(component, spec)} on input {shape}"
+
+
+def _copy(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {key: value.copy() for key, value in arrays.items()}
+
+
+def _warm_up(layer: Layer, shape: Shape) -> None:
+    """Training-mode passes over float64 batches (the dtype :func:`make_layer` builds by default)."""
+    for step in range(WARM_UP):
+        layer.forward(batch(shape, 7, seed=10 + step), training=True)
+
 
 def check_protocol(component: Component, spec: Any, registry: Registry) -> None:
-    """The layer satisfies :class:`plugnn.Layer`; ``params`` and ``grads`` match key for key."""
-    layer, _ = make_layer(component, spec, registry)
-    what = label(component, spec)
-    if not isinstance(layer, Layer):
-        missing = [
-            name for name in ("out_features", "params", "grads", "forward", "backward") if not hasattr(layer, name)
-        ]
-        raise ConformanceError(f"{what}: not a plugnn Layer, missing {', '.join(missing)}")
-    if not isinstance(layer.out_features, int) or layer.out_features < 1:
-        raise ConformanceError(f"{what}: out_features must be a positive int, got {layer.out_features!r}")
-    if set(layer.params) != set(layer.grads):
-        raise ConformanceError(f"{what}: params keys {sorted(layer.params)} but grads keys {sorted(layer.grads)}")
-    for name, param in layer.params.items():
-        grad = layer.grads[name]
-        if grad.shape != param.shape or grad.dtype != param.dtype:
-            raise ConformanceError(
-                f"{what}: grads[{name!r}] is {grad.dtype}{grad.shape}, expected {param.dtype}{param.shape}"
-            )
+    """A :class:`plugnn.Layer`: a tuple ``output_shape``; ``params``/``grads`` key for key; buffers of its dtype."""
+    for shape in input_shapes(spec):
+        for dtype in ("float64", "float32"):
+            layer, _ = make_layer(component, spec, registry, input_shape=shape, dtype=dtype)
+            what = _what(component, spec, shape)
+            if not isinstance(layer, Layer):
+                names = ("output_shape", "params", "grads", "buffers", "forward", "backward")
+                missing = [name for name in names if not hasattr(layer, name)]
+                raise ConformanceError(f"{what}: not a plugnn Layer, missing {', '.join(missing)}")
+            out = layer.output_shape
+            if not (isinstance(out, tuple) and out and all(isinstance(d, int) and d >= 1 for d in out)):
+                raise ConformanceError(f"{what}: output_shape must be a tuple of positive ints, got {out!r}")
+            if set(layer.params) != set(layer.grads):
+                raise ConformanceError(
+                    f"{what}: params keys {sorted(layer.params)} but grads keys {sorted(layer.grads)}"
+                )
+            for name, param in layer.params.items():
+                grad = layer.grads[name]
+                if grad.shape != param.shape or grad.dtype != param.dtype or param.dtype != dtype:
+                    raise ConformanceError(
+                        f"{what}: params[{name!r}] is {param.dtype}{param.shape} and grads[{name!r}] "
+                        f"{grad.dtype}{grad.shape}, expected both {dtype}{param.shape}"
+                    )
+            if not isinstance(layer.buffers, dict):
+                raise ConformanceError(f"{what}: buffers must be a dict, got {type(layer.buffers).__name__}")
+            for name, buffer in layer.buffers.items():
+                if not isinstance(buffer, np.ndarray) or buffer.dtype != dtype:
+                    got = buffer.dtype if isinstance(buffer, np.ndarray) else type(buffer).__name__
+                    raise ConformanceError(f"{what}: buffers[{name!r}] must be a {dtype} array, got {got}")
 
 
 def _gradients(component: Component, spec: Any, registry: Registry, training: bool) -> None:
+    for shape in input_shapes(spec):
+        _gradients_on(component, spec, registry, shape, training)
+
+
+def _gradients_on(component: Component, spec: Any, registry: Registry, shape: Shape, training: bool) -> None:
     rng = np.random.default_rng(1)
-    layer, noise = make_layer(component, spec, registry)
+    layer, noise = make_layer(component, spec, registry, input_shape=shape)
     start = noise.bit_generator.state
-    x = rng.standard_normal((BATCH, IN_FEATURES))
+    x = rng.standard_normal((BATCH, *shape))
 
     def forward() -> np.ndarray:
         noise.bit_generator.state = start  # the same dropout mask on every call
@@ -52,7 +86,9 @@ def _gradients(component: Component, spec: Any, registry: Registry, training: bo
     forward()
     grad_x = layer.backward(upstream.copy(), input_grad=True)
     analytic = {name: grad.copy() for name, grad in layer.grads.items()}
-    what = f"{label(component, spec)} ({'training' if training else 'inference'})"
+    what = f"{_what(component, spec, shape)} ({'training' if training else 'inference'})"
+    if grad_x is None:
+        raise ConformanceError(f"{what}: backward(..., input_grad=True) returned None instead of dL/dX")
     assert_gradient_close(grad_x, numeric_gradient(objective, x), f"{what} d/dX")
     for name, param in layer.params.items():
         assert_gradient_close(analytic[name], numeric_gradient(objective, param), f"{what} d/d{name}")
@@ -69,47 +105,135 @@ def check_gradients_training(component: Component, spec: Any, registry: Registry
 
 
 def check_dtype(component: Component, spec: Any, registry: Registry) -> None:
-    """float32 in gives float32 out: forward, backward and every gradient (no silent upcast)."""
-    layer, _ = make_layer(component, spec, registry, dtype="float32")
-    x = np.random.default_rng(0).standard_normal((BATCH, IN_FEATURES)).astype(np.float32)
-    what = label(component, spec)
-    for mode in (False, True):
-        y = layer.forward(x, training=mode)
-        dx = layer.backward(np.ones_like(y), input_grad=True)
-        got = {"forward": y.dtype, "backward": dx.dtype} | {f"grads[{k!r}]": g.dtype for k, g in layer.grads.items()}
-        got |= {f"params[{k!r}]": p.dtype for k, p in layer.params.items()}
-        wrong = {k: str(v) for k, v in got.items() if v != np.float32}
-        if wrong:
-            raise ConformanceError(f"{what}: expected float32 throughout, got {wrong}")
+    """float32 in gives float32 out: forward, backward, every gradient and buffer (no silent upcast)."""
+    for shape in input_shapes(spec):
+        layer, _ = make_layer(component, spec, registry, input_shape=shape, dtype="float32")
+        x = batch(shape, BATCH, seed=0, dtype="float32")
+        what = _what(component, spec, shape)
+        for mode in (False, True):
+            y = layer.forward(x, training=mode)
+            dx = layer.backward(np.ones_like(y), input_grad=True)
+            got = {"forward": y.dtype, "backward": getattr(dx, "dtype", None)}
+            got |= {f"grads[{k!r}]": g.dtype for k, g in layer.grads.items()}
+            got |= {f"params[{k!r}]": p.dtype for k, p in layer.params.items()}
+            got |= {f"buffers[{k!r}]": b.dtype for k, b in layer.buffers.items()}
+            wrong = {k: str(v) for k, v in got.items() if v != np.float32}
+            if wrong:
+                raise ConformanceError(f"{what}: expected float32 throughout, got {wrong}")
 
 
 def check_shapes(component: Component, spec: Any, registry: Registry) -> None:
-    """Batches of 1, 2 and 7 rows give ``(N, out_features)`` outputs and ``(N, in_features)`` input gradients."""
-    layer, _ = make_layer(component, spec, registry)
-    what = label(component, spec)
-    for n in (1, 2, 7):
-        x = np.random.default_rng(n).standard_normal((n, IN_FEATURES))
-        for training in (False, True):
-            y = layer.forward(x, training=training)
-            if y.shape != (n, layer.out_features):
-                raise ConformanceError(
-                    f"{what}: forward of {x.shape} gave {y.shape}, expected {(n, layer.out_features)}"
-                )
-            dx = layer.backward(np.ones_like(y), input_grad=True)
-            if dx is None or dx.shape != x.shape:
-                raise ConformanceError(
-                    f"{what}: backward for a batch of {n} gave {getattr(dx, 'shape', None)}, expected {x.shape}"
-                )
+    """Batches of 1, 2 and 7 give ``(N, *output_shape)`` outputs and ``(N, *input_shape)`` input gradients."""
+    for shape in input_shapes(spec):
+        layer, _ = make_layer(component, spec, registry, input_shape=shape)
+        what = _what(component, spec, shape)
+        for n in (1, 2, 7):
+            x = batch(shape, n, seed=n)
+            for training in (False, True):
+                y = layer.forward(x, training=training)
+                if y.shape != (n, *layer.output_shape):
+                    raise ConformanceError(
+                        f"{what}: forward of {x.shape} gave {y.shape}, expected {(n, *layer.output_shape)}"
+                    )
+                dx = layer.backward(np.ones_like(y), input_grad=True)
+                if dx is None or dx.shape != x.shape:
+                    raise ConformanceError(
+                        f"{what}: backward for a batch of {n} gave {getattr(dx, 'shape', None)}, expected {x.shape}"
+                    )
 
 
 def check_determinism(component: Component, spec: Any, registry: Registry) -> None:
-    """The same seeds give the same parameters and the same training-mode outputs."""
-    x = np.random.default_rng(3).standard_normal((BATCH, IN_FEATURES))
-    runs = []
-    for _ in range(2):
-        layer, _ = make_layer(component, spec, registry, seed=5, noise_seed=6)
-        runs.append(({k: v.copy() for k, v in layer.params.items()}, layer.forward(x.copy(), training=True)))
-    (params_a, out_a), (params_b, out_b) = runs
-    same = all(np.array_equal(params_a[k], params_b[k]) for k in params_a) and np.array_equal(out_a, out_b)
-    if not same:
-        raise ConformanceError(f"{label(component, spec)}: two builds with the same seeds differ")
+    """The same seeds give the same parameters, buffers and training-mode outputs."""
+    for shape in input_shapes(spec):
+        x = batch(shape, BATCH, seed=3)
+        runs = []
+        for _ in range(2):
+            layer, _ = make_layer(component, spec, registry, input_shape=shape, seed=5, noise_seed=6)
+            out = layer.forward(x.copy(), training=True)
+            runs.append((_copy(layer.params) | {f"buffer {k}": v for k, v in _copy(layer.buffers).items()}, out))
+        (state_a, out_a), (state_b, out_b) = runs
+        if not (all(np.array_equal(state_a[k], state_b[k]) for k in state_a) and np.array_equal(out_a, out_b)):
+            raise ConformanceError(f"{_what(component, spec, shape)}: two builds with the same seeds differ")
+
+
+def check_buffers_round_trip(component: Component, spec: Any, registry: Registry) -> None:
+    """Parameters and buffers copied into a new layer (as model files restore them) give identical outputs.
+
+    The layer first makes a few training-mode passes so that its buffers move; the new layer is
+    built from another seed, gets the parameters the way the network hands them over (new arrays
+    in ``params``) and the buffers the way files restore them (copied into ``buffers`` in place).
+    """
+    for shape in input_shapes(spec):
+        what = _what(component, spec, shape)
+        layer, _ = make_layer(component, spec, registry, input_shape=shape, seed=0)
+        _warm_up(layer, shape)
+        params, buffers = _copy(layer.params), _copy(layer.buffers)
+        x = batch(shape, 5, seed=20)
+        expected = layer.forward(x.copy(), training=False)
+        fresh, _ = make_layer(component, spec, registry, input_shape=shape, seed=1)
+        if set(fresh.buffers) != set(buffers):
+            raise ConformanceError(
+                f"{what}: a new layer has buffers {sorted(fresh.buffers)}, a trained one {sorted(buffers)}"
+            )
+        for key, value in params.items():
+            fresh.params[key] = value
+        for key, value in buffers.items():
+            fresh.buffers[key][...] = value
+        got = fresh.forward(x.copy(), training=False)
+        if not np.array_equal(got, expected):
+            worst = float(np.max(np.abs(got - expected))) if got.shape == expected.shape else got.shape
+            raise ConformanceError(
+                f"{what}: a new layer given the trained parameters and buffers computes other outputs "
+                f"(largest difference {worst}); a layer must keep all untrained state in buffers and read it from there"
+            )
+
+
+def check_inference_mode(component: Component, spec: Any, registry: Registry) -> None:
+    """Inference mode is a pure function of the sample: buffers untouched, no noise drawn, batch-independent.
+
+    After a few training-mode passes: two inference passes (with a backward between) give the same
+    outputs, change no buffer, draw nothing from the noise generator, and a sample's output does not
+    depend on the rest of its batch.
+    """
+    for shape in input_shapes(spec):
+        what = _what(component, spec, shape)
+        layer, noise = make_layer(component, spec, registry, input_shape=shape)
+        _warm_up(layer, shape)
+        buffers, state = _copy(layer.buffers), noise.bit_generator.state
+        x = batch(shape, 5, seed=30)
+        first = layer.forward(x.copy(), training=False)
+        layer.backward(np.ones_like(first), input_grad=True)
+        second = layer.forward(x.copy(), training=False)
+        changed = [k for k, v in buffers.items() if not np.array_equal(layer.buffers[k], v)]
+        if changed:
+            raise ConformanceError(f"{what}: inference mode changed buffers {changed}; only training may update them")
+        if noise.bit_generator.state != state:
+            raise ConformanceError(f"{what}: inference mode drew from the noise generator; it must be deterministic")
+        if not np.array_equal(first, second):
+            raise ConformanceError(f"{what}: two inference passes over the same batch gave different outputs")
+        alone = layer.forward(x[:1].copy(), training=False)
+        if not np.allclose(alone, first[:1], rtol=1e-10, atol=1e-12):
+            raise ConformanceError(
+                f"{what}: in inference mode a sample's output depends on the rest of its batch "
+                "(batch statistics belong to training mode)"
+            )
+
+
+def check_shape_errors(component: Component, spec: Any, registry: Registry) -> None:
+    """Each of ``invalid_input_shapes()`` raises :class:`plugnn.ShapeError`, one line naming the shape."""
+    for shape in spec.invalid_input_shapes():
+        what = f"{label(component, spec)} built for input {tuple(shape)}"
+        try:
+            make_layer(component, spec, registry, input_shape=shape)
+        except ShapeError as exc:
+            message = str(exc)
+            if "\n" in message or str(tuple(shape)) not in message:
+                raise ConformanceError(
+                    f"{what}: the ShapeError must be one line naming the shape it got, got {message!r}"
+                ) from None
+        except Exception as exc:
+            raise ConformanceError(
+                f"{what}: raised {type(exc).__name__} ({exc}) instead of plugnn.ShapeError"
+            ) from None
+        else:
+            raise ConformanceError(f"{what}: accepted a shape its spec lists in invalid_input_shapes()")

@@ -1,4 +1,4 @@
-r"""Inverted dropout. ``(N, D) -> (N, D)``.
+r"""Inverted dropout. ``(N, *shape) -> (N, *shape)``.
 
 In training, each unit is kept with probability :math:`1 - p` and scaled by :math:`1/(1 - p)`:
 
@@ -37,8 +37,8 @@ class Dropout(LayerSpec):
 
 
 class DropoutLayer(ParameterFreeLayer):
-    def __init__(self, spec: Dropout, in_features: int, ctx: BuildContext) -> None:
-        super().__init__(spec, in_features, ctx)
+    def __init__(self, spec: Dropout, input_shape: tuple[int, ...], ctx: BuildContext) -> None:
+        super().__init__(spec, input_shape, ctx)
         self.rate = spec.rate
         self.noise = ctx.noise
         self._mask: Array | None = None

@@ -1,4 +1,4 @@
-r"""Leaky ReLU, element-wise. ``(N, D) -> (N, D)``.
+r"""Leaky ReLU, element-wise. ``(N, *shape) -> (N, *shape)``.
 
 .. math::
 

@@ -1,4 +1,4 @@
-r"""Logistic sigmoid, element-wise. ``(N, D) -> (N, D)``.
+r"""Logistic sigmoid, element-wise. ``(N, *shape) -> (N, *shape)``.
 
 .. math:: Y = \sigma(X) = \tfrac12 (1 + \tanh(X/2)), \qquad \partial L/\partial X = G \odot Y (1 - Y)
 

@@ -1,4 +1,4 @@
-r"""Hyperbolic tangent, element-wise. ``(N, D) -> (N, D)``.
+r"""Hyperbolic tangent, element-wise. ``(N, *shape) -> (N, *shape)``.
 
 .. math:: Y = \tanh X, \qquad \partial L/\partial X = G \odot (1 - Y^2)
 """

@@ -74,7 +74,7 @@ def test_adamw_decay_is_decoupled() -> None:
 def test_dropout_keeps_the_mean_and_is_identity_in_inference() -> None:
     registry = plugnn.default_registry()
     layer, _ = make_layer(
-        registry.layers.get("dropout"), Dropout(rate=0.3), registry, in_features=1000, dtype="float32"
+        registry.layers.get("dropout"), Dropout(rate=0.3), registry, input_shape=(1000,), dtype="float32"
     )
     x = np.ones((200, 1000), dtype=np.float32)
     y = layer.forward(x, training=True)
@@ -100,7 +100,7 @@ def test_dropout_masks_follow_the_seed() -> None:
 
 def test_leaky_relu_slope() -> None:
     registry = plugnn.default_registry()
-    layer, _ = make_layer(registry.layers.get("leaky_relu"), LeakyReLU(slope=0.2), registry, in_features=3)
+    layer, _ = make_layer(registry.layers.get("leaky_relu"), LeakyReLU(slope=0.2), registry, input_shape=(3,))
     np.testing.assert_allclose(layer.forward(np.array([[-2.0, 0.0, 3.0]])), [[-0.4, 0.0, 3.0]])
 
 

@@ -38,11 +38,11 @@ class DigitsDataset:
         from sklearn.model_selection import train_test_split
 
         data = load_digits()
-        x = (data.data / 16.0).astype(np.float32)
+        x = (data.data / 16.0).astype(np.float32).reshape(-1, 8, 8, 1)  # channels-last 8x8 images
         x_train, x_test, y_train, y_test = train_test_split(
             x, data.target, test_size=self.spec.test_size, stratify=data.target, random_state=self.spec.seed
         )
-        return DataSplit(x_train, y_train, x_test, y_test, tuple(str(d) for d in range(10)), (8, 8))
+        return DataSplit(x_train, y_train, x_test, y_test, tuple(str(d) for d in range(10)))
 
 
 @hookimpl

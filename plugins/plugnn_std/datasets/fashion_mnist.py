@@ -7,7 +7,7 @@ from pathlib import Path
 import attrs
 
 from plugnn import hookimpl
-from plugnn.data import DataSplit, images_to_features
+from plugnn.data import DataSplit, images_to_samples
 from plugnn.idx import read_idx_folder
 from plugnn.registry import Register
 from plugnn.specs import DatasetSpec
@@ -32,12 +32,11 @@ class FashionMNISTDataset:
         if folder.is_dir() and any(folder.iterdir()):
             train_images, train_labels, test_images, test_labels = read_idx_folder(folder)
             return DataSplit(
-                images_to_features(train_images),
+                images_to_samples(train_images),
                 train_labels.astype("int64"),
-                images_to_features(test_images),
+                images_to_samples(test_images),
                 test_labels.astype("int64"),
                 CLASSES,
-                (28, 28),
             )
         from plugnn_std.datasets.openml import (
             fetch_split,  # imports scikit-learn: only when needed

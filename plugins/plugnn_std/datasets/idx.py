@@ -7,7 +7,7 @@ from pathlib import Path
 import attrs
 
 from plugnn import hookimpl
-from plugnn.data import DataSplit, images_to_features
+from plugnn.data import DataSplit, images_to_samples
 from plugnn.errors import FieldError
 from plugnn.idx import read_idx_folder
 from plugnn.registry import Register
@@ -38,12 +38,11 @@ class IDXDataset:
         train_images, train_labels, test_images, test_labels = read_idx_folder(Path(self.spec.path))
         classes = tuple(str(c) for c in range(int(max(train_labels.max(), test_labels.max())) + 1))
         return DataSplit(
-            images_to_features(train_images),
+            images_to_samples(train_images),
             train_labels.astype("int64"),
-            images_to_features(test_images),
+            images_to_samples(test_images),
             test_labels.astype("int64"),
             classes,
-            train_images.shape[1:],
         )
 
 

@@ -39,4 +39,5 @@ def fetch_split(name: str, classes: tuple[str, ...], alternatives: str) -> DataS
         raise DataError(f"{name} from OpenML has shape {x.shape}, expected ({N_TOTAL}, 784)")
     x /= np.float32(255.0)
     labels = np.asarray(y).astype(np.int64)
-    return DataSplit(x[:N_TRAIN], labels[:N_TRAIN], x[N_TRAIN:], labels[N_TRAIN:], classes, (28, 28))
+    x = x.reshape(N_TOTAL, 28, 28, 1)  # channels-last images; rows are already in pixel order
+    return DataSplit(x[:N_TRAIN], labels[:N_TRAIN], x[N_TRAIN:], labels[N_TRAIN:], classes)

@@ -1,4 +1,4 @@
-r"""The fully connected (affine) layer. ``(N, D_in) -> (N, D_out)``.
+r"""The fully connected (affine) layer. ``(N, *input_shape) -> (N, D_out)``.
 
 .. math::
 
@@ -8,11 +8,16 @@ r"""The fully connected (affine) layer. ``(N, D_in) -> (N, D_out)``.
     \frac{\partial L}{\partial X} = G W^\top
 
 with ``X`` ``(N, D_in)``, ``W`` ``(D_in, D_out)``, ``b`` ``(D_out,)`` and ``G = ∂L/∂Y`` ``(N, D_out)``.
+An input of any per-sample shape is flattened first, ``D_in = prod(input_shape)`` (a reshape of the
+C-ordered batch, no copy), so a dense layer follows an image layer (``(N, 7, 7, 64)``) with no
+flatten step, and ``dL/dX`` is given back in the input's shape.
 ``W`` is drawn by the layer's initializer (the network default unless ``init`` names one) with
 ``fan_in = D_in`` and ``fan_out = D_out``; ``b`` starts at zero.
 """
 
 from __future__ import annotations
+
+import math
 
 import attrs
 import numpy as np
@@ -31,7 +36,8 @@ class Dense(LayerSpec):
     Parameters
     ----------
     units : int
-        Output width ``D_out`` (> 0). The input width is inferred from the previous layer.
+        Output width ``D_out`` (> 0). The input width ``D_in`` is inferred from the previous layer:
+        the product of its output shape.
     init : str or InitializerSpec, optional
         Initializer of ``W``; the network's default when omitted.
     """
@@ -51,15 +57,21 @@ class Dense(LayerSpec):
 class DenseLayer:
     """Runtime dense layer with parameters ``W`` ``(D_in, D_out)`` and ``b`` ``(D_out,)``."""
 
-    def __init__(self, spec: Dense, in_features: int, ctx: BuildContext) -> None:
+    def __init__(self, spec: Dense, input_shape: tuple[int, ...], ctx: BuildContext) -> None:
+        d_in = math.prod(input_shape)
         init = ctx.initializer(spec.init)
-        weights = init((in_features, spec.units), fan_in=in_features, fan_out=spec.units, rng=ctx.rng, dtype=ctx.dtype)
-        self.out_features = spec.units
+        weights = init((d_in, spec.units), fan_in=d_in, fan_out=spec.units, rng=ctx.rng, dtype=ctx.dtype)
+        self.input_shape = input_shape
+        self.output_shape = (spec.units,)
         self.params = {"W": weights, "b": np.zeros(spec.units, dtype=ctx.dtype)}
         self.grads = {name: np.zeros_like(value) for name, value in self.params.items()}
+        self.buffers: dict[str, Array] = {}
+        self._flattens = len(input_shape) != 1
         self._x: Array | None = None
 
     def forward(self, x: Array, *, training: bool = False) -> Array:
+        if self._flattens:
+            x = x.reshape(len(x), -1)
         self._x = x
         out = x @ self.params["W"]
         out += self.params["b"]
@@ -68,7 +80,10 @@ class DenseLayer:
     def backward(self, grad_out: Array, *, input_grad: bool = True) -> Array | None:
         np.matmul(self._x.T, grad_out, out=self.grads["W"])
         np.sum(grad_out, axis=0, out=self.grads["b"])
-        return grad_out @ self.params["W"].T if input_grad else None
+        if not input_grad:
+            return None
+        grad_x = grad_out @ self.params["W"].T
+        return grad_x.reshape(len(grad_x), *self.input_shape) if self._flattens else grad_x
 
 
 @hookimpl

@@ -1,4 +1,4 @@
-r"""The identity layer: :math:`Y = X`, :math:`\partial L/\partial X = G`. ``(N, D) -> (N, D)``."""
+r"""The identity layer: :math:`Y = X`, :math:`\partial L/\partial X = G`. ``(N, *shape) -> (N, *shape)``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-r"""The rectified linear unit, element-wise. ``(N, D) -> (N, D)``.
+r"""The rectified linear unit, element-wise. ``(N, *shape) -> (N, *shape)``.
 
 .. math::
 

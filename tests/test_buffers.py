@@ -1,0 +1,130 @@
+"""Layer buffers (state that is not trained): collected, saved, restored bit for bit; modes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from buffered_layer import Center, CenterLayer, CenterPlugin, registry_with
+from plugnn_std import Adam, Dense
+
+import plugnn
+from plugnn import NetworkSpec, TrainSpec
+from plugnn.model_io import load_model, save_model
+from plugnn.npzfile import CorruptFileError, read_npz, write_npz
+from plugnn.specs import RunSpec
+
+NETWORK = NetworkSpec(
+    layers=[Dense(16), Center(), "relu", Dense(10)], loss="softmax_cross_entropy", optimizer=Adam(), init="he"
+)
+RUN = RunSpec(data="digits", network=NETWORK, train=TrainSpec(epochs=2, batch_size=64, seed=4))
+
+
+@pytest.fixture
+def center_registry() -> plugnn.Registry:
+    return registry_with(CenterPlugin())
+
+
+def test_the_network_collects_buffers_and_counts_them(center_registry) -> None:
+    network = plugnn.build_network(NETWORK, (8, 8, 1), registry=center_registry)
+    assert list(network.buffer_state()) == ["layers[1].mean"]
+    assert network.buffer_state()["layers[1].mean"] is not network.layers[1].buffers["mean"]  # a copy
+    assert "1: center  (N, 16)" in network.summary()
+    assert "1,210 trainable parameters, 16 non-trainable values in buffers (float32)" in network.summary()
+
+
+def test_training_mode_in_the_loop_inference_mode_for_accuracy_and_prediction(center_registry, digits, monkeypatch):
+    x_train, x_test, y_train, y_test = digits
+    modes = []
+    original = CenterLayer.forward
+
+    def spy(self, x, *, training=False):
+        modes.append((training, len(x)))
+        return original(self, x, training=training)
+
+    monkeypatch.setattr(CenterLayer, "forward", spy)
+    spec = TrainSpec(epochs=1, batch_size=500, full_train_accuracy=True)
+    result = plugnn.train(NETWORK, x_train, y_train, spec, test=(x_test, y_test), registry=center_registry)
+    assert modes == [(True, 500), (True, 500), (True, 347), (False, 1347), (False, 450)]
+    before = result.network.buffer_state()
+    result.network.predict(x_test)
+    assert modes[-1] == (False, 450)
+    np.testing.assert_array_equal(result.network.buffer_state()["layers[1].mean"], before["layers[1].mean"])
+
+
+def trained(registry: plugnn.Registry, digits) -> plugnn.Network:
+    x_train, _, y_train, _ = digits
+    return plugnn.train(NETWORK, x_train, y_train, TrainSpec(epochs=1, batch_size=128), registry=registry).network
+
+
+def test_model_files_restore_buffers_bit_for_bit(center_registry, digits, tmp_path) -> None:
+    network = trained(center_registry, digits)
+    assert np.any(network.layers[1].buffers["mean"] != 0)
+    save_model(tmp_path / "model.npz", network, RUN, center_registry)
+    loaded, _ = load_model(tmp_path / "model.npz", center_registry)
+    np.testing.assert_array_equal(loaded.layers[1].buffers["mean"], network.layers[1].buffers["mean"])
+    np.testing.assert_array_equal(loaded.logits(digits[1]), network.logits(digits[1]))
+    assert read_npz(tmp_path / "model.npz", "model")["input_shape"].tolist() == [64]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda a: a.pop("buffer/layers[1].mean"), r"layers\[1\] \(center\) buffer 'mean': missing"),
+        (
+            lambda a: a.update({"buffer/layers[1].mean": np.zeros(3, np.float32)}),
+            r"layers\[1\] \(center\) buffer 'mean': has shape \(3,\), the network's is \(16,\)",
+        ),
+        (
+            lambda a: a.update({"buffer/layers[1].mean": np.zeros(16)}),
+            r"layers\[1\] \(center\) buffer 'mean': is float64, the network's is float32",
+        ),
+        (
+            lambda a: a.update({"buffer/layers[2].mean": np.zeros(16, np.float32)}),
+            r"holds buffer 'layers\[2\]\.mean', which no layer of the network has",
+        ),
+    ],
+    ids=["missing", "shape", "dtype", "extra"],
+)
+def test_a_model_file_with_bad_buffers_is_refused_in_one_line(center_registry, digits, tmp_path, change, message):
+    path = tmp_path / "model.npz"
+    save_model(path, trained(center_registry, digits), RUN, center_registry)
+    arrays = read_npz(path, "model")
+    change(arrays)
+    write_npz(path, "model", arrays)
+    with pytest.raises(CorruptFileError, match=rf"^{path}: {message}$"):
+        load_model(path, center_registry)
+
+
+class InterruptAt:
+    def __init__(self, epoch: int, batch: int) -> None:
+        self.epoch, self.batch = epoch, batch
+
+    @plugnn.hookimpl
+    def plugnn_batch_end(self, context):
+        if (context.epoch, context.batch) == (self.epoch, self.batch):
+            context.interrupted = True
+
+
+def final(folder: Path) -> tuple[np.ndarray, dict, dict]:
+    network, _ = load_model(folder / "model.npz", registry_with(CenterPlugin()))
+    history = json.loads((folder / "history.json").read_text())
+    history.pop("seconds")
+    return network.params, network.buffer_state(), history
+
+
+@pytest.mark.slow
+def test_resume_restores_buffers_bit_for_bit(tmp_path) -> None:
+    plugnn.run(RUN, out=tmp_path / "reference", quiet=True, registry=registry_with(CenterPlugin()))
+    with pytest.raises(plugnn.TrainingInterrupted):
+        plugnn.run(RUN, out=tmp_path / "run", quiet=True, registry=registry_with(CenterPlugin(), InterruptAt(2, 7)))
+    plugnn.resume(tmp_path / "run", quiet=True, registry=registry_with(CenterPlugin()))
+    (params, buffers, history), (ref_params, ref_buffers, ref_history) = (
+        final(tmp_path / "run"),
+        final(tmp_path / "reference"),
+    )
+    np.testing.assert_array_equal(params, ref_params)
+    np.testing.assert_array_equal(buffers["layers[1].mean"], ref_buffers["layers[1].mean"])
+    assert history == ref_history
