@@ -15,7 +15,7 @@ from importlib.metadata import version as _version
 
 from plugnn.builder import BuildContext, build_loss, build_network, build_optimizer
 from plugnn.errors import DataError, FieldError, PluginLoadError, PlugnnError, RegistryError, ShapeError, SpecError
-from plugnn.history import EpochRecord, History
+from plugnn.history import History
 from plugnn.hookspecs import hookimpl
 from plugnn.model_io import load, save
 from plugnn.network import Network
@@ -45,7 +45,6 @@ __all__ = [
     "ComponentSpec",
     "DataError",
     "DivergenceError",
-    "EpochRecord",
     "FieldError",
     "History",
     "Initializer",

@@ -32,6 +32,9 @@ class DataSplit:
         ``(N,)`` integer labels in ``[0, len(classes))``.
     classes : tuple[str, ...]
         Class names, index by label.
+    x_val, y_val : Array | None, Labels | None
+        A validation split of the dataset's own, if it has one (both or neither). Training uses
+        it unless ``train.validation`` is set too, which is an error: say which one.
     """
 
     x_train: Array
@@ -39,6 +42,17 @@ class DataSplit:
     x_test: Array
     y_test: Labels
     classes: tuple[str, ...]
+    x_val: Array | None = None
+    y_val: Labels | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if (self.x_val is None) != (self.y_val is None):
+            raise DataError("a dataset's validation split needs both x_val and y_val")
+
+    @property
+    def validation(self) -> tuple[Array, Labels] | None:
+        """``(x_val, y_val)``, or None when the dataset has no validation split of its own."""
+        return None if self.x_val is None or self.y_val is None else (self.x_val, self.y_val)
 
     @property
     def sample_shape(self) -> tuple[int, ...]:

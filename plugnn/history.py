@@ -1,39 +1,54 @@
-"""What training records: one :class:`EpochRecord` per epoch, collected in a :class:`History`."""
+"""What training records: one row of named values per epoch, collected in a :class:`History`.
+
+Columns are named, not fixed: ``epoch``, ``loss`` (training), ``train_accuracy``, then
+``val_loss``/``val_accuracy`` with a validation set and ``test_loss``/``test_accuracy`` with test
+data, and ``seconds``. Every ``<split>_<metric>`` pair follows the same pattern, so a metric added
+to :func:`plugnn.metrics.evaluate` shows up in ``history.csv``, on ``curves.png`` and for callbacks
+without any change here.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
+from plugnn.errors import PlugnnError
 
-@attrs.define
-class EpochRecord:
-    """One epoch's numbers. Accuracies are fractions in [0, 1]; ``test_accuracy`` is None without test data."""
-
-    epoch: int
-    loss: float
-    train_accuracy: float
-    test_accuracy: float | None
-    seconds: float
+Value = float | int | None
 
 
 @attrs.define
 class History:
-    """Per-epoch records of a training run; a plain object that converts to and from dicts."""
+    """Per-epoch records of a training run: ``records[i]`` maps each column name to epoch ``i + 1``'s value."""
 
-    records: list[EpochRecord] = attrs.Factory(list)
+    records: list[dict[str, Value]] = attrs.Factory(list)
 
-    def column(self, name: str) -> list[Any]:
-        """One field across epochs, e.g. ``history.column("test_accuracy")``."""
-        return [getattr(record, name) for record in self.records]
+    def append(self, record: Mapping[str, Value]) -> None:
+        """Add one epoch's values (``{"epoch": 3, "loss": 0.21, ...}``)."""
+        self.records.append(dict(record))
 
-    def to_dict(self) -> dict[str, list[Any]]:
-        """Columns by field name: ``{"epoch": [1, 2], "loss": [...], ...}``."""
-        return {field.name: self.column(field.name) for field in attrs.fields(EpochRecord)}
+    @property
+    def columns(self) -> list[str]:
+        """Column names in the order they first appear."""
+        return list(dict.fromkeys(name for record in self.records for name in record))
+
+    def column(self, name: str) -> list[Value]:
+        """One column across epochs, e.g. ``history.column("val_loss")``; None where an epoch lacks it."""
+        if self.records and name not in self.columns:
+            raise PlugnnError(f"history has no column {name!r}; it has {', '.join(self.columns)}")
+        return [record.get(name) for record in self.records]
+
+    def to_dict(self) -> dict[str, list[Value]]:
+        """Columns by name: ``{"epoch": [1, 2], "loss": [...], ...}`` (JSON- and CSV-ready)."""
+        return {name: self.column(name) for name in self.columns}
 
     @classmethod
-    def from_dict(cls, data: dict[str, list[Any]]) -> History:
+    def from_dict(cls, data: Mapping[str, list[Any]]) -> History:
         """Inverse of :meth:`to_dict`."""
-        names = [field.name for field in attrs.fields(EpochRecord)]
-        return cls([EpochRecord(*row) for row in zip(*(data[name] for name in names), strict=True)])
+        names = list(data)
+        return cls([dict(zip(names, row, strict=True)) for row in zip(*data.values(), strict=True)])
+
+    def __len__(self) -> int:
+        return len(self.records)

@@ -39,20 +39,34 @@ def _pyplot() -> Any:
     return plt
 
 
+SPLITS = {"train": "train", "val": "validation", "test": "test"}
+"""Column prefix -> legend label; the training loss column is plain ``loss``."""
+
+
+def curve_panels(columns: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Group history columns by metric: ``{"loss": {"train": "loss", "validation": "val_loss", ...}, ...}``."""
+    panels: dict[str, dict[str, str]] = {"loss": {"train": "loss"}} if "loss" in columns else {}
+    for column in columns:
+        prefix, _, metric = column.partition("_")
+        if prefix in SPLITS and metric:
+            panels.setdefault(metric, {})[SPLITS[prefix]] = column
+    return panels
+
+
 def plot_curves(history: History, path: Path, title: str = "") -> None:
-    """Accuracy (train and test) and training loss per epoch, side by side."""
+    """One panel per metric (loss, accuracy, ...), each with its train, validation and test curves."""
     plt = _pyplot()
     epochs = history.column("epoch")
-    fig, (acc, loss) = plt.subplots(1, 2, figsize=(10, 4), dpi=100)
-    acc.plot(epochs, history.column("train_accuracy"), marker="o", ms=3, label="train")
-    test = history.column("test_accuracy")
-    if any(value is not None for value in test):
-        acc.plot(epochs, test, marker="o", ms=3, label="test")
-    acc.set(xlabel="epoch", ylabel="accuracy", title="Accuracy")
-    acc.legend(loc="lower right")
-    loss.plot(epochs, history.column("loss"), marker="o", ms=3, color="tab:red", label="train loss")
-    loss.set(xlabel="epoch", ylabel="cross-entropy", title="Training loss", yscale="log")
-    for axis in (acc, loss):
+    panels = curve_panels(history.columns)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), dpi=100, squeeze=False)
+    for axis, (metric, curves) in zip(axes.flat, panels.items(), strict=True):
+        for label, column in curves.items():
+            values = [np.nan if value is None else value for value in history.column(column)]
+            axis.plot(epochs, values, marker="o", ms=3, label=label)
+        axis.set(xlabel="epoch", ylabel=metric, title=metric.replace("_", " ").capitalize())
+        if metric == "loss":
+            axis.set_yscale("log")
+        axis.legend()
         axis.grid(alpha=0.3)
     if title:
         fig.suptitle(title)

@@ -14,13 +14,14 @@ POSTFIX_INTERVAL = 0.25
 
 
 def epoch_line(context: TrainContext) -> str:
-    """``epoch 3/25  loss 0.2135  train 0.9412  test 0.9380  1.23 s``."""
+    """``epoch 3/25  loss 0.2135  train_accuracy 0.9412  val_loss 0.2410 ...  1.23 s``: every column of the epoch."""
     record = context.history.records[-1]
-    test = f"  test {record.test_accuracy:.4f}" if record.test_accuracy is not None else ""
-    return (
-        f"epoch {record.epoch}/{context.spec.epochs}  loss {record.loss:.4f}  "
-        f"train {record.train_accuracy:.4f}{test}  {record.seconds:.2f} s"
+    values = "  ".join(
+        f"{name} {value:.4f}"
+        for name, value in record.items()
+        if name not in ("epoch", "seconds") and value is not None
     )
+    return f"epoch {record['epoch']}/{context.spec.epochs}  {values}  {record['seconds']:.2f} s"
 
 
 class Progress:

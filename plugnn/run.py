@@ -4,7 +4,7 @@
 
     runs/quickstart-20261129-101500/
         spec.toml       the fully resolved spec; `plugnn run spec.toml` repeats the run
-        history.json    per-epoch loss, train and test accuracy, seconds
+        history.json    per-epoch loss and accuracy (train, validation, test), seconds
         history.csv     the same, a row per epoch
         model.npz       weights and spec, loadable without pickle (`plugnn evaluate`)
         curves.png      accuracy and loss per epoch
@@ -214,6 +214,7 @@ def _train(
             split.y_train,
             spec.train,
             test=(split.x_test, split.y_test),
+            validation=split.validation,
             rng=shuffle,
             registry=registry,
             resume=point,

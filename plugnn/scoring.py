@@ -2,16 +2,15 @@ r"""Scoring a model on arrays: its loss and metrics in one inference pass.
 
 :func:`score` is the array twin of :func:`plugnn.evaluate` (which reloads a run folder): it checks
 ``X`` and ``y`` like training does, runs the network in inference mode and returns the mean loss
-and the accuracy.
+and the accuracy, in chunks (:func:`plugnn.metrics.evaluate`, which the train loop uses per epoch).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from plugnn.checks import check_features, check_labels
+from plugnn.metrics import evaluate
 from plugnn.network import Network
 
 
@@ -22,7 +21,4 @@ def score(model: Network, x: Any, y: Any) -> dict[str, float]:
     ``a`` the fraction of samples whose arg-max logit is the label.
     """
     x = check_features(x, model.input_shape, model.dtype, "X")
-    y = check_labels(y, len(x), model.output_shape[0], "y")
-    logits = model.logits(x)
-    loss, _ = model.loss(logits, y)
-    return {"loss": float(loss), "accuracy": float(np.mean(logits.argmax(axis=1) == y))}
+    return evaluate(model, x, check_labels(y, len(x), model.output_shape[0], "y"))

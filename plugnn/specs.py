@@ -159,6 +159,9 @@ class TrainSpec:
     ``checkpoint_every`` is how often (in epochs) a run writes its checkpoint; 0 only on Ctrl-C.
     ``threads`` caps the threads training uses (BLAS and plugnn's own); unset, ``PLUGNN_THREADS`` or
     the free cores decide (see :mod:`plugnn.threads`). It changes speed only, never results.
+    ``validation`` holds out that fraction of the training data (seeded by ``seed``, stratified by
+    class) and records ``val_loss`` and ``val_accuracy`` after each epoch; without it a dataset's
+    own validation split, if it has one, is used.
     """
 
     epochs: int = attrs.field(default=10, validator=[v.integer, v.positive])
@@ -170,6 +173,7 @@ class TrainSpec:
     schedule: ScheduleRef | None = attrs.field(default=None, validator=component_ref(ScheduleSpec, optional=True))
     checkpoint_every: int = attrs.field(default=1, validator=[v.integer, v.non_negative])
     threads: int | None = attrs.field(default=None, validator=attrs.validators.optional([v.integer, v.positive]))
+    validation: float | None = attrs.field(default=None, validator=attrs.validators.optional(v.fraction))
 
 
 @attrs.frozen

@@ -19,13 +19,15 @@ import numpy as np
 from plugnn.builder import build_network, build_optimizer, build_schedule
 from plugnn.checks import check_features, check_labels
 from plugnn.errors import DataError, PlugnnError
-from plugnn.history import EpochRecord, History
+from plugnn.history import History
+from plugnn.metrics import evaluate
 from plugnn.network import Network
 from plugnn.plugins import default_registry
 from plugnn.protocols import Array, Optimizer, Schedule, Shape
 from plugnn.registry import Registry
 from plugnn.specs import NetworkSpec, TrainSpec
 from plugnn.threads import thread_budget
+from plugnn.validation import hold_out
 
 
 class DivergenceError(PlugnnError):
@@ -106,8 +108,8 @@ class TrainState:
         return len(self.history.records)
 
 
-def _accuracy(network: Network, x: Array, y: np.ndarray) -> float:
-    return float(np.mean(network.predict(x) == y))
+HeldOut = dict[str, tuple[Array, np.ndarray]]
+"""Evaluation sets by split name (``"val"``, ``"test"``), checked and ready for :func:`evaluate`."""
 
 
 def fit(
@@ -118,6 +120,7 @@ def fit(
     spec: TrainSpec,
     *,
     test: tuple[Any, Any] | None = None,
+    validation: tuple[Any, Any] | None = None,
     rng: np.random.Generator | None = None,
     registry: Registry | None = None,
     resume: ResumePoint | None = None,
@@ -125,12 +128,15 @@ def fit(
     """Train ``network`` in place on ``x`` ``(N, *network.input_shape)``, ``y`` ``(N,)``; return its history.
 
     Each epoch visits every sample once in minibatches of ``spec.batch_size`` (the last one may be
-    smaller; no sample is dropped), in a fresh order from ``rng`` when ``spec.shuffle``. Train
-    accuracy comes from each batch's own forward pass unless ``spec.full_train_accuracy``; test
-    accuracy is measured on ``test`` after each epoch. Layers run in training mode on the batches and
-    in inference mode for every accuracy measurement. ``resume`` continues an interrupted run
-    (the caller restores the parameters, the optimizer state and the generators). Training runs
-    inside the thread budget ``spec.threads`` (:func:`plugnn.threads.thread_budget`).
+    smaller; no sample is dropped), in a fresh order from ``rng`` when ``spec.shuffle``. The
+    training loss and accuracy come from each batch's own forward pass (train accuracy from a full
+    pass with ``spec.full_train_accuracy``). After each epoch the loss and accuracy on the
+    validation set (``spec.validation``'s fraction of ``x``, or a dataset's own ``validation``
+    split; not both) and on ``test`` are recorded as ``val_*`` and ``test_*`` columns of the
+    history. Layers run in training mode on the batches and in inference mode for
+    every evaluation. ``resume`` continues an interrupted run (the caller restores the
+    parameters, the optimizer state and the generators). Training runs inside the thread budget
+    ``spec.threads`` (:func:`plugnn.threads.thread_budget`).
 
     Raises :class:`DivergenceError` as soon as a batch's loss is NaN or infinite, and
     :class:`TrainingInterrupted` when a hook or signal handler sets ``context.interrupted``.
@@ -138,10 +144,19 @@ def fit(
     registry = registry or default_registry()
     x = check_features(x, network.input_shape, network.dtype, "X")
     y = check_labels(y, len(x), network.output_shape[0], "y")
-    held_out = None
-    if test is not None:
-        x_test = check_features(test[0], network.input_shape, network.dtype, "test X")
-        held_out = (x_test, check_labels(test[1], len(x_test), network.output_shape[0], "test y"))
+    held_out: HeldOut = {}
+    if spec.validation is not None:
+        if validation is not None:
+            raise DataError(
+                f"train.validation = {spec.validation:g} and the data's own validation split: choose one "
+                "(remove train.validation to use the data's split)"
+            )
+        x, y, x_val, y_val = hold_out(x, y, spec.validation, spec.seed)
+        held_out["val"] = (x_val, y_val)
+    for split, data in (("val", validation), ("test", test)):
+        if data is not None:
+            x_held = check_features(data[0], network.input_shape, network.dtype, f"{split} X")
+            held_out[split] = (x_held, check_labels(data[1], len(x_held), network.output_shape[0], f"{split} y"))
     n, size = len(x), spec.batch_size
     if size > n:
         warnings.warn(
@@ -178,7 +193,7 @@ def _loop(
     context: TrainContext,
     x: Array,
     y: np.ndarray,
-    held_out: tuple[Array, np.ndarray] | None,
+    held_out: HeldOut,
     schedule: Schedule | None,
     base_lr: float,
     hook: Any,
@@ -216,11 +231,11 @@ def _loop(
                     f"interrupted at epoch {context.epoch}, batch {context.batch + 1} of {context.n_batches}"
                 )
         context.seconds += time.perf_counter() - started
-        train_accuracy = _accuracy(network, x, y) if spec.full_train_accuracy else context.correct / n
-        test_accuracy = _accuracy(network, *held_out) if held_out is not None else None
-        context.history.records.append(
-            EpochRecord(context.epoch, context.loss_sum / n, train_accuracy, test_accuracy, context.seconds)
-        )
+        train_accuracy = evaluate(network, x, y)["accuracy"] if spec.full_train_accuracy else context.correct / n
+        record = {"epoch": context.epoch, "loss": context.loss_sum / n, "train_accuracy": train_accuracy}
+        for split, (x_held, y_held) in held_out.items():
+            record |= {f"{split}_{metric}": value for metric, value in evaluate(network, x_held, y_held).items()}
+        context.history.append(record | {"seconds": context.seconds})
         hook.plugnn_epoch_end(context=context)
         if context.stop or context.epoch == spec.epochs:
             break

@@ -38,6 +38,10 @@ non_negative: Validator = _number_check(lambda v: v >= 0, ">= 0")
 """A number >= 0."""
 
 
+fraction: Validator = _number_check(lambda v: 0 < v < 1, "in (0, 1)")
+"""A number strictly between 0 and 1."""
+
+
 def in_range(low: float, high: float, *, include_high: bool = False) -> Validator:
     """``low <= value < high`` (or ``<= high`` with ``include_high``)."""
     if include_high:

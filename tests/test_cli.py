@@ -42,7 +42,7 @@ def test_run_writes_a_complete_run_folder(quickstart_run) -> None:
     assert all(s > 0 for s in history["seconds"])
     assert history["test_accuracy"][-1] > 0.9
     csv_rows = (out / "history.csv").read_text().splitlines()
-    assert csv_rows[0] == "epoch,loss,train_accuracy,test_accuracy,seconds" and len(csv_rows) == 13
+    assert csv_rows[0] == "epoch,loss,train_accuracy,test_loss,test_accuracy,seconds" and len(csv_rows) == 13
     assert "epoch 12/12" in done.stderr  # a line per epoch when not on a terminal
 
 
@@ -150,7 +150,7 @@ def test_overrides_reach_the_spec(tmp_path) -> None:
     assert result.spec.train.epochs == 2 and result.spec.train.batch_size == 64 and result.spec.train.seed == 3
     assert result.spec.network.optimizer.lr == 0.01
     assert len(result.history.records) == 2
-    assert result.test_accuracy == pytest.approx(result.history.records[-1].test_accuracy)
+    assert result.test_accuracy == pytest.approx(result.history.records[-1]["test_accuracy"])
     saved = (tmp_path / "r" / "spec.toml").read_text()
     assert "lr = 0.01" in saved and "epochs = 2" in saved
 

@@ -97,7 +97,7 @@ def test_score_reports_the_loss_and_accuracy(uninterrupted, data) -> None:
     model, (_, _, x_test, y_test) = uninterrupted.network, data
     scores = plugnn.score(model, x_test, y_test)
     assert scores["accuracy"] == pytest.approx(np.mean(model.predict(x_test) == y_test))
-    assert scores["accuracy"] == pytest.approx(uninterrupted.history.records[-1].test_accuracy)
+    assert scores["accuracy"] == pytest.approx(uninterrupted.history.records[-1]["test_accuracy"])
     probabilities = model.predict_proba(x_test)
     assert scores["loss"] == pytest.approx(-np.mean(np.log(probabilities[np.arange(len(y_test)), y_test])), rel=1e-4)
     with pytest.raises(plugnn.DataError, match="y: labels must lie in"):
