@@ -71,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RUN_DIR",
         help="continue an interrupted run from its checkpoint, exactly as it would have gone on",
     )
+    run.add_argument(
+        "--from",
+        dest="start_from",
+        metavar="RUN_DIR",
+        help="train a finished run for --epochs N more, into a new run folder (as one run of all its epochs)",
+    )
     run.add_argument("--data", metavar="D", help="dataset: digits, mnist, fashion-mnist or idx:DIR")
     run.add_argument("--epochs", type=_positive_int, metavar="N")
     run.add_argument("--batch-size", type=_positive_int, metavar="N")
@@ -111,25 +117,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-RUN_OVERRIDES = ("recipe", "data", "epochs", "batch_size", "lr", "seed", "full_train_accuracy", "overrides", "out")
+RUN_OVERRIDES = (
+    "recipe",
+    "start_from",
+    "data",
+    "epochs",
+    "batch_size",
+    "lr",
+    "seed",
+    "full_train_accuracy",
+    "overrides",
+    "out",
+)
+
+
+def _flag(dest: str) -> str:
+    """How the command line spells the argument stored as ``dest``."""
+    return {"recipe": "RECIPE", "overrides": "--set", "start_from": "--from"}.get(dest, "--" + dest.replace("_", "-"))
 
 
 def _run(args: argparse.Namespace) -> None:
-    from plugnn.run import DEFAULT_RECIPE, resume, run
+    from plugnn.run import resume, run
     from plugnn.threads import thread_budget
 
     if args.resume is not None:
-        given = [name for name in RUN_OVERRIDES if getattr(args, name) is not None]
+        given = [_flag(name) for name in RUN_OVERRIDES if getattr(args, name) is not None]
         if given:
-            raise PlugnnError(
-                f"--resume continues a run exactly as it was; it takes no "
-                f"{', '.join({'overrides': '--set'}.get(name, name).replace('_', '-') for name in given)}"
-            )
+            raise PlugnnError(f"--resume continues a run exactly as it was; it takes no {', '.join(given)}")
         with thread_budget(args.threads):  # speed only: the resumed run's results do not change
             result = resume(args.resume, quiet=args.quiet)
     else:
         result = run(
-            args.recipe or DEFAULT_RECIPE,
+            args.recipe,
+            start_from=args.start_from,
             data=args.data,
             epochs=args.epochs,
             batch_size=args.batch_size,

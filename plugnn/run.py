@@ -26,7 +26,7 @@ import attrs
 import numpy as np
 
 from plugnn.atomicfile import write_text
-from plugnn.checkpoint import Checkpointer, load_checkpoint, restore
+from plugnn.checkpoint import Checkpoint, Checkpointer, load_checkpoint, restore
 from plugnn.data import DataSplit, load_dataset, parse_data_option
 from plugnn.errors import PlugnnError
 from plugnn.history import History
@@ -39,6 +39,7 @@ from plugnn.progress import Progress
 from plugnn.protocols import Optimizer
 from plugnn.registry import Registry
 from plugnn.runfolder import claim_new, locked
+from plugnn.serialize import unstructure
 from plugnn.specfile import SUFFIXES, dumps, load_spec
 from plugnn.specs import DatasetRef, RunSpec
 from plugnn.train import (
@@ -118,7 +119,7 @@ def override(
 
 
 def run(
-    recipe: str | Path | RunSpec = DEFAULT_RECIPE,
+    recipe: str | Path | RunSpec | None = None,
     *,
     data: DatasetRef | None = None,
     epochs: int | None = None,
@@ -127,12 +128,13 @@ def run(
     seed: int | None = None,
     full_train_accuracy: bool | None = None,
     overrides: Mapping[str, Any] | None = None,
+    start_from: str | Path | None = None,
     out: str | Path | None = None,
     quiet: bool = False,
     stream: TextIO | None = None,
     registry: Registry | None = None,
 ) -> RunResult:
-    """Train a recipe, a spec file or a :class:`RunSpec` and write its run folder.
+    """Train a recipe (``quickstart`` by default), a spec file or a :class:`RunSpec` and write its run folder.
 
     Everything is checked (spec, overrides, output folder, data) before training starts. ``data``
     takes a name, ``"idx:DIR"`` or a dataset spec; ``overrides`` sets any field by its path, e.g.
@@ -140,9 +142,25 @@ def run(
     ``out`` defaults to ``runs/<name>-<timestamp>``.
     Progress goes to ``stream`` (stderr) unless ``quiet``. A checkpoint is written every
     ``spec.train.checkpoint_every`` epochs and on Ctrl-C; :func:`resume` continues from it.
+
+    ``start_from`` (instead of a recipe) trains the finished run in that folder for ``epochs`` more
+    epochs, into a new run folder: from its last checkpoint, so the new folder holds exactly what
+    one run of all the epochs would have (its ``spec.toml`` is that run's spec). Its data, optimizer
+    settings and train settings may be overridden; its network may not.
     """
     registry = registry or default_registry()
-    name, spec = ("spec", recipe) if isinstance(recipe, RunSpec) else load_recipe(recipe, registry)
+    checkpoint = None
+    if start_from is not None:
+        if recipe is not None:
+            raise PlugnnError("a run started from another run's checkpoint takes no recipe: it has its spec")
+        if epochs is None and "train.epochs" not in (overrides or {}):
+            raise PlugnnError("say how many more epochs to train the run for: --epochs N (epochs=N)")
+        checkpoint = _finished_run(Path(start_from), registry)
+        name, spec = Path(start_from).name, checkpoint.spec
+    elif isinstance(recipe, RunSpec):
+        name, spec = "spec", recipe
+    else:
+        name, spec = load_recipe(recipe or DEFAULT_RECIPE, registry)
     spec = override(
         spec,
         registry,
@@ -154,13 +172,64 @@ def run(
         full_train_accuracy=full_train_accuracy,
         overrides=overrides,
     )
+    if checkpoint is not None:
+        spec = _continued_spec(checkpoint.spec, spec, Path(start_from), registry)  # type: ignore[arg-type]
     with claim_new(out, name) as folder:
         split = load_dataset(spec.data, registry)
-        network, optimizer, shuffle = build_for_training(spec.network, split.sample_shape, spec.train, registry)
+        if checkpoint is None:
+            network, optimizer, shuffle = build_for_training(spec.network, split.sample_shape, spec.train, registry)
+            point = None
+        else:
+            network, optimizer, shuffle = restore(attrs.evolve(checkpoint, spec=spec), registry)
+            point = checkpoint.resume
         write_text(folder / "spec.toml", dumps(spec, registry))
-        history = _train(folder, spec, split, network, optimizer, shuffle, None, quiet, stream, registry)
+        history = _train(folder, spec, split, network, optimizer, shuffle, point, None, quiet, stream, registry)
         accuracy = write_outputs(folder, _title(name, spec, registry), spec, split, network, history, registry)
     return RunResult(folder, spec, history, accuracy)
+
+
+def _finished_run(folder: Path, registry: Registry) -> Checkpoint:
+    """The final checkpoint of the finished run in ``folder``, or an error saying why there is none."""
+    path = folder / CHECKPOINT
+    if not path.is_file():
+        raise PlugnnError(
+            f"{folder}: no {CHECKPOINT} to continue from (is this a run folder? "
+            "a run with train.checkpoint_every = 0 keeps none)"
+        )
+    checkpoint = load_checkpoint(path, registry)
+    point, epochs = checkpoint.resume, checkpoint.spec.train.epochs
+    if point.epoch <= epochs or not (folder / "model.npz").is_file():
+        raise PlugnnError(
+            f"{folder}: the run stopped in epoch {min(point.epoch, epochs)} of {epochs}; "
+            f"finish it first: plugnn run --resume {folder}"
+        )
+    return checkpoint
+
+
+def _continued_spec(before: RunSpec, spec: RunSpec, source: Path, registry: Registry) -> RunSpec:
+    """``spec`` (``before`` with overrides, ``train.epochs`` counting the epochs to add) as one run of all epochs."""
+    same_optimizer = attrs.evolve(spec.network, optimizer=before.network.optimizer)
+    if same_optimizer != before.network or _name(spec.network.optimizer, registry) != _name(
+        before.network.optimizer, registry
+    ):
+        raise PlugnnError(
+            f"{source}: a continued run keeps its layers, loss, initializer and optimizer; "
+            "only their settings (network.optimizer.lr, ...), the data and the train settings may change"
+        )
+    if spec.train.dtype != before.train.dtype:
+        raise PlugnnError(f"{source}: a continued run keeps its dtype ({before.train.dtype})")
+    done = before.train.epochs
+    note = f"Continued from {source} after epoch {done}."
+    return attrs.evolve(
+        spec,
+        train=attrs.evolve(spec.train, epochs=done + spec.train.epochs),
+        description=f"{spec.description} {note}".strip(),
+    )
+
+
+def _name(ref: Any, registry: Registry) -> str:
+    plain = unstructure(ref, registry)
+    return plain if isinstance(plain, str) else plain["type"]
 
 
 def resume(
@@ -184,7 +253,9 @@ def resume(
         if point.epoch > spec.train.epochs:  # trained to the end; only some outputs are missing
             history = point.history
         else:
-            history = _train(folder, spec, split, network, optimizer, shuffle, point, quiet, stream, registry)
+            history = _train(
+                folder, spec, split, network, optimizer, shuffle, point, point.epoch - 1, quiet, stream, registry
+            )
         accuracy = write_outputs(folder, _title(folder.name, spec, registry), spec, split, network, history, registry)
     return RunResult(folder, spec, history, accuracy)
 
@@ -197,12 +268,13 @@ def _train(
     optimizer: Optimizer,
     shuffle: np.random.Generator,
     point: ResumePoint | None,
+    saved_epoch: int | None,
     quiet: bool,
     stream: TextIO | None,
     registry: Registry,
 ) -> History:
     checkpointer = Checkpointer(
-        folder / CHECKPOINT, spec, registry, spec.train.checkpoint_every, saved_epoch=point.epoch - 1 if point else None
+        folder / CHECKPOINT, spec, registry, spec.train.checkpoint_every, saved_epoch=saved_epoch
     )
     plugins = [checkpointer] if quiet else [checkpointer, Progress(stream)]
     names = [registry.pm.register(plugin) for plugin in plugins]

@@ -75,7 +75,7 @@ def test_resuming_a_finished_run_is_refused(tmp_path, capsys) -> None:
 
 def test_resume_takes_no_overrides(tmp_path, capsys) -> None:
     assert main(["run", "--resume", str(tmp_path), "--epochs", "3"]) == 1
-    assert "--resume continues a run exactly as it was; it takes no epochs" in capsys.readouterr().err
+    assert "--resume continues a run exactly as it was; it takes no --epochs" in capsys.readouterr().err
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from plugnn_std import Dense
@@ -168,3 +170,45 @@ def test_save_refuses_what_is_not_a_network(tmp_path) -> None:
     with pytest.raises(plugnn.PlugnnError, match=r"plugnn\.save takes a Network"):
         plugnn.save("model", tmp_path / "m.npz")
     assert not (tmp_path / "m.npz").exists()
+
+
+def test_run_from_a_finished_run_equals_one_longer_run(tmp_path, capsys, monkeypatch) -> None:
+    from plugnn.cli import main
+
+    def run(*argv: str) -> dict:
+        assert main(["run", "--quiet", "--set", "train.batch_size=256", *argv]) == 0, capsys.readouterr().err
+        out = tmp_path / argv[argv.index("--out") + 1]
+        history = plugnn.History.from_dict(json.loads((out / "history.json").read_text()))
+        return {"params": plugnn.load(out).params, "history": without_seconds(history)}
+
+    monkeypatch.chdir(tmp_path)
+    whole = run("--epochs", "3", "--out", "whole")
+    run("--epochs", "2", "--out", "first")
+    continued = run("--from", "first", "--epochs", "1", "--out", "more")
+    np.testing.assert_array_equal(continued["params"], whole["params"])
+    assert continued["history"] == whole["history"]
+    spec = (tmp_path / "more" / "spec.toml").read_text()
+    assert "epochs = 3" in spec and "Continued from first after epoch 2." in spec
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--from", "first"], "say how many more epochs to train the run for: --epochs N"),
+        (["quickstart", "--from", "first", "--epochs", "1"], "takes no recipe"),
+        (["--from", "nowhere", "--epochs", "1"], "nowhere: no checkpoint.npz to continue from"),
+        (["--from", "first", "--epochs", "1", "--set", "network.layers[0].units=5"], "keeps its layers"),
+        (["--from", "first", "--epochs", "1", "--set", "network.optimizer=sgd"], "keeps its layers"),
+        (["--resume", "first", "--from", "first"], "it takes no --from"),
+    ],
+)
+def test_run_from_refuses_what_it_cannot_continue(tmp_path, capsys, monkeypatch, argv, message) -> None:
+    from plugnn.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--quiet", "--epochs", "1", "--set", "train.batch_size=512", "--out", "first"]) == 0
+    capsys.readouterr()
+    assert main(["run", "--quiet", *argv]) == 1
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "runs").exists()
