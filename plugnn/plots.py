@@ -1,28 +1,31 @@
 """The pictures a run leaves: learning curves, sample predictions and a confusion matrix.
 
-matplotlib is imported inside each function (with the non-interactive Agg backend), so importing
-plugnn or starting the CLI stays fast.
+matplotlib is imported inside each function, so importing plugnn or starting the CLI stays fast.
+Figures are built with matplotlib's object API (``Figure``, never pyplot's global figure manager),
+and one lock serialises the drawing: matplotlib is not thread-safe (its mathtext parser fails when two
+threads format log-scale tick labels at once), so runs in parallel threads take turns to draw.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec
 
 import numpy as np
 
 from plugnn.atomicfile import atomic_writer
 from plugnn.history import History
 
+_P = ParamSpec("_P")
+
 
 def _save(fig: Any, path: Path) -> None:
-    """``fig`` as a PNG at ``path``, written atomically (see :mod:`plugnn.atomicfile`), then closed."""
-    try:
-        with atomic_writer(path) as stream:
-            fig.savefig(stream, format="png")
-    finally:
-        _pyplot().close(fig)
+    """``fig`` as a PNG at ``path``, written atomically (see :mod:`plugnn.atomicfile`)."""
+    with atomic_writer(path) as stream:
+        fig.savefig(stream, format="png")
 
 
 def _name(classes: Sequence[str], label: int) -> str:
@@ -30,13 +33,25 @@ def _name(classes: Sequence[str], label: int) -> str:
     return classes[label] if 0 <= label < len(classes) else str(label)
 
 
-def _pyplot() -> Any:
-    import matplotlib
+_DRAWING = threading.Lock()
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    return plt
+def _drawing(function: Callable[_P, None]) -> Callable[_P, None]:
+    """Run ``function`` holding the drawing lock."""
+
+    @functools.wraps(function)
+    def locked(*args: _P.args, **kwargs: _P.kwargs) -> None:
+        with _DRAWING:
+            function(*args, **kwargs)
+
+    return locked
+
+
+def _figure(**options: Any) -> Any:
+    """A new figure of its own (no pyplot state): ``figsize``, ``dpi``, ..."""
+    from matplotlib.figure import Figure
+
+    return Figure(**options)
 
 
 SPLITS = {"train": "train", "val": "validation", "test": "test"}
@@ -53,12 +68,13 @@ def curve_panels(columns: Sequence[str]) -> dict[str, dict[str, str]]:
     return panels
 
 
+@_drawing
 def plot_curves(history: History, path: Path, title: str = "") -> None:
     """One panel per metric (loss, accuracy, ...), each with its train, validation and test curves."""
-    plt = _pyplot()
     epochs = history.column("epoch")
     panels = curve_panels(history.columns)
-    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), dpi=100, squeeze=False)
+    fig = _figure(figsize=(5 * len(panels), 4), dpi=100)
+    axes = fig.subplots(1, len(panels), squeeze=False)
     for axis, (metric, curves) in zip(axes.flat, panels.items(), strict=True):
         for label, column in curves.items():
             values = [np.nan if value is None else value for value in history.column(column)]
@@ -74,6 +90,7 @@ def plot_curves(history: History, path: Path, title: str = "") -> None:
     _save(fig, path)
 
 
+@_drawing
 def plot_samples(
     images: np.ndarray,
     labels: np.ndarray,
@@ -88,13 +105,13 @@ def plot_samples(
     Shows the first images in order, with up to a quarter of the grid given to the first mistakes
     so that some are always visible when there are any.
     """
-    plt = _pyplot()
     count = min(count, len(images))
     mistakes = np.flatnonzero(predicted != labels)[: count // 4]
     shown = np.union1d(mistakes, np.setdiff1d(np.arange(count), mistakes)[: count - len(mistakes)])
     columns = 8
     rows = -(-count // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.3, rows * 1.5), dpi=100, squeeze=False)
+    fig = _figure(figsize=(columns * 1.3, rows * 1.5), dpi=100)
+    axes = fig.subplots(rows, columns, squeeze=False)
     for index, axis in enumerate(axes.flat):
         axis.axis("off")
         if index >= count:
@@ -113,12 +130,13 @@ def plot_samples(
     _save(fig, path)
 
 
+@_drawing
 def plot_confusion(labels: np.ndarray, predicted: np.ndarray, classes: Sequence[str], path: Path) -> None:
     """The test-set confusion matrix (rows: true class, columns: predicted)."""
     from sklearn.metrics import ConfusionMatrixDisplay
 
-    plt = _pyplot()
-    fig, axis = plt.subplots(figsize=(7, 6), dpi=100)
+    fig = _figure(figsize=(7, 6), dpi=100)
+    axis = fig.subplots()
     ConfusionMatrixDisplay.from_predictions(
         labels,
         predicted,
