@@ -38,10 +38,11 @@ FASHION = Path("/usr/share/datasets/fashion-mnist")
 def load(rows: int | None) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The data as plugnn's datasets give it: images ``(N, H, W, 1)``, which plugnn's dense layer
     flattens itself; scikit-learn and PyTorch get the same pixels flattened (a view)."""
+    from plugnn import default_registry
     from plugnn.data import load_dataset
 
     name = "fashion-mnist" if FASHION.is_dir() else "digits"
-    split = load_dataset(name)
+    split = load_dataset(name, default_registry())
     x, y = split.x_train, split.y_train
     if rows is not None and rows < len(x):
         x, y = x[:rows], y[:rows]
@@ -158,8 +159,9 @@ def profile(x, y, hidden, batch, epochs=3) -> dict[str, float]:
     spec = plugnn.NetworkSpec(
         layers=[*layers, Dense(10)], loss="softmax_cross_entropy", optimizer=Adam(lr=1e-3), init="he"
     )
-    network = plugnn.build_network(spec, x.shape[1:])
-    optimizer = plugnn.build_optimizer(spec.optimizer)
+    registry = plugnn.default_registry()
+    network = plugnn.build_network(spec, x.shape[1:], registry=registry)
+    optimizer = plugnn.build_optimizer(spec.optimizer, registry)
     names = [f"{i}:{name}" for i, name in enumerate(network.names)]
     buffer = np.empty((batch, *x.shape[1:]), dtype=np.float32)
     rng = np.random.default_rng(0)

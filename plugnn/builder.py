@@ -15,7 +15,6 @@ import numpy as np
 
 from plugnn.errors import PlugnnError, ShapeError, SpecError
 from plugnn.network import Network
-from plugnn.plugins import default_registry
 from plugnn.protocols import Initializer, Loss, Optimizer, Schedule, Shape
 from plugnn.registry import Component, Registry
 from plugnn.shapes import as_shape, check_built
@@ -84,21 +83,21 @@ class BuildContext:
         return component.factory(spec)
 
 
-def build_loss(ref: str | ComponentSpec, registry: Registry | None = None) -> Loss:
+def build_loss(ref: str | ComponentSpec, registry: Registry) -> Loss:
     """Instantiate the loss ``ref`` names."""
-    component, spec = resolve(ref, "loss", registry or default_registry(), "loss")
+    component, spec = resolve(ref, "loss", registry, "loss")
     return component.factory(spec)
 
 
-def build_optimizer(ref: str | ComponentSpec, registry: Registry | None = None) -> Optimizer:
+def build_optimizer(ref: str | ComponentSpec, registry: Registry) -> Optimizer:
     """Instantiate the optimizer ``ref`` names."""
-    component, spec = resolve(ref, "optimizer", registry or default_registry(), "optimizer")
+    component, spec = resolve(ref, "optimizer", registry, "optimizer")
     return component.factory(spec)
 
 
-def build_schedule(ref: str | ComponentSpec, registry: Registry | None = None) -> Schedule:
+def build_schedule(ref: str | ComponentSpec, registry: Registry) -> Schedule:
     """Instantiate the learning-rate schedule ``ref`` names."""
-    component, spec = resolve(ref, "schedule", registry or default_registry(), "train.schedule")
+    component, spec = resolve(ref, "schedule", registry, "train.schedule")
     return component.factory(spec)
 
 
@@ -109,7 +108,7 @@ def build_network(
     rng: np.random.Generator | int = 0,
     noise: np.random.Generator | int | None = None,
     dtype: str | np.dtype = "float32",
-    registry: Registry | None = None,
+    registry: Registry,
 ) -> Network:
     """Assemble the network ``spec`` declares for samples of shape ``input_shape``.
 
@@ -131,9 +130,8 @@ def build_network(
     dtype
         Parameter dtype, float32 by default.
     registry
-        Where names are looked up; the default registry when omitted.
+        Where names are looked up (:func:`plugnn.default_registry` for every installed plugin).
     """
-    registry = registry or default_registry()
     input_shape = as_shape(input_shape)
     generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     noise = generator.spawn(1)[0] if noise is None else np.random.default_rng(noise)

@@ -25,12 +25,11 @@ from plugnn.hookspecs import hookimpl
 from plugnn.model_io import restore_state, shape_and_buffer_arrays, stored_buffers, stored_input_shape
 from plugnn.network import Network
 from plugnn.npzfile import CorruptFileError, read_npz, write_npz
-from plugnn.plugins import default_registry
 from plugnn.protocols import Optimizer
 from plugnn.registry import Registry
 from plugnn.serialize import structure, unstructure
 from plugnn.specs import RunSpec
-from plugnn.train import ResumePoint, TrainContext
+from plugnn.train import LoopState, TrainContext
 
 KIND = "checkpoint"
 OPTIMIZER_PREFIX = "optimizer/"
@@ -47,24 +46,11 @@ class Checkpoint:
     optimizer_state: dict[str, np.ndarray]
     shuffle_state: Mapping[str, Any]
     noise_state: Mapping[str, Any]
-    resume: ResumePoint
+    resume: LoopState
 
 
 def capture(context: TrainContext, spec: RunSpec, *, epoch_done: bool) -> Checkpoint:
     """The state of a training run as its hooks see it; after a finished epoch, the start of the next."""
-    resume = (
-        ResumePoint(context.epoch + 1, 0, None, 0.0, 0, 0.0, context.history)
-        if epoch_done
-        else ResumePoint(
-            context.epoch,
-            context.position,
-            context.order,
-            context.loss_sum,
-            context.correct,
-            context.seconds,
-            context.history,
-        )
-    )
     return Checkpoint(
         spec,
         context.network.input_shape,
@@ -73,15 +59,15 @@ def capture(context: TrainContext, spec: RunSpec, *, epoch_done: bool) -> Checkp
         context.optimizer.state_dict(),
         context.rng.bit_generator.state,
         context.network.noise.bit_generator.state,
-        resume,
+        context.next_epoch() if epoch_done else context.snapshot(),
     )
 
 
-def save_checkpoint(path: Path, checkpoint: Checkpoint, registry: Registry | None = None) -> None:
+def save_checkpoint(path: Path, checkpoint: Checkpoint, registry: Registry) -> None:
     """Write ``checkpoint`` to ``path`` atomically (the previous file stays whole until the rename)."""
     r = checkpoint.resume
     arrays = {
-        "spec": np.array(json.dumps(unstructure(checkpoint.spec, registry or default_registry()))),
+        "spec": np.array(json.dumps(unstructure(checkpoint.spec, registry))),
         "params": checkpoint.params,
         "generators": np.array(json.dumps({"shuffle": checkpoint.shuffle_state, "noise": checkpoint.noise_state})),
         "loop": np.array([r.epoch, r.position, r.correct], dtype=np.int64),
@@ -94,15 +80,15 @@ def save_checkpoint(path: Path, checkpoint: Checkpoint, registry: Registry | Non
     write_npz(path, KIND, arrays)
 
 
-def load_checkpoint(path: Path, registry: Registry | None = None) -> Checkpoint:
+def load_checkpoint(path: Path, registry: Registry) -> Checkpoint:
     """Read and verify a checkpoint; a truncated, altered or foreign file raises :class:`CorruptFileError`."""
     arrays = read_npz(path, KIND)
     try:
-        spec = structure(json.loads(str(arrays["spec"])), RunSpec, registry or default_registry(), source=str(path))
+        spec = structure(json.loads(str(arrays["spec"])), RunSpec, registry, source=str(path))
         generators = json.loads(str(arrays["generators"]))
         epoch, position, correct = (int(v) for v in arrays["loop"])
         loss_sum, seconds = (float(v) for v in arrays["sums"])
-        resume = ResumePoint(
+        resume = LoopState(
             epoch,
             position,
             arrays["order"] if arrays["order"].size else None,
@@ -128,9 +114,8 @@ def load_checkpoint(path: Path, registry: Registry | None = None) -> Checkpoint:
         raise CorruptFileError(f"{path}: not a complete plugnn checkpoint ({type(exc).__name__}: {exc})") from None
 
 
-def restore(checkpoint: Checkpoint, registry: Registry | None = None) -> tuple[Network, Optimizer, np.random.Generator]:
+def restore(checkpoint: Checkpoint, registry: Registry) -> tuple[Network, Optimizer, np.random.Generator]:
     """The network, optimizer and shuffling generator exactly as they were when ``checkpoint`` was taken."""
-    registry = registry or default_registry()
     spec = checkpoint.spec
     network = build_network(spec.network, checkpoint.input_shape, dtype=spec.train.dtype, registry=registry)
     restore_state(network, checkpoint.params, checkpoint.buffers, "checkpoint")

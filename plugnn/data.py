@@ -1,19 +1,18 @@
-"""Datasets as the core sees them: a protocol, the split it returns, and name resolution.
+"""Datasets as the core sees them: the split a dataset returns, and name resolution.
 
 Implementations (digits, MNIST, Fashion-MNIST, IDX folders) are plugins registered through the
-``plugnn_register_datasets`` hook.
+``plugnn_register_datasets`` hook; their factories return a :class:`plugnn.protocols.Dataset`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import attrs
 import numpy as np
 
 from plugnn.builder import resolve
 from plugnn.errors import DataError
-from plugnn.plugins import default_registry
 from plugnn.protocols import Array, Labels
 from plugnn.registry import Registry
 from plugnn.specs import DatasetRef
@@ -69,18 +68,9 @@ class DataSplit:
         return shape if len(shape) == 3 and shape[2] in (3, 4) else None
 
 
-@runtime_checkable
-class Dataset(Protocol):
-    """A source of a :class:`DataSplit`. ``load`` raises :class:`plugnn.DataError` when unavailable."""
-
-    def load(self) -> DataSplit:
-        """Read (or download and cache) the data and return its fixed train/test split."""
-        ...
-
-
-def load_dataset(ref: DatasetRef, registry: Registry | None = None) -> DataSplit:
-    """Resolve a dataset name or spec through the registry and load it."""
-    component, spec = resolve(ref, "dataset", registry or default_registry(), "data")
+def load_dataset(ref: DatasetRef, registry: Registry) -> DataSplit:
+    """Resolve a dataset name or spec through ``registry`` and load it."""
+    component, spec = resolve(ref, "dataset", registry, "data")
     return component.factory(spec).load()
 
 

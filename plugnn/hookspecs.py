@@ -1,6 +1,7 @@
 """The hooks a plugnn plugin can implement. Each is documented with when it runs and what it means.
 
-Registration hooks receive a ``register`` callback instead of returning values (as ``llm`` does):
+There is one registration hook per kind of component (:data:`plugnn.kinds.KINDS` names it), plus one
+for recipes. Registration hooks receive a ``register`` callback instead of returning values (as ``llm`` does):
 plugnn then sees every registration in one place, names both plugins when two claim a name, and
 pluggy's last-registered-first result order does not matter. They run once, when a
 :class:`plugnn.Registry` is built.
@@ -21,8 +22,10 @@ if TYPE_CHECKING:
     from plugnn.registry import Register
     from plugnn.train import TrainContext
 
-hookspec = pluggy.HookspecMarker("plugnn")
-hookimpl = pluggy.HookimplMarker("plugnn")
+PROJECT = "plugnn"
+"""pluggy's project name: the prefix of every hook, and the marker's name."""
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec

@@ -63,19 +63,18 @@ def restore_state(network: Network, params: np.ndarray, buffers: Mapping[str, np
     network.params[:] = params
 
 
-def save_model(path: str | Path, network: Network, spec: RunSpec, registry: Registry | None = None) -> Path:
+def save_model(path: str | Path, network: Network, spec: RunSpec, registry: Registry) -> Path:
     """Write ``network``'s parameters, buffers and ``spec`` to ``path`` atomically."""
     path = Path(path)
-    text = json.dumps(unstructure(spec, registry or default_registry()))
+    text = json.dumps(unstructure(spec, registry))
     arrays = {"spec": np.array(text), "params": network.params}
     write_npz(path, KIND, arrays | shape_and_buffer_arrays(network.input_shape, network.buffer_state()))
     return path
 
 
-def load_model(path: str | Path, registry: Registry | None = None) -> tuple[Network, RunSpec]:
-    """Rebuild the network saved at ``path``; returns it and its run spec."""
+def load_model(path: str | Path, registry: Registry) -> tuple[Network, RunSpec]:
+    """Rebuild the network saved at ``path`` through ``registry``; returns it and its run spec."""
     path = Path(path)
-    registry = registry or default_registry()
     arrays = read_npz(path, KIND)
     spec = structure(json.loads(str(arrays["spec"])), RunSpec, registry, source=str(path))
     input_shape = stored_input_shape(arrays, path)

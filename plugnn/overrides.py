@@ -24,7 +24,6 @@ from typing import Any
 import attrs
 
 from plugnn.errors import PlugnnError, SpecError
-from plugnn.plugins import default_registry
 from plugnn.registry import Registry
 from plugnn.serialize import structure, unstructure
 from plugnn.specs import ComponentSpec, RunSpec
@@ -97,9 +96,8 @@ def _child(node: Any, step: Step, where: list[Step]) -> Any:
     return getattr(node, str(step))
 
 
-def set_field(spec: RunSpec, path: str, value: Any, registry: Registry | None = None) -> RunSpec:
+def set_field(spec: RunSpec, path: str, value: Any, registry: Registry) -> RunSpec:
     """``spec`` with the field at ``path`` set to ``value`` (plain data or a spec), validated."""
-    registry = registry or default_registry()
     steps = parse_path(path)
     data = unstructure(spec, registry)
     node: Any = spec
@@ -135,13 +133,12 @@ def _node(root: Any, steps: list[Step]) -> Any:
     return root
 
 
-def apply_overrides(spec: RunSpec, overrides: Mapping[str, Any], registry: Registry | None = None) -> RunSpec:
+def apply_overrides(spec: RunSpec, overrides: Mapping[str, Any], registry: Registry) -> RunSpec:
     """``spec`` with every ``path: value`` of ``overrides`` set, in order (see :func:`set_field`).
 
     Raises :class:`plugnn.SpecError` naming the path: an unknown key lists the valid keys at its
     level, a value of the wrong type names the type expected.
     """
-    registry = registry or default_registry()
     for path, value in overrides.items():
         if not isinstance(path, str):
             raise PlugnnError(f"override paths are strings such as 'train.epochs', got {path!r}")

@@ -28,7 +28,9 @@ import pluggy
 
 from plugnn import hookspecs
 from plugnn.errors import PluginLoadError, PlugnnError
-from plugnn.registry import KINDS, PluginInfo, Registry
+from plugnn.hookspecs import PROJECT
+from plugnn.kinds import KINDS
+from plugnn.registry import PluginInfo, Registry
 
 ENTRY_POINT_GROUP = "plugnn"
 CORE_DISTRIBUTION = "plugnn"
@@ -76,15 +78,14 @@ def load_registry(
         strict = _env_flag("PLUGNN_STRICT_PLUGINS")
     blocked = set(block) | _env_list("PLUGNN_BLOCK_PLUGINS")
 
-    pm = pluggy.PluginManager("plugnn")
+    pm = pluggy.PluginManager(PROJECT)
     pm.add_hookspecs(hookspecs)
     plugins: list[PluginInfo] = []
-    errors: list[str] = []
+    problems: list[str] = []
 
     def fail(info: PluginInfo, message: str) -> None:
         if strict:
             raise PluginLoadError(message)
-        errors.append(message)
         plugins.append(attrs.evolve(info, error=message))
 
     if entry_points_enabled:
@@ -116,20 +117,23 @@ def load_registry(
     except pluggy.PluginValidationError as exc:
         if strict:
             raise PluginLoadError(f"unknown hook: {exc}") from exc
-        errors.append(f"unknown hook: {exc}")
+        problems.append(f"unknown hook: {exc}")
 
-    registry = Registry(pm, plugins, errors)
-    _run_registration_hooks(registry, strict)
+    registry = Registry(plugins, [(pm.get_name(plugin) or "", plugin) for plugin in pm.get_plugins()])
+    for message in problems:
+        registry.add_error(message)
+    _run_registration_hooks(registry, pm, strict)
+    registry.seal()
     return registry
 
 
-def _run_registration_hooks(registry: Registry, strict: bool) -> None:
+def _run_registration_hooks(registry: Registry, pm: pluggy.PluginManager, strict: bool) -> None:
     # Each hook implementation is called on its own, with a register callback that knows which
     # plugin it serves: duplicates then name both plugins, and one failing plugin names itself.
-    adders: dict[str, Callable[..., None]] = {hook_name: registry.tables[kind].add for kind, hook_name in KINDS.items()}
+    adders: dict[str, Callable[..., None]] = {kind.hook: registry.tables[kind.name].add for kind in KINDS}
     adders["plugnn_register_recipes"] = registry.add_recipe
     for hook_name, add in adders.items():
-        for impl in getattr(registry.pm.hook, hook_name).get_hookimpls():
+        for impl in getattr(pm.hook, hook_name).get_hookimpls():
             register = functools.partial(add, plugin=impl.plugin_name)
             try:
                 impl.function(register=register)
@@ -141,10 +145,15 @@ def _run_registration_hooks(registry: Registry, strict: bool) -> None:
                 )
                 if strict:
                     raise PluginLoadError(message) from exc
-                registry.errors.append(message)
+                registry.add_error(message)
 
 
 @functools.cache
 def default_registry() -> Registry:
-    """The registry of every installed plugin, built once per process on first use."""
+    """The registry of every installed plugin, built once per process on first use.
+
+    Only the edges use it: the command line and the top-level helpers (:func:`plugnn.run`,
+    :func:`plugnn.train`, ...) when no registry is given. Library functions take their registry as
+    an argument. It is sealed, so no run can change it.
+    """
     return load_registry()

@@ -1,4 +1,5 @@
-r"""The four component protocols. The core programs against these and knows no implementation.
+r"""The component protocols, one per kind of component (:mod:`plugnn.kinds`). The core programs against
+these and knows no implementation.
 
 Shapes are row-major batches: inputs ``(N, *sample_shape)`` (``(N, D)`` or channels-last images
 ``(N, H, W, C)``), logits ``(N, C)``, labels ``(N,)`` integers.
@@ -10,16 +11,20 @@ Runtime split
 * an :class:`Optimizer` alone changes parameters;
 * a :class:`Loss` turns logits and labels into a value and its gradient;
 * an :class:`Initializer` fills a new parameter array;
-* a :class:`Schedule` scales the learning rate from epoch to epoch.
+* a :class:`Schedule` scales the learning rate from epoch to epoch;
+* a :class:`Dataset` loads a fixed train/test split.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol, TypeAlias, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeAlias, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from plugnn.data import DataSplit
 
 Array: TypeAlias = npt.NDArray[np.floating]
 """A floating-point array, float32 by default."""
@@ -96,6 +101,13 @@ class Loss(Protocol):
         ...
 
 
+class LearningRateSpec(Protocol):
+    """An optimizer's spec as the train loop sees it: it holds the base learning rate."""
+
+    @property
+    def lr(self) -> float: ...
+
+
 @runtime_checkable
 class Optimizer(Protocol):
     r"""Updates parameters in place from their gradients.
@@ -107,9 +119,16 @@ class Optimizer(Protocol):
 
     Attributes
     ----------
+    spec : LearningRateSpec
+        The spec the optimizer was built from; ``spec.lr`` is the base learning rate, read only.
     lr : float
-        The current learning rate; a schedule may change it between steps.
+        The learning rate of the next steps. It starts at ``spec.lr``; the train loop sets it to
+        ``spec.lr * schedule(epoch, epochs)`` before every epoch. The optimizer reads it and never
+        writes it.
     """
+
+    @property
+    def spec(self) -> LearningRateSpec: ...
 
     lr: float
 
@@ -153,4 +172,13 @@ class Schedule(Protocol):
 
     def __call__(self, epoch: int, epochs: int) -> float:
         """The factor for ``epoch`` (counted from 0) of ``epochs``; the loop sets ``lr = lr_0 * factor``."""
+        ...
+
+
+@runtime_checkable
+class Dataset(Protocol):
+    """A source of a :class:`plugnn.data.DataSplit`; ``load`` raises :class:`plugnn.DataError` when unavailable."""
+
+    def load(self) -> DataSplit:
+        """Read (or download and cache) the data and return its fixed train/test split."""
         ...

@@ -1,20 +1,25 @@
 """The registry: every component plugins registered, by kind and name.
 
-A :class:`Registry` is built from a pluggy plugin manager (see :mod:`plugnn.plugins`); it holds one
-:class:`ComponentTable` per kind and the manager's hook relay for training events.
+A :class:`Registry` is built once from the plugins (see :mod:`plugnn.plugins`) and then sealed; it
+holds one :class:`ComponentTable` per kind of :data:`plugnn.kinds.KINDS`, the recipes, and the
+plugins whose training-event hooks every run dispatches to.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Protocol
 
 import attrs
 import pluggy
 
+from plugnn import hookspecs
 from plugnn.errors import RegistryError
+from plugnn.hookspecs import PROJECT
+from plugnn.kinds import KINDS
 
 
 class Register(Protocol):
@@ -73,9 +78,18 @@ class ComponentTable:
         self._by_name: dict[str, Component] = {}
         self._by_spec: dict[type, str] = {}
         self._conflicts: dict[str, list[str]] = {}
+        self._sealed = False
+
+    def seal(self) -> None:
+        """End registration: :meth:`add` refuses from now on."""
+        self._sealed = True
 
     def add(self, name: str, spec: type, factory: Callable[..., Any], *, plugin: str) -> None:
         """Register ``name``; raise :class:`RegistryError` naming both plugins if it is taken."""
+        if self._sealed:
+            raise RegistryError(
+                f"{self.kind} {name!r}: the registry is sealed; register it from a plugin's registration hook"
+            )
         if not isinstance(name, str) or not name:
             raise RegistryError(f"plugin {plugin!r} registered a {self.kind} with an invalid name {name!r}")
         if not attrs.has(spec):
@@ -132,30 +146,52 @@ class ComponentTable:
         return len(self._by_name)
 
 
-KINDS: dict[str, str] = {
-    "layer": "plugnn_register_layers",
-    "loss": "plugnn_register_losses",
-    "optimizer": "plugnn_register_optimizers",
-    "initializer": "plugnn_register_initializers",
-    "dataset": "plugnn_register_datasets",
-    "schedule": "plugnn_register_schedules",
-}
-"""Component kind -> the hook that registers it."""
-
-
 class Registry:
-    """All components by kind, the plugins they came from, and the training-event hook relay.
+    """All components by kind, the recipes, the plugins they came from, and their training-event hooks.
 
-    Build one with :func:`plugnn.plugins.load_registry` (or :func:`plugnn.default_registry`).
+    Build one with :func:`plugnn.plugins.load_registry` (or :func:`plugnn.default_registry`); once
+    built it never changes. Runs therefore share a registry safely, even in parallel threads: each
+    :func:`plugnn.fit` dispatches its training events through a relay of its own (:meth:`event_relay`)
+    that holds the registry's plugins and that run's plugins (checkpointer, progress bar, ...).
     """
 
-    def __init__(self, pm: pluggy.PluginManager, plugins: list[PluginInfo], errors: list[str]) -> None:
-        self.pm = pm
-        self.hook = pm.hook
-        self.plugins = plugins
-        self.errors = errors
-        self.tables = {kind: ComponentTable(kind, self.describe_plugin) for kind in KINDS}
-        self.recipes: dict[str, Recipe] = {}
+    def __init__(self, plugins: Sequence[PluginInfo], event_plugins: Sequence[tuple[str, object]]) -> None:
+        self.plugins: tuple[PluginInfo, ...] = tuple(plugins)
+        self.event_plugins: tuple[tuple[str, object], ...] = tuple(event_plugins)
+        self._errors = [info.error for info in self.plugins if info.error]
+        self._tables = {kind.name: ComponentTable(kind.name, self.describe_plugin) for kind in KINDS}
+        self._recipes: dict[str, Recipe] = {}
+        self._sealed = False
+
+    @property
+    def tables(self) -> Mapping[str, ComponentTable]:
+        """The component table of each kind, by kind name (``registry.tables["layer"]``)."""
+        return MappingProxyType(self._tables)
+
+    @property
+    def recipes(self) -> Mapping[str, Recipe]:
+        """The bundled recipes by name."""
+        return MappingProxyType(self._recipes)
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        """Every plugin failure met while building (``plugnn plugins`` shows them)."""
+        return tuple(self._errors)
+
+    def seal(self) -> None:
+        """End registration (:func:`plugnn.plugins.load_registry` calls it last): nothing changes after it."""
+        for table in self._tables.values():
+            table.seal()
+        self._sealed = True
+
+    def _check_open(self, what: str) -> None:
+        if self._sealed:
+            raise RegistryError(f"{what}: the registry is sealed once built; build another with plugnn.load_registry()")
+
+    def add_error(self, message: str) -> None:
+        """Record a plugin failure met while the registry is built."""
+        self._check_open("add_error")
+        self._errors.append(message)
 
     def describe_plugin(self, name: str) -> str:
         """``'dense' (plugnn_std.layers.dense from plugnn 0.1.0)``, or the bare name if not from an entry point."""
@@ -166,48 +202,38 @@ class Registry:
 
     def add_recipe(self, name: str, path: Path, *, plugin: str) -> None:
         """Register a recipe file; a name taken by another plugin is an error naming both."""
-        if name in self.recipes:
+        self._check_open(f"recipe {name!r}")
+        if name in self._recipes:
             raise RegistryError(
                 f"recipe {name!r} is registered by more than one plugin: "
-                f"{self.describe_plugin(self.recipes[name].plugin)}, {self.describe_plugin(plugin)}"
+                f"{self.describe_plugin(self._recipes[name].plugin)}, {self.describe_plugin(plugin)}"
             )
-        self.recipes[name] = Recipe(name, Path(path), plugin)
+        self._recipes[name] = Recipe(name, Path(path), plugin)
 
     def recipe(self, name: str) -> Recipe:
         """The recipe called ``name``; an unknown name lists the known ones and the closest."""
-        if name not in self.recipes:
-            known = sorted(self.recipes)
+        if name not in self._recipes:
+            known = sorted(self._recipes)
             raise RegistryError(
                 f"unknown recipe {name!r}{_suggest(name, known)} known: {', '.join(known) or 'none'} "
                 "(or give the path of a .toml/.json spec file)"
             )
-        return self.recipes[name]
-
-    @property
-    def layers(self) -> ComponentTable:
-        return self.tables["layer"]
-
-    @property
-    def losses(self) -> ComponentTable:
-        return self.tables["loss"]
-
-    @property
-    def optimizers(self) -> ComponentTable:
-        return self.tables["optimizer"]
-
-    @property
-    def initializers(self) -> ComponentTable:
-        return self.tables["initializer"]
-
-    @property
-    def datasets(self) -> ComponentTable:
-        return self.tables["dataset"]
-
-    @property
-    def schedules(self) -> ComponentTable:
-        return self.tables["schedule"]
+        return self._recipes[name]
 
     def components(self) -> Iterator[Component]:
-        """Every usable component, kind by kind, sorted by name."""
-        for table in self.tables.values():
+        """Every usable component, kind by kind (in :data:`plugnn.kinds.KINDS` order), sorted by name."""
+        for table in self._tables.values():
             yield from table
+
+    def event_relay(self, plugins: Iterable[object] = ()) -> pluggy.HookRelay:
+        """A fresh relay of the training-event hooks for one run: this registry's plugins, then ``plugins``.
+
+        Nothing registered here outlives the run or is seen by another run.
+        """
+        pm = pluggy.PluginManager(PROJECT)
+        pm.add_hookspecs(hookspecs)
+        for name, plugin in self.event_plugins:
+            pm.register(plugin, name=name)
+        for plugin in plugins:
+            pm.register(plugin)
+        return pm.hook

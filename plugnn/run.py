@@ -18,7 +18,7 @@ files a trained run writes are :mod:`plugnn.outputs`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -44,7 +44,7 @@ from plugnn.specfile import SUFFIXES, dumps, load_spec
 from plugnn.specs import DatasetRef, RunSpec
 from plugnn.train import (
     DivergenceError,
-    ResumePoint,
+    LoopState,
     TrainingInterrupted,
     build_for_training,
     fit,
@@ -69,9 +69,8 @@ class RunResult:
         return {name: self.out / name for name in OUTPUT_FILES}
 
 
-def load_recipe(recipe: str | Path, registry: Registry | None = None) -> tuple[str, RunSpec]:
+def load_recipe(recipe: str | Path, registry: Registry) -> tuple[str, RunSpec]:
     """A recipe name or a ``.toml``/``.json`` spec file -> ``(name, spec)``."""
-    registry = registry or default_registry()
     path = Path(recipe)
     if path.suffix in SUFFIXES or path.is_file():
         return path.stem, load_spec(path, RunSpec, registry)
@@ -133,6 +132,7 @@ def run(
     quiet: bool = False,
     stream: TextIO | None = None,
     registry: Registry | None = None,
+    plugins: Iterable[object] = (),
 ) -> RunResult:
     """Train a recipe (``quickstart`` by default), a spec file or a :class:`RunSpec` and write its run folder.
 
@@ -146,7 +146,9 @@ def run(
     ``start_from`` (instead of a recipe) trains the finished run in that folder for ``epochs`` more
     epochs, into a new run folder: from its last checkpoint, so the new folder holds exactly what
     one run of all the epochs would have (its ``spec.toml`` is that run's spec). Its data, optimizer
-    settings and train settings may be overridden; its network may not.
+    settings and train settings may be overridden; its network may not. ``plugins`` receive this
+    run's training events (the registry is never changed, so runs in parallel threads do not see
+    each other's).
     """
     registry = registry or default_registry()
     checkpoint = None
@@ -183,7 +185,9 @@ def run(
             network, optimizer, shuffle = restore(attrs.evolve(checkpoint, spec=spec), registry)
             point = checkpoint.resume
         write_text(folder / "spec.toml", dumps(spec, registry))
-        history = _train(folder, spec, split, network, optimizer, shuffle, point, None, quiet, stream, registry)
+        history = _train(
+            folder, spec, split, network, optimizer, shuffle, point, None, quiet, stream, registry, plugins
+        )
         accuracy = write_outputs(folder, _title(name, spec, registry), spec, split, network, history, registry)
     return RunResult(folder, spec, history, accuracy)
 
@@ -233,7 +237,12 @@ def _name(ref: Any, registry: Registry) -> str:
 
 
 def resume(
-    run_dir: str | Path, *, quiet: bool = False, stream: TextIO | None = None, registry: Registry | None = None
+    run_dir: str | Path,
+    *,
+    quiet: bool = False,
+    stream: TextIO | None = None,
+    registry: Registry | None = None,
+    plugins: Iterable[object] = (),
 ) -> RunResult:
     """Continue the run in ``run_dir`` from its checkpoint; the result is bit-identical to an uninterrupted run."""
     registry = registry or default_registry()
@@ -254,7 +263,18 @@ def resume(
             history = point.history
         else:
             history = _train(
-                folder, spec, split, network, optimizer, shuffle, point, point.epoch - 1, quiet, stream, registry
+                folder,
+                spec,
+                split,
+                network,
+                optimizer,
+                shuffle,
+                point,
+                point.epoch - 1,
+                quiet,
+                stream,
+                registry,
+                plugins,
             )
         accuracy = write_outputs(folder, _title(folder.name, spec, registry), spec, split, network, history, registry)
     return RunResult(folder, spec, history, accuracy)
@@ -267,17 +287,17 @@ def _train(
     network: Network,
     optimizer: Optimizer,
     shuffle: np.random.Generator,
-    point: ResumePoint | None,
+    point: LoopState | None,
     saved_epoch: int | None,
     quiet: bool,
     stream: TextIO | None,
     registry: Registry,
+    plugins: Iterable[object],
 ) -> History:
     checkpointer = Checkpointer(
         folder / CHECKPOINT, spec, registry, spec.train.checkpoint_every, saved_epoch=saved_epoch
     )
-    plugins = [checkpointer] if quiet else [checkpointer, Progress(stream)]
-    names = [registry.pm.register(plugin) for plugin in plugins]
+    own = [checkpointer] if quiet else [checkpointer, Progress(stream)]
     try:
         return fit(
             network,
@@ -290,6 +310,7 @@ def _train(
             rng=shuffle,
             registry=registry,
             resume=point,
+            plugins=[*plugins, *own],
         )
     except TrainingInterrupted as exc:
         raise TrainingInterrupted(
@@ -302,9 +323,6 @@ def _train(
             else "no checkpoint had been written yet"
         )
         raise DivergenceError(f"{exc}; {kept}") from None
-    finally:
-        for name in names:
-            registry.pm.unregister(name=name)
 
 
 def _title(name: str, spec: RunSpec, registry: Registry) -> str:
@@ -312,7 +330,7 @@ def _title(name: str, spec: RunSpec, registry: Registry) -> str:
 
 
 def _data_name(ref: DatasetRef, registry: Registry) -> str:
-    return ref if isinstance(ref, str) else registry.datasets.name_of(type(ref))
+    return ref if isinstance(ref, str) else registry.tables["dataset"].name_of(type(ref))
 
 
 def evaluate(run_dir: str | Path, *, data: DatasetRef | None = None, registry: Registry | None = None) -> float:

@@ -20,34 +20,14 @@ from cattrs.errors import (
 )
 
 from plugnn.errors import FieldError, PlugnnError, SpecError
+from plugnn.kinds import KINDS, Kind, kind_of
 from plugnn.registry import Registry
-from plugnn.specs import (
-    ComponentSpec,
-    DatasetRef,
-    DatasetSpec,
-    InitializerRef,
-    InitializerSpec,
-    LayerRef,
-    LayerSpec,
-    LossRef,
-    LossSpec,
-    OptimizerRef,
-    OptimizerSpec,
-    ScheduleRef,
-    ScheduleSpec,
-)
+from plugnn.specs import ComponentSpec
 
 T = TypeVar("T")
 
-_REFS: dict[Any, tuple[str, type]] = {
-    LayerRef: ("layer", LayerSpec),
-    LossRef: ("loss", LossSpec),
-    OptimizerRef: ("optimizer", OptimizerSpec),
-    InitializerRef: ("initializer", InitializerSpec),
-    InitializerRef | None: ("initializer", InitializerSpec),
-    DatasetRef: ("dataset", DatasetSpec),
-    ScheduleRef | None: ("schedule", ScheduleSpec),
-}
+_REFS: dict[Any, Kind] = {ref: kind for kind in KINDS for ref in (kind.ref, kind.ref | None)}
+"""Each spec field type that holds a component (its spec or registered name, maybe None) -> its kind."""
 
 _PRIMITIVES: dict[type, tuple[type, ...]] = {
     int: (int,),
@@ -73,7 +53,7 @@ def make_converter(registry: Registry) -> cattrs.Converter:
         converter.register_structure_hook(target, _strict(target, accepted))
 
     def structure_ref(value: Any, ref_type: Any) -> Any:
-        kind, _base = _REFS[ref_type]
+        kind = _REFS[ref_type].name
         table = registry.tables[kind]
         if value is None and type(None) in getattr(ref_type, "__args__", ()):
             return None
@@ -93,8 +73,7 @@ def make_converter(registry: Registry) -> cattrs.Converter:
     def unstructure_spec(spec: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if isinstance(spec, ComponentSpec):
-            kind = next(kind for kind, base in _REFS.values() if isinstance(spec, base))
-            out["type"] = registry.tables[kind].name_of(type(spec))
+            out["type"] = registry.tables[kind_of(spec).name].name_of(type(spec))
         for field in attrs.fields(type(spec)):
             value = getattr(spec, field.name)
             if value is not None:  # None means "the default"; TOML has no null

@@ -14,10 +14,8 @@ from typing import Any, TypeVar
 import tomli_w
 
 from plugnn.errors import SpecError
-from plugnn.plugins import default_registry
 from plugnn.registry import Registry
 from plugnn.serialize import structure, unstructure
-from plugnn.specs import RunSpec
 
 T = TypeVar("T")
 SUFFIXES = (".toml", ".json")
@@ -39,19 +37,19 @@ def parse_file(path: Path) -> Any:
         raise SpecError([("", f"not valid {path.suffix[1:].upper()}: {exc}")], str(path)) from None
 
 
-def load_spec(path: str | Path, cls: type[T] = RunSpec, registry: Registry | None = None) -> T:  # type: ignore[assignment]
-    """Read a spec of type ``cls`` (a :class:`RunSpec` by default) from a TOML or JSON file."""
+def load_spec(path: str | Path, cls: type[T], registry: Registry) -> T:
+    """Read a spec of type ``cls`` (e.g. :class:`plugnn.specs.RunSpec`) from a TOML or JSON file."""
     path = Path(path)
-    return structure(parse_file(path), cls, registry or default_registry(), source=str(path))
+    return structure(parse_file(path), cls, registry, source=str(path))
 
 
-def dumps(spec: Any, registry: Registry | None = None, *, fmt: str = "toml") -> str:
+def dumps(spec: Any, registry: Registry, *, fmt: str = "toml") -> str:
     """The text of ``spec`` as TOML or JSON."""
-    data = unstructure(spec, registry or default_registry())
+    data = unstructure(spec, registry)
     return tomli_w.dumps(data, indent=4) if fmt == "toml" else json.dumps(data, indent=2) + "\n"
 
 
-def save_spec(spec: Any, path: str | Path, registry: Registry | None = None, *, overwrite: bool = False) -> Path:
+def save_spec(spec: Any, path: str | Path, registry: Registry, *, overwrite: bool = False) -> Path:
     """Write ``spec`` to ``path`` (format by suffix); refuses to replace an existing file unless ``overwrite``."""
     path = Path(path)
     if path.suffix not in SUFFIXES:

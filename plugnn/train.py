@@ -2,8 +2,8 @@
 
 Training events (start, batch end, epoch end, end) are pluggy hooks (see :mod:`plugnn.hookspecs`),
 so progress bars, loggers, checkpoints and early stopping are plugins like any other. All the
-loop's state lives in the :class:`TrainContext`, so a checkpoint can capture it between any two
-batches and :func:`fit` can continue from it exactly.
+loop's state lives in the :class:`TrainContext`, a :class:`LoopState` plus the objects it trains,
+so a checkpoint captures it between any two batches and :func:`fit` continues from it exactly.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
@@ -39,44 +40,54 @@ class TrainingInterrupted(PlugnnError):
 
 
 @attrs.define
-class TrainContext:
-    """The loop's live state, as training-event hooks see it.
+class LoopState:
+    """Where the train loop stands: everything besides parameters, optimizer and generators a resume needs.
 
     ``epoch`` counts from 1; ``position`` is how many samples of this epoch's ``order`` have been
     trained on, with ``loss_sum`` (batch losses times batch sizes), ``correct`` and ``seconds`` so
-    far. Set ``stop = True`` to end after the current epoch, ``interrupted = True`` (from a signal
-    handler) to end after the current batch.
+    far. A checkpoint stores one (:meth:`snapshot`) and :func:`fit` continues from it.
     """
 
-    network: Network
-    optimizer: Optimizer
-    spec: TrainSpec
-    history: History
-    rng: np.random.Generator
     epoch: int = 1
     position: int = 0
     order: np.ndarray | None = None
     loss_sum: float = 0.0
     correct: int = 0
     seconds: float = 0.0
+    history: History = attrs.field(factory=History)
+
+    def snapshot(self) -> LoopState:
+        """This state alone (a :class:`TrainContext` without the objects being trained)."""
+        return LoopState(**{field.name: getattr(self, field.name) for field in attrs.fields(LoopState)})
+
+    def next_epoch(self) -> LoopState:
+        """The state at the start of the next epoch, once this one is finished and recorded."""
+        return LoopState(self.epoch + 1, history=self.history)
+
+
+@attrs.define(kw_only=True)
+class TrainContext(LoopState):
+    """The loop's live state, as training-event hooks see it: a :class:`LoopState` and what it trains.
+
+    Set ``stop = True`` to end after the current epoch, ``interrupted = True`` (from a signal
+    handler) to end after the current batch. ``batch`` is the index of the last batch in its epoch,
+    ``batch_loss`` its loss.
+    """
+
+    network: Network
+    optimizer: Optimizer
+    spec: TrainSpec
+    rng: np.random.Generator
     batch: int = 0
     n_batches: int = 0
     batch_loss: float = float("nan")
     stop: bool = False
     interrupted: bool = False
 
-
-@attrs.frozen
-class ResumePoint:
-    """Where an interrupted run stands: the loop state and history a checkpoint restores."""
-
-    epoch: int
-    position: int
-    order: np.ndarray | None
-    loss_sum: float
-    correct: int
-    seconds: float
-    history: History
+    def restore(self, state: LoopState) -> None:
+        """Continue from ``state`` (a checkpoint's)."""
+        for field in attrs.fields(LoopState):
+            setattr(self, field.name, getattr(state, field.name))
 
 
 @attrs.frozen
@@ -122,8 +133,9 @@ def fit(
     test: tuple[Any, Any] | None = None,
     validation: tuple[Any, Any] | None = None,
     rng: np.random.Generator | None = None,
-    registry: Registry | None = None,
-    resume: ResumePoint | None = None,
+    registry: Registry,
+    resume: LoopState | None = None,
+    plugins: Iterable[object] = (),
 ) -> History:
     """Train ``network`` in place on ``x`` ``(N, *network.input_shape)``, ``y`` ``(N,)``; return its history.
 
@@ -138,10 +150,14 @@ def fit(
     parameters, the optimizer state and the generators). Training runs inside the thread budget
     ``spec.threads`` (:func:`plugnn.threads.thread_budget`).
 
+    Before each epoch the optimizer's rate is set to ``optimizer.spec.lr`` times the factor of the
+    ``spec.schedule`` named in ``registry`` (1 without one), so calling ``fit`` again starts from the
+    spec's rate. Training events go to a relay of this call's own: the registry's event plugins and
+    ``plugins`` (e.g. a checkpointer or a progress bar for this run only).
+
     Raises :class:`DivergenceError` as soon as a batch's loss is NaN or infinite, and
     :class:`TrainingInterrupted` when a hook or signal handler sets ``context.interrupted``.
     """
-    registry = registry or default_registry()
     x = check_features(x, network.input_shape, network.dtype, "X")
     y = check_labels(y, len(x), network.output_shape[0], "y")
     held_out: HeldOut = {}
@@ -163,20 +179,17 @@ def fit(
             f"batch_size {size} exceeds the {n} training samples: every epoch is one batch of all {n}", stacklevel=2
         )
     context = TrainContext(
-        network,
-        optimizer,
-        spec,
-        History(),
-        rng if rng is not None else np.random.default_rng(spec.seed),
+        network=network,
+        optimizer=optimizer,
+        spec=spec,
+        rng=rng if rng is not None else np.random.default_rng(spec.seed),
         n_batches=-(-n // size),
     )
     if resume is not None:
-        context.history = resume.history
-        context.epoch, context.position, context.order = resume.epoch, resume.position, resume.order
-        context.loss_sum, context.correct, context.seconds = resume.loss_sum, resume.correct, resume.seconds
+        context.restore(resume)
     schedule = build_schedule(spec.schedule, registry) if spec.schedule is not None else None
-    base_lr = optimizer.lr
-    hook = registry.hook
+    base_lr = _base_lr(optimizer)
+    hook = registry.event_relay(plugins)
     with thread_budget(spec.threads):
         hook.plugnn_train_start(context=context)
         try:
@@ -203,8 +216,7 @@ def _loop(
     n, size = len(x), spec.batch_size
     batch_buffer = np.empty((min(size, n), *x.shape[1:]), dtype=x.dtype)  # shuffled batches are gathered here
     while context.epoch <= spec.epochs:
-        if schedule is not None:
-            optimizer.lr = base_lr * schedule(context.epoch - 1, spec.epochs)
+        optimizer.lr = base_lr * schedule(context.epoch - 1, spec.epochs) if schedule is not None else base_lr
         if context.position == 0:
             context.order = context.rng.permutation(n) if spec.shuffle else None
             context.loss_sum, context.correct, context.seconds = 0.0, 0, 0.0
@@ -243,6 +255,17 @@ def _loop(
         context.position = 0
 
 
+def _base_lr(optimizer: Optimizer) -> float:
+    """The optimizer's base learning rate: its spec's, never a rate an earlier fit left behind."""
+    try:
+        return float(optimizer.spec.lr)
+    except (AttributeError, TypeError, ValueError):
+        raise PlugnnError(
+            f"{type(optimizer).__name__} has no spec.lr: an optimizer keeps the spec it was built from "
+            "as .spec, whose lr is its base learning rate (see plugnn.protocols.Optimizer)"
+        ) from None
+
+
 def _diverged(context: TrainContext, loss: float, batch: int) -> DivergenceError:
     # context.batch_loss still holds the previous batch's loss, finite by construction (NaN before the first)
     last = f"{context.batch_loss:.4g}" if math.isfinite(context.batch_loss) else "none yet"
@@ -262,6 +285,7 @@ def train(
     test: tuple[Any, Any] | None = None,
     registry: Registry | None = None,
     start_from: Network | None = None,
+    plugins: Iterable[object] = (),
 ) -> TrainResult:
     """Build the network ``spec`` declares for ``x``'s sample shape and train it with :func:`fit`.
 
@@ -269,7 +293,8 @@ def train(
     built for ``sample_shape`` (a dense layer flattens whatever it gets).
 
     ``train_spec.seed`` seeds three independent streams: initial weights, shuffling and run-time
-    noise (dropout). The same seed and data give bit-identical weights and history.
+    noise (dropout). The same seed and data give bit-identical weights and history. ``registry``
+    defaults to :func:`plugnn.default_registry`; ``plugins`` receive this run's training events.
 
     ``start_from`` continues a trained network (from :func:`train` or :func:`plugnn.load`) for
     ``train_spec.epochs`` more epochs, in place, from its weights, optimizer state and generators:
@@ -289,9 +314,11 @@ def train(
     else:
         network, optimizer, rng, done = _continued(start_from, spec, train_spec, registry)
         history = History(list(network.train_state.history.records)) if network.train_state else History()
-        resume = ResumePoint(done + 1, 0, None, 0.0, 0, 0.0, history)
+        resume = LoopState(done + 1, history=history)
     total = attrs.evolve(train_spec, epochs=done + train_spec.epochs)
-    history = fit(network, optimizer, x, y, total, test=test, rng=rng, registry=registry, resume=resume)
+    history = fit(
+        network, optimizer, x, y, total, test=test, rng=rng, registry=registry, resume=resume, plugins=plugins
+    )
     network.train_state = TrainState(optimizer, rng, total, history)
     return TrainResult(network, optimizer, history)
 

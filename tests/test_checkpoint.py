@@ -24,7 +24,7 @@ EPOCHS = 6
 
 
 def final_state(folder: Path) -> tuple[np.ndarray, dict]:
-    network, _ = load_model(folder / "model.npz")
+    network, _ = load_model(folder / "model.npz", plugnn.default_registry())
     history = json.loads((folder / "history.json").read_text())
     history.pop("seconds")
     return network.params, history
@@ -58,7 +58,7 @@ def test_resume_after_an_interrupt_mid_epoch_is_bit_identical(tmp_path, referenc
         r"in .*checkpoint.npz\. Resume with: plugnn run --resume .*run$",
     ):
         plugnn.run("quickstart", epochs=EPOCHS, out=tmp_path / "run", quiet=True, registry=registry)
-    checkpoint = load_checkpoint(tmp_path / "run" / "checkpoint.npz")
+    checkpoint = load_checkpoint(tmp_path / "run" / "checkpoint.npz", plugnn.default_registry())
     assert (checkpoint.resume.epoch, checkpoint.resume.position) == (3, 6 * 32)
     result = plugnn.resume(tmp_path / "run", quiet=True)
     params, history = final_state(tmp_path / "run")
@@ -127,7 +127,7 @@ def flip_byte(path: Path) -> None:
 def test_damaged_checkpoints_are_refused(checkpoint_file, capsys, damage, message) -> None:
     damage(checkpoint_file)
     with pytest.raises(CorruptFileError, match=message):
-        load_checkpoint(checkpoint_file)
+        load_checkpoint(checkpoint_file, plugnn.default_registry())
     assert main(["run", "--resume", str(checkpoint_file.parent)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("plugnn: error: ") and "Traceback" not in err
@@ -142,7 +142,7 @@ def test_pickled_object_never_runs(tmp_path, checkpoint_file) -> None:
 
     rewrite_member(checkpoint_file, "spec", np.array([Payload()], dtype=object), allow_pickle=True)
     with pytest.raises(CorruptFileError, match="holds pickled objects"):
-        load_checkpoint(checkpoint_file)
+        load_checkpoint(checkpoint_file, plugnn.default_registry())
     assert not canary.exists()
 
 
@@ -198,7 +198,7 @@ def test_sigkill_at_any_moment_leaves_a_loadable_checkpoint_and_resume_is_exact(
         process.send_signal(signal.SIGKILL)
         process.wait()
         kills += 1
-        checkpoint = load_checkpoint(run / "checkpoint.npz")  # always whole
+        checkpoint = load_checkpoint(run / "checkpoint.npz", plugnn.default_registry())  # always whole
         assert checkpoint.resume.position == 0  # only epoch-end checkpoints on SIGKILL
         if kills == 4:
             process = spawn("run", "--resume", str(run), "--quiet")

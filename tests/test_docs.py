@@ -61,3 +61,11 @@ def test_readme_layout_names_files_that_exist() -> None:
     layout = readme.split("## Layout", 1)[1]
     for path in re.findall(r"`((?:plugnn|plugins|benchmarks)/[^`]*)`", layout):
         assert (ROOT / path).exists(), f"README's layout names {path}, which does not exist"
+
+
+def test_the_table_of_kinds_is_the_kinds_declared_in_the_code() -> None:
+    from plugnn.kinds import KINDS
+
+    rows = [f"| {k.name} | `{k.hook}` | `{k.spec.__name__}` | `{k.factory}` | `{k.protocol.__name__}` |" for k in KINDS]
+    table = "\n".join(["| kind | hook | spec base | factory | protocol |", "|---|---|---|---|---|", *rows])
+    assert table in (ROOT / "docs" / "writing-plugins.md").read_text(), f"docs/writing-plugins.md lacks:\n{table}"

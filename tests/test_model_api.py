@@ -116,7 +116,7 @@ def test_a_run_folder_loads_as_a_model(tmp_path) -> None:
 def _digits_test():
     from plugnn.data import load_dataset
 
-    split = load_dataset("digits")
+    split = load_dataset("digits", plugnn.default_registry())
     return split.x_test, split.y_test
 
 

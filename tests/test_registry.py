@@ -25,7 +25,7 @@ STANDARD = {
 def test_standard_components_come_through_entry_points(registry) -> None:
     for kind, names in STANDARD.items():
         assert names <= set(registry.tables[kind].names())
-    dense = registry.layers.get("dense")
+    dense = registry.tables["layer"].get("dense")
     assert dense.plugin == "dense"
     info = next(p for p in registry.plugins if p.name == "dense")
     assert info.dist == "plugnn" and info.entry_point == "plugnn_std.layers.dense"
@@ -61,7 +61,7 @@ print(registry.errors[0])
 
 def test_unknown_name_suggests_the_closest(registry) -> None:
     with pytest.raises(RegistryError, match=r"^unknown optimizer 'adma'; did you mean 'adam'\? known: adam, sgd$"):
-        registry.optimizers.get("adma")
+        registry.tables["optimizer"].get("adma")
 
 
 @attrs.frozen
@@ -84,7 +84,7 @@ def test_duplicate_name_names_both_plugins() -> None:
         plugnn.load_registry(strict=True, extra_plugins=[Squatter()])
     lenient = plugnn.load_registry(strict=False, extra_plugins=[Squatter()])
     with pytest.raises(RegistryError, match=r"block all but one with PLUGNN_BLOCK_PLUGINS"):
-        lenient.layers.get("dense")
+        lenient.tables["layer"].get("dense")
 
 
 class Misspelt:
@@ -108,20 +108,24 @@ class Crashes:
 def test_failing_registration_names_the_plugin_and_spares_the_rest() -> None:
     registry = plugnn.load_registry(strict=False, extra_plugins=[Crashes()])
     assert any("Crashes" in e and "plugnn_register_losses" in e and "boom" in e for e in registry.errors)
-    assert "softmax_cross_entropy" in registry.losses
+    assert "softmax_cross_entropy" in registry.tables["loss"]
 
 
 def test_block_and_disable(monkeypatch) -> None:
-    assert "adam" not in plugnn.load_registry(block=["adam"]).optimizers
+    assert "adam" not in plugnn.load_registry(block=["adam"]).tables["optimizer"]
     monkeypatch.setenv("PLUGNN_BLOCK_PLUGINS", "sgd, relu")
     registry = plugnn.load_registry()
-    assert "sgd" not in registry.optimizers and "relu" not in registry.layers and "adam" in registry.optimizers
+    assert (
+        "sgd" not in registry.tables["optimizer"]
+        and "relu" not in registry.tables["layer"]
+        and "adam" in registry.tables["optimizer"]
+    )
     assert len(list(plugnn.load_registry(entry_points_enabled=False).components())) == 0
 
 
 def test_registries_are_independent() -> None:
     a, b = plugnn.load_registry(), plugnn.load_registry(extra_plugins=[Crashes()], strict=False)
-    assert a.errors == [] and b.errors
+    assert not a.errors and b.errors
 
 
 def fake_distribution(site: Path, dist: str, module: str, source: str, entry: str) -> None:
@@ -173,3 +177,23 @@ def test_a_name_claimed_twice_names_both_distributions(tmp_path) -> None:
         tmp_path, "run", "--quiet", "--epochs", "1", "--out", str(tmp_path / "run2"), PLUGNN_BLOCK_PLUGINS="relu_clone"
     )
     assert blocked.returncode == 0, blocked.stderr
+
+
+def test_every_kind_has_its_hook_table_and_checks() -> None:
+    from plugnn import hookspecs
+    from plugnn.kinds import KINDS
+    from plugnn.testing import CHECKS
+
+    registration_hooks = {name for name in dir(hookspecs) if name.startswith("plugnn_register_")}
+    assert registration_hooks == {kind.hook for kind in KINDS} | {"plugnn_register_recipes"}
+    registry = plugnn.load_registry(entry_points_enabled=False)
+    assert list(registry.tables) == [kind.name for kind in KINDS] == list(CHECKS)
+
+
+def test_a_built_registry_is_sealed(registry) -> None:
+    with pytest.raises(RegistryError, match="sealed"):
+        registry.tables["layer"].add("late", attrs.frozen(type("Late", (plugnn.LayerSpec,), {})), object, plugin="x")
+    with pytest.raises(RegistryError, match="sealed"):
+        registry.add_recipe("late", Path("late.toml"), plugin="x")
+    with pytest.raises(TypeError):
+        registry.tables["late"] = registry.tables["layer"]  # type: ignore[index]

@@ -8,6 +8,7 @@ from plugnn_std import SGD, Adam, Dense, Normal
 
 import plugnn
 from plugnn import NetworkSpec, SpecError, TrainSpec
+from plugnn.kinds import kind
 
 NOTEBOOK = {
     "layers": [
@@ -145,14 +146,7 @@ def test_every_registered_example_round_trips(registry) -> None:
         for example in component.spec.examples():
             data = plugnn.unstructure(example, registry)
             assert data["type"] == component.name
-            ref_type = {
-                "layer": plugnn.specs.LayerRef,
-                "loss": plugnn.specs.LossRef,
-                "optimizer": plugnn.specs.OptimizerRef,
-                "initializer": plugnn.specs.InitializerRef,
-            }
-            if component.kind in ref_type:
-                assert plugnn.structure(data, ref_type[component.kind], registry) == example
+            assert plugnn.structure(data, kind(component.kind).ref, registry) == example
 
 
 def test_specs_are_frozen() -> None:

@@ -99,10 +99,11 @@ def test_a_hook_can_stop_training(registry) -> None:
         def plugnn_epoch_end(self, context):
             context.stop = context.epoch == 2
 
-    registry.pm.register(StopAfterTwo())
     x, y = small_data()
     spec = NetworkSpec(layers=[Dense(2)], loss="softmax_cross_entropy", optimizer="sgd", init="he")
-    history = plugnn.train(spec, x, y, TrainSpec(epochs=9, batch_size=5), registry=registry).history
+    history = plugnn.train(
+        spec, x, y, TrainSpec(epochs=9, batch_size=5), registry=registry, plugins=[StopAfterTwo()]
+    ).history
     assert history.column("epoch") == [1, 2]
 
 

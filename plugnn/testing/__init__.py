@@ -35,13 +35,15 @@ What is checked, by kind:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from importlib import import_module
 from typing import Any
 
 import attrs
 
-from plugnn.plugins import default_registry
+from plugnn.kinds import KINDS
+from plugnn.plugins import load_registry
 from plugnn.registry import Component, Registry
-from plugnn.testing import initializer_checks, layer_checks, loss_checks, optimizer_checks, schedule_checks, spec_checks
+from plugnn.testing import spec_checks
 from plugnn.testing.build import FixedNormal, make_layer
 from plugnn.testing.errors import ConformanceError
 from plugnn.testing.gradients import assert_gradient_close, numeric_gradient
@@ -53,16 +55,12 @@ def _checks_of(module: Any) -> list[CheckFunction]:
     return [getattr(module, name) for name in dir(module) if name.startswith("check_")]
 
 
-_SPEC_CHECKS = _checks_of(spec_checks)
 CHECKS: dict[str, list[CheckFunction]] = {
-    "layer": _checks_of(layer_checks) + _SPEC_CHECKS,
-    "loss": _checks_of(loss_checks) + _SPEC_CHECKS,
-    "optimizer": _checks_of(optimizer_checks) + _SPEC_CHECKS,
-    "initializer": _checks_of(initializer_checks) + _SPEC_CHECKS,
-    "schedule": _checks_of(schedule_checks) + _SPEC_CHECKS,
-    "dataset": _SPEC_CHECKS,  # loading may need the network; a dataset's own tests load it
+    kind.name: (_checks_of(import_module(f"plugnn.testing.{kind.checks}")) if kind.checks else [])
+    + _checks_of(spec_checks)
+    for kind in KINDS
 }
-"""The checks each kind of component must pass."""
+"""The checks each kind must pass: its own (:attr:`plugnn.kinds.Kind.checks`), then the spec checks."""
 
 
 @attrs.frozen
@@ -94,9 +92,8 @@ class Check:
         self.function(self.component, self.spec, self.registry)
 
 
-def iter_checks(registry: Registry | None = None, *, plugins: Iterable[str] | None = None) -> Iterator[Check]:
-    """Every (component, example, check) of the registry, or of the named plugins only."""
-    registry = registry or default_registry()
+def iter_checks(registry: Registry, *, plugins: Iterable[str] | None = None) -> Iterator[Check]:
+    """Every (component, example, check) of ``registry``, or of the named plugins' components only."""
     wanted = set(plugins) if plugins is not None else None
     for component in registry.components():
         if wanted is not None and component.plugin not in wanted:
@@ -120,11 +117,12 @@ def parametrize_with_checks(registry: Registry | None = None, *, plugins: Iterab
     """A ``pytest.mark.parametrize("check", ...)`` over :func:`iter_checks`, one named case each.
 
     ``plugins`` restricts the checks to components registered by those plugins (entry-point
-    names); the default checks every component in the registry.
+    names); the default checks every component in the registry. Without a ``registry``, one is
+    built for these checks from every installed plugin.
     """
     import pytest
 
-    checks = list(iter_checks(registry, plugins=plugins))
+    checks = list(iter_checks(registry or load_registry(), plugins=plugins))
     if not checks:
         raise ConformanceError(f"no components to check (plugins={plugins!r}); is the plugin installed?")
     return pytest.mark.parametrize("check", checks, ids=[check.id for check in checks])

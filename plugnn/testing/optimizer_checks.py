@@ -31,11 +31,16 @@ def _run(optimizer: Optimizer, problems: list[tuple[np.ndarray, np.ndarray, np.n
 
 
 def check_protocol(component: Component, spec: Any, registry: Registry) -> None:
-    """The optimizer satisfies :class:`plugnn.Optimizer` and exposes a float ``lr``."""
+    """The optimizer satisfies :class:`plugnn.Optimizer`; ``spec`` is the spec it was built from, ``lr`` its rate."""
     optimizer = component.factory(spec)
     if not isinstance(optimizer, Optimizer) or not isinstance(optimizer.lr, float):
         raise ConformanceError(
-            f"{label(component, spec)}: not a plugnn Optimizer (step, state_dict, load_state_dict and a float lr)"
+            f"{label(component, spec)}: not a plugnn Optimizer (spec, step, state_dict, load_state_dict and a float lr)"
+        )
+    if optimizer.spec is not spec or optimizer.lr != spec.lr:
+        raise ConformanceError(
+            f"{label(component, spec)}: expected .spec to be the spec it was built from and .lr == spec.lr "
+            f"({spec.lr!r}), got .spec {optimizer.spec!r} and .lr {optimizer.lr!r}"
         )
 
 

@@ -9,34 +9,19 @@ import attrs
 import tomli_w
 
 from plugnn.errors import SpecError
+from plugnn.kinds import kind
 from plugnn.registry import Component, Registry
 from plugnn.serialize import structure, unstructure
-from plugnn.specs import (
-    DatasetRef,
-    InitializerRef,
-    LayerRef,
-    LossRef,
-    OptimizerRef,
-    ScheduleRef,
-)
 from plugnn.testing.build import label
 from plugnn.testing.errors import ConformanceError
 
-REF_TYPES: dict[str, Any] = {
-    "layer": LayerRef,
-    "loss": LossRef,
-    "optimizer": OptimizerRef,
-    "initializer": InitializerRef,
-    "dataset": DatasetRef,
-    "schedule": ScheduleRef | None,
-}
 NOT_A_SETTING: list[list[object]] = [[]]
 """A value no spec field accepts."""
 
 
 def _problems(data: dict[str, Any], component: Component, registry: Registry) -> list[tuple[str, str]] | None:
     try:
-        structure(data, REF_TYPES[component.kind], registry)
+        structure(data, kind(component.kind).ref, registry)
     except SpecError as exc:
         return exc.problems
     return None
@@ -45,7 +30,7 @@ def _problems(data: dict[str, Any], component: Component, registry: Registry) ->
 def check_round_trip(component: Component, spec: Any, registry: Registry) -> None:
     """spec -> dict -> TOML -> dict -> spec gives the same spec."""
     data = unstructure(spec, registry)
-    back = structure(tomllib.loads(tomli_w.dumps({"x": data}))["x"], REF_TYPES[component.kind], registry)
+    back = structure(tomllib.loads(tomli_w.dumps({"x": data}))["x"], kind(component.kind).ref, registry)
     if back != spec:
         raise ConformanceError(f"{label(component, spec)}: round trip through {data} gave {back!r}")
 

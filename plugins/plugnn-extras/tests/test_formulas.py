@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import plugnn_std
 import pytest
 from plugnn_extras import (
     MSE,
@@ -21,11 +22,12 @@ from plugnn_std import Dense
 import plugnn
 from plugnn.testing import make_layer
 
+REGISTRY = plugnn.default_registry()
 GRADS = [np.array([0.5, -2.0]), np.array([0.1, 0.3]), np.array([-1.0, 4.0])]
 
 
 def run(spec, grads=GRADS, start=(1.0, -1.0)):
-    optimizer = plugnn.build_optimizer(spec)
+    optimizer = plugnn.build_optimizer(spec, REGISTRY)
     param, seen = np.array(start), []
     for g in grads:
         optimizer.step([param], [g.copy()])
@@ -74,7 +76,7 @@ def test_adamw_decay_is_decoupled() -> None:
 def test_dropout_keeps_the_mean_and_is_identity_in_inference() -> None:
     registry = plugnn.default_registry()
     layer, _ = make_layer(
-        registry.layers.get("dropout"), Dropout(rate=0.3), registry, input_shape=(1000,), dtype="float32"
+        registry.tables["layer"].get("dropout"), Dropout(rate=0.3), registry, input_shape=(1000,), dtype="float32"
     )
     x = np.ones((200, 1000), dtype=np.float32)
     y = layer.forward(x, training=True)
@@ -99,35 +101,39 @@ def test_dropout_masks_follow_the_seed() -> None:
 
 
 def test_leaky_relu_slope() -> None:
-    registry = plugnn.default_registry()
-    layer, _ = make_layer(registry.layers.get("leaky_relu"), LeakyReLU(slope=0.2), registry, input_shape=(3,))
+    layer, _ = make_layer(REGISTRY.tables["layer"].get("leaky_relu"), LeakyReLU(slope=0.2), REGISTRY, input_shape=(3,))
     np.testing.assert_allclose(layer.forward(np.array([[-2.0, 0.0, 3.0]])), [[-0.4, 0.0, 3.0]])
 
 
 def test_mse_value() -> None:
-    loss = plugnn.build_loss(MSE())
+    loss = plugnn.build_loss(MSE(), REGISTRY)
     value, grad = loss(np.array([[0.5, 0.0], [0.0, 2.0]]), np.array([0, 1]))
     assert value == pytest.approx((0.25 + 0 + 0 + 1) / 4)
     np.testing.assert_allclose(grad, np.array([[-0.5, 0.0], [0.0, 1.0]]) * 2 / 4)
 
 
 def test_schedules() -> None:
-    step = plugnn.builder.build_schedule(Step(step_size=2, gamma=0.5))
+    step = plugnn.builder.build_schedule(Step(step_size=2, gamma=0.5), REGISTRY)
     assert [step(e, 6) for e in range(6)] == [1, 1, 0.5, 0.5, 0.25, 0.25]
-    cosine = plugnn.builder.build_schedule(Cosine(min_factor=0.1))
+    cosine = plugnn.builder.build_schedule(Cosine(min_factor=0.1), REGISTRY)
     assert cosine(0, 10) == 1 and cosine(5, 10) == pytest.approx(0.55)
     assert cosine(9, 10) == pytest.approx(0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 0.9)))
 
 
+class RateSpy:
+    """Records the learning rate each epoch trained with."""
+
+    def __init__(self):
+        self.rates = []
+
+    @plugnn.hookimpl
+    def plugnn_epoch_end(self, context):
+        self.rates.append(context.optimizer.lr)
+
+
 def test_the_train_loop_applies_the_schedule() -> None:
-    lrs = []
-
-    class Spy:
-        @plugnn.hookimpl
-        def plugnn_epoch_end(self, context):
-            lrs.append(context.optimizer.lr)
-
-    registry = plugnn.load_registry(extra_plugins=[Spy()])
+    spy = RateSpy()
+    registry = plugnn.load_registry(extra_plugins=[spy])  # a registry-wide event plugin
     x = np.random.default_rng(0).standard_normal((20, 3)).astype(np.float32)
     spec = plugnn.NetworkSpec(layers=[Dense(2)], loss="softmax_cross_entropy", optimizer=Momentum(lr=0.4), init="he")
     plugnn.train(
@@ -137,4 +143,18 @@ def test_the_train_loop_applies_the_schedule() -> None:
         plugnn.TrainSpec(epochs=4, batch_size=5, schedule=Step(step_size=1, gamma=0.5)),
         registry=registry,
     )
-    assert lrs == [0.4, 0.2, 0.1, 0.05]
+    assert spy.rates == [0.4, 0.2, 0.1, 0.05]
+
+
+def test_a_second_fit_starts_from_the_spec_rate() -> None:
+    # the base rate lives in the optimizer's spec: a fit never reads back the rate an earlier one left
+    x = np.random.default_rng(0).standard_normal((20, 3)).astype(np.float32)
+    y = np.arange(20) % 2
+    spec = plugnn.NetworkSpec(layers=[Dense(2)], loss="softmax_cross_entropy", optimizer="sgd", init="he")
+    train = plugnn.TrainSpec(epochs=3, batch_size=5, schedule=Step(step_size=2, gamma=0.5))
+    network = plugnn.build_network(spec, 3, registry=REGISTRY)
+    optimizer = plugnn.build_optimizer(plugnn_std.SGD(lr=0.1), REGISTRY)
+    once, twice = RateSpy(), RateSpy()
+    plugnn.fit(network, optimizer, x, y, train, registry=REGISTRY, plugins=[once])
+    plugnn.fit(network, optimizer, x, y, train, registry=REGISTRY, plugins=[twice])
+    assert once.rates == twice.rates == [0.1, 0.1, 0.05]

@@ -28,7 +28,8 @@ class SGDOptimizer:
     """Runtime SGD."""
 
     def __init__(self, spec: SGD) -> None:
-        self.lr = spec.lr
+        self.spec = spec
+        self.lr = spec.lr  # the current rate: the train loop scales it by the schedule
 
     def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
         for param, grad in zip(params, grads, strict=True):
