@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from fixtures.make_v0_1 import HERE, prediction_record, train_spec_file, training_record, v0_1_columns
+from fixtures.make_v0_1 import HERE, REGISTRY, prediction_record, train_spec_file, training_record, v0_1_columns
 
 from plugnn.data import load_dataset
 from plugnn.model_io import load_model
@@ -23,6 +23,6 @@ def test_v0_1_spec_file_trains_bit_for_bit() -> None:
 
 
 def test_v0_1_model_file_loads_and_predicts_the_same() -> None:
-    network, spec = load_model(HERE / "small-model.npz")
-    record = prediction_record(network, load_dataset(spec.data).x_test)
+    network, spec = load_model(HERE / "small-model.npz", REGISTRY)
+    record = prediction_record(network, load_dataset(spec.data, REGISTRY).x_test)
     assert record == json.loads((HERE / "small-model.json").read_text())
