@@ -113,7 +113,7 @@ class WithValidationDataset:
     def load(self) -> DataSplit:
         from plugnn.data import load_dataset
 
-        split = load_dataset("digits")
+        split = load_dataset("digits", plugnn.default_registry())
         n = len(split.y_train) // 5
         return DataSplit(
             split.x_train[n:],
