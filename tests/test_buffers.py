@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import attrs
 import numpy as np
 import pytest
 from buffered_layer import Center, CenterLayer, CenterPlugin, registry_with
@@ -96,6 +97,20 @@ def test_a_model_file_with_bad_buffers_is_refused_in_one_line(center_registry, d
     write_npz(path, "model", arrays)
     with pytest.raises(CorruptFileError, match=rf"^{path}: {message}$"):
         load_model(path, center_registry)
+
+
+def test_plugnn_save_and_load_carry_buffers_and_training_goes_on_bit_for_bit(center_registry, digits, tmp_path):
+    x_train, x_test, y_train, _ = digits
+    spec = TrainSpec(epochs=1, batch_size=128, seed=2)
+    whole = plugnn.train(NETWORK, x_train, y_train, attrs.evolve(spec, epochs=2), registry=center_registry).network
+    first = plugnn.train(NETWORK, x_train, y_train, spec, registry=center_registry).network
+    plugnn.save(first, tmp_path / "model.npz", registry=center_registry)
+    loaded = plugnn.load(tmp_path / "model.npz", registry=center_registry)
+    np.testing.assert_array_equal(loaded.layers[1].buffers["mean"], first.layers[1].buffers["mean"])
+    np.testing.assert_array_equal(loaded.logits(x_test), first.logits(x_test))
+    plugnn.train(NETWORK, x_train, y_train, spec, registry=center_registry, start_from=loaded)
+    np.testing.assert_array_equal(loaded.params, whole.params)
+    np.testing.assert_array_equal(loaded.layers[1].buffers["mean"], whole.layers[1].buffers["mean"])
 
 
 class InterruptAt:
