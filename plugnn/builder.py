@@ -136,7 +136,8 @@ def build_network(
     generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     noise = generator.spawn(1)[0] if noise is None else np.random.default_rng(noise)
     dtype = np.dtype(dtype)
-    loss = build_loss(spec.loss, registry)
+    loss_component, loss_spec = resolve(spec.loss, "loss", registry, "loss")
+    loss = loss_component.factory(loss_spec)
     init_component, init_spec = resolve(spec.init, "initializer", registry, "init")
     resolved = [resolve(ref, "layer", registry, f"layers[{i}]") for i, ref in enumerate(spec.layers)]
 
@@ -165,4 +166,13 @@ def build_network(
             f"got output shape {shape}; end with a dense layer (it flattens its input)"
         )
     names = [component.name for component, _ in resolved]
-    return Network(layers, loss, input_shape=input_shape, dtype=dtype, names=names, spec=spec, noise=noise)
+    return Network(
+        layers,
+        loss,
+        input_shape=input_shape,
+        dtype=dtype,
+        names=names,
+        spec=spec,
+        noise=noise,
+        targets=type(loss_spec).targets,
+    )

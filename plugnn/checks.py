@@ -60,6 +60,40 @@ def check_features(x: Any, sample_shape: Shape | int, dtype: np.dtype, name: str
     return array
 
 
+def check_targets(
+    y: Any, n_samples: int, targets: str, output_shape: Shape, dtype: np.dtype, name: str = "y"
+) -> np.ndarray:
+    """``y`` checked for a network whose loss takes ``targets`` (``"labels"`` or ``"values"``, see
+    :class:`plugnn.LossSpec`): :func:`check_labels` or :func:`check_values`."""
+    if targets == "labels":
+        return check_labels(y, n_samples, output_shape[0], name)
+    return check_values(y, n_samples, output_shape, dtype, name)
+
+
+def check_values(y: Any, n_samples: int, output_shape: Shape, dtype: np.dtype, name: str = "y") -> Array:
+    """``y`` as finite real targets ``(N, *output_shape)`` of ``dtype``; ``(N,)`` is taken for ``(N, 1)``."""
+    values = np.asarray(y)
+    if not (np.issubdtype(values.dtype, np.number) or values.dtype == np.bool_):
+        raise DataError(f"{name}: expected real-valued targets, got dtype {values.dtype}")
+    if values.ndim == 0:
+        raise DataError(f"{name}: expected an array of targets, got the scalar {values.item()!r}")
+    if values.ndim == 1 and tuple(output_shape) == (1,):
+        values = values[:, None]
+    if len(values) != n_samples:
+        raise DataError(f"{name}: {len(values)} targets for {n_samples} samples; they must match one to one")
+    if values.shape[1:] != tuple(output_shape):
+        raise DataError(
+            f"{name}: the network has {output_shape} outputs per sample, got targets of shape {values.shape}; "
+            "give the last layer as many units as targets per sample"
+        )
+    values = values.astype(dtype, copy=False)
+    finite = np.isfinite(values)
+    if not finite.all():
+        bad = np.argwhere(~finite)[0]
+        raise DataError(f"{name}: holds NaN or Inf (first at row {bad[0]}); regression targets must be finite")
+    return values
+
+
 def check_labels(y: Any, n_samples: int, n_classes: int, name: str = "y") -> Labels:
     """``y`` as an ``(N,)`` integer array with every label in ``[0, n_classes)``."""
     labels = np.asarray(y)
@@ -72,7 +106,8 @@ def check_labels(y: Any, n_samples: int, n_classes: int, name: str = "y") -> Lab
             labels = labels.astype(np.intp)
         else:
             raise DataError(
-                f"{name}: expected integer class indices, got dtype {labels.dtype} (e.g. {labels[0].item()!r})"
+                f"{name}: expected integer class indices, got dtype {labels.dtype} (e.g. {labels[0].item()!r}); "
+                "for real-valued targets (regression) use a loss such as mse"
             )
     low, high = int(labels.min()), int(labels.max())
     if low < 0 or high >= n_classes:

@@ -10,23 +10,45 @@ from __future__ import annotations
 import numpy as np
 
 from plugnn.network import PREDICT_CHUNK, Network
-from plugnn.protocols import Array, Labels
+from plugnn.protocols import Array
 
-METRICS = ("loss", "accuracy")
-"""What :func:`evaluate` reports; the history's columns are ``<split>_<metric>`` (``val_loss``, ...)."""
+METRICS = {"labels": ("loss", "accuracy"), "values": ("loss", "mae", "rmse", "r2")}
+"""What :func:`evaluate` reports for a classifier (``labels``) and a regressor (``values``); the
+history's columns are ``<split>_<metric>`` (``val_loss``, ``test_r2``, ...)."""
 
 
-def evaluate(network: Network, x: Array, y: Labels) -> dict[str, float]:
-    r"""Inference-mode loss and accuracy of ``network`` on ``x`` ``(N, D)`` and labels ``y`` ``(N,)``.
+def evaluate(network: Network, x: Array, y: np.ndarray) -> dict[str, float]:
+    r"""Inference-mode loss and metrics of ``network`` on ``x`` ``(N, *input_shape)`` and targets ``y``.
 
     ``loss`` is the network's loss averaged over all N samples, :math:`\frac1N\sum_c n_c L_c` over
-    chunks c of :math:`n_c` rows each; ``accuracy`` the fraction of rows whose arg-max logit is the
-    label. ``x`` must already be checked (the network's width and dtype).
+    chunks c of :math:`n_c` rows each. A classifier (labels ``y`` ``(N,)``) adds ``accuracy``, the
+    fraction of rows whose arg-max logit is the label; a regressor (values ``y`` ``(N, C)``) adds
+    scikit-learn's ``mae``, ``rmse`` and ``r2`` (over all C outputs: mean absolute error, root of
+    the mean squared error, mean R² per output). ``x`` and ``y``
+    must already be checked (:func:`plugnn.checks.check_features`, :func:`plugnn.checks.check_targets`).
     """
-    loss_sum, correct = 0.0, 0
+    loss_sum, correct, outputs = 0.0, 0, []
     for start in range(0, len(x), PREDICT_CHUNK):
         xc, yc = x[start : start + PREDICT_CHUNK], y[start : start + PREDICT_CHUNK]
         logits = network.forward(xc)
         loss_sum += float(network.loss(logits, yc)[0]) * len(yc)
-        correct += int(np.count_nonzero(logits.argmax(axis=1) == yc))
-    return {"loss": loss_sum / len(x), "accuracy": correct / len(x)}
+        if network.targets == "labels":
+            correct += int(np.count_nonzero(logits.argmax(axis=1) == yc))
+        else:
+            outputs.append(logits)
+    scores = {"loss": loss_sum / len(x)}
+    if network.targets == "labels":
+        return scores | {"accuracy": correct / len(x)}
+    return scores | regression_metrics(y, np.concatenate(outputs))
+
+
+def regression_metrics(y: Array, predicted: Array) -> dict[str, float]:
+    r"""``mae`` :math:`\frac1N\sum|y - \hat y|`, ``rmse`` :math:`\sqrt{\frac1N\sum(y - \hat y)^2}` and
+    ``r2`` :math:`1 - \sum(y - \hat y)^2 / \sum(y - \bar y)^2` (scikit-learn's, averaged over outputs)."""
+    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score  # imported here: light start-up
+
+    return {
+        "mae": float(mean_absolute_error(y, predicted)),
+        "rmse": float(np.sqrt(mean_squared_error(y, predicted))),
+        "r2": float(r2_score(y, predicted)) if len(y) > 1 else float("nan"),
+    }

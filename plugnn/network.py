@@ -9,7 +9,7 @@ an optimizer updates the whole network in one pass over two flat arrays. State t
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -47,6 +47,9 @@ class Network:
         ``(C,)``, C the number of classes for a classifier; logits are ``(N, C)``.
     noise : numpy.random.Generator
         The generator the layers draw run-time randomness from (dropout masks).
+    targets : {"labels", "values"}
+        What the loss compares the outputs with (its spec's :attr:`plugnn.LossSpec.targets`):
+        class labels (a classifier) or real values (a regressor).
     train_state : plugnn.train.TrainState or None
         What continuing to train needs (optimizer state, shuffling generator, history), set by
         :func:`plugnn.train` and restored by :func:`plugnn.load`; None for an untrained network.
@@ -62,9 +65,11 @@ class Network:
         names: Sequence[str] | None = None,
         spec: NetworkSpec | None = None,
         noise: np.random.Generator | None = None,
+        targets: Literal["labels", "values"] = "labels",
     ) -> None:
         self.layers = list(layers)
         self.loss = loss
+        self.targets = targets
         self.input_shape = tuple(input_shape)
         self.output_shape = tuple(self.layers[-1].output_shape)
         self.dtype = np.dtype(dtype)
@@ -181,12 +186,18 @@ class Network:
         return self._chunks(check_features(x, self.input_shape, self.dtype, "X"))
 
     def predict_proba(self, x: Array) -> Array:
-        """Class probabilities ``(N, C)``: the softmax of the logits."""
+        """Class probabilities ``(N, C)``: the softmax of the logits (a classifier only)."""
+        if self.targets != "labels":
+            raise PlugnnError("predict_proba: this network is a regressor (its loss takes real values); use predict")
         return softmax(self.logits(x))
 
-    def predict(self, x: Array) -> Labels:
-        """Predicted class indices ``(N,)``: the argmax of the logits."""
-        return self.logits(x).argmax(axis=1)
+    def predict(self, x: Array) -> np.ndarray:
+        """Predicted class indices ``(N,)`` (the argmax of the logits) for a classifier; a regressor's
+        outputs ``(N, C)``, or ``(N,)`` when it has one output."""
+        outputs = self.logits(x)
+        if self.targets == "labels":
+            return outputs.argmax(axis=1)
+        return outputs[:, 0] if self.output_shape == (1,) else outputs
 
     def summary(self) -> str:
         """A table of layers, output shapes and parameter counts, like Keras's ``model.summary()``."""

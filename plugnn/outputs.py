@@ -12,8 +12,6 @@ import io
 import json
 from pathlib import Path
 
-import numpy as np
-
 from plugnn.atomicfile import write_text
 from plugnn.data import DataSplit
 from plugnn.history import History
@@ -21,6 +19,7 @@ from plugnn.model_io import save_model
 from plugnn.network import Network
 from plugnn.plots import plot_confusion, plot_curves, plot_samples
 from plugnn.registry import Registry
+from plugnn.scoring import score
 from plugnn.specs import RunSpec
 
 OUTPUT_FILES = (
@@ -36,14 +35,18 @@ OUTPUT_FILES = (
 """Every file a run folder can hold (``samples.png`` only for image data)."""
 
 
-def expected_outputs(split: DataSplit) -> tuple[str, ...]:
-    """The files a finished run on ``split`` holds."""
-    return tuple(name for name in OUTPUT_FILES if name != "samples.png" or split.image_shape is not None)
+def expected_outputs(split: DataSplit, targets: str = "labels") -> tuple[str, ...]:
+    """The files a finished run on ``split`` holds; a regressor (``targets`` = ``"values"``) draws
+    neither sample predictions nor a confusion matrix."""
+    skip = {"samples.png"} if split.image_shape is None else set()
+    if targets != "labels":
+        skip |= {"samples.png", "confusion.png"}
+    return tuple(name for name in OUTPUT_FILES if name not in skip)
 
 
-def missing_outputs(folder: Path, split: DataSplit) -> list[str]:
+def missing_outputs(folder: Path, split: DataSplit, targets: str = "labels") -> list[str]:
     """The expected files that ``folder`` lacks (none once the run is finished)."""
-    return [name for name in expected_outputs(split) if not (folder / name).is_file()]
+    return [name for name in expected_outputs(split, targets) if not (folder / name).is_file()]
 
 
 def write_history(history: History, folder: Path) -> None:
@@ -59,14 +62,17 @@ def write_history(history: History, folder: Path) -> None:
 
 def write_outputs(
     folder: Path, title: str, spec: RunSpec, split: DataSplit, network: Network, history: History, registry: Registry
-) -> float:
-    """Write the history, the model and the plots of a trained run; returns its test accuracy."""
-    predicted = network.predict(split.x_test)
-    accuracy = float(np.mean(predicted == split.y_test))
+) -> dict[str, float]:
+    """Write the history, the model and the plots of a trained run; returns its test scores (:func:`plugnn.score`)."""
+    scores = score(network, split.x_test, split.y_test)
     write_history(history, folder)
     save_model(folder / "model.npz", network, spec, registry)
     plot_curves(history, folder / "curves.png", title=title)
-    if split.image_shape is not None:
-        plot_samples(split.x_test, split.y_test, predicted, split.image_shape, split.classes, folder / "samples.png")
-    plot_confusion(split.y_test, predicted, split.classes, folder / "confusion.png")
-    return accuracy
+    if network.targets == "labels":
+        predicted = network.predict(split.x_test)
+        if split.image_shape is not None:
+            plot_samples(
+                split.x_test, split.y_test, predicted, split.image_shape, split.classes, folder / "samples.png"
+            )
+        plot_confusion(split.y_test, predicted, split.classes, folder / "confusion.png")
+    return scores

@@ -94,7 +94,8 @@ class Layer(Protocol):
 
 @runtime_checkable
 class Loss(Protocol):
-    r"""A scalar objective of logits ``Z`` ``(N, C)`` and integer labels ``y`` ``(N,)``."""
+    r"""A scalar objective of logits ``Z`` ``(N, C)`` and integer labels ``y`` ``(N,)`` — or, when its
+    spec declares ``targets = "values"`` (:class:`plugnn.LossSpec`), real targets ``(N, C)``."""
 
     def __call__(self, logits: Array, labels: Labels) -> tuple[float, Array]:
         r"""Return the mean loss over the batch and :math:`\partial L / \partial Z`, shape ``(N, C)``."""

@@ -39,6 +39,7 @@ from plugnn.progress import Progress
 from plugnn.protocols import Optimizer
 from plugnn.registry import Registry
 from plugnn.runfolder import claim_new, locked
+from plugnn.scoring import score
 from plugnn.serialize import unstructure
 from plugnn.specfile import SUFFIXES, dumps, load_spec
 from plugnn.specs import DatasetRef, RunSpec
@@ -61,7 +62,12 @@ class RunResult:
     out: Path
     spec: RunSpec
     history: History
-    test_accuracy: float
+    test_scores: dict[str, float]
+
+    @property
+    def test_accuracy(self) -> float | None:
+        """The test accuracy of a classifier (None for a regressor: see :attr:`test_scores`)."""
+        return self.test_scores.get("accuracy")
 
     @property
     def files(self) -> dict[str, Path]:
@@ -188,8 +194,8 @@ def run(
         history = _train(
             folder, spec, split, network, optimizer, shuffle, point, None, quiet, stream, registry, plugins
         )
-        accuracy = write_outputs(folder, _title(name, spec, registry), spec, split, network, history, registry)
-    return RunResult(folder, spec, history, accuracy)
+        scores = write_outputs(folder, _title(name, spec, registry), spec, split, network, history, registry)
+    return RunResult(folder, spec, history, scores)
 
 
 def _finished_run(folder: Path, registry: Registry) -> Checkpoint:
@@ -256,9 +262,9 @@ def resume(
         checkpoint = load_checkpoint(path, registry)
         spec, point = checkpoint.spec, checkpoint.resume
         split = load_dataset(spec.data, registry)
-        if not missing_outputs(folder, split):
-            raise PlugnnError(f"{folder}: the run already finished its {spec.train.epochs} epochs; nothing to resume")
         network, optimizer, shuffle = restore(checkpoint, registry)
+        if not missing_outputs(folder, split, network.targets):
+            raise PlugnnError(f"{folder}: the run already finished its {spec.train.epochs} epochs; nothing to resume")
         if point.epoch > spec.train.epochs:  # trained to the end; only some outputs are missing
             history = point.history
         else:
@@ -276,8 +282,8 @@ def resume(
                 registry,
                 plugins,
             )
-        accuracy = write_outputs(folder, _title(folder.name, spec, registry), spec, split, network, history, registry)
-    return RunResult(folder, spec, history, accuracy)
+        scores = write_outputs(folder, _title(folder.name, spec, registry), spec, split, network, history, registry)
+    return RunResult(folder, spec, history, scores)
 
 
 def _train(
@@ -334,13 +340,21 @@ def _data_name(ref: DatasetRef, registry: Registry) -> str:
 
 
 def evaluate(run_dir: str | Path, *, data: DatasetRef | None = None, registry: Registry | None = None) -> float:
-    """Reload a run's ``model.npz`` and return its accuracy on the test split of its data (or ``data``)."""
+    """Reload a run's ``model.npz`` and return its test accuracy on its data (or ``data``); R² for a regressor."""
+    scores = test_scores(run_dir, data=data, registry=registry)
+    return scores["accuracy"] if "accuracy" in scores else scores["r2"]
+
+
+def test_scores(
+    run_dir: str | Path, *, data: DatasetRef | None = None, registry: Registry | None = None
+) -> dict[str, float]:
+    """Reload a run's ``model.npz`` and :func:`plugnn.score` it on the test split of its data (or ``data``)."""
     registry = registry or default_registry()
     network, spec = load_model(Path(run_dir) / "model.npz", registry)
     if data is not None:
         spec = override(spec, registry, data=data)
     split = load_dataset(spec.data, registry)
-    return float(np.mean(network.predict(split.x_test) == split.y_test))
+    return score(network, split.x_test, split.y_test)
 
 
 def recipe_table(registry: Registry | None = None) -> list[tuple[str, str, str]]:

@@ -10,7 +10,7 @@ and back, with error paths such as ``layers[2].units: must be > 0 (got 0)``.
 
 from __future__ import annotations
 
-from typing import Any, Self, TypeAlias
+from typing import Any, ClassVar, Literal, Self, TypeAlias
 
 import attrs
 
@@ -69,7 +69,15 @@ class LayerSpec(ComponentSpec):
 
 
 class LossSpec(ComponentSpec):
-    """Base of loss specs."""
+    """Base of loss specs.
+
+    ``targets`` says what the loss compares the network's outputs ``(N, C)`` with, and so what task
+    the network learns: ``"labels"`` (integer class indices ``(N,)``: a classifier, the default) or
+    ``"values"`` (real targets ``(N, C)``, or ``(N,)`` when C = 1: a regressor). Data checks,
+    metrics, predictions and plots follow it; nothing is guessed from the data.
+    """
+
+    targets: ClassVar[Literal["labels", "values"]] = "labels"
 
 
 class OptimizerSpec(ComponentSpec):

@@ -18,7 +18,7 @@ import attrs
 import numpy as np
 
 from plugnn.builder import build_network, build_optimizer, build_schedule
-from plugnn.checks import check_features, check_labels
+from plugnn.checks import check_features, check_targets
 from plugnn.errors import DataError, PlugnnError
 from plugnn.history import History
 from plugnn.metrics import evaluate
@@ -159,7 +159,7 @@ def fit(
     :class:`TrainingInterrupted` when a hook or signal handler sets ``context.interrupted``.
     """
     x = check_features(x, network.input_shape, network.dtype, "X")
-    y = check_labels(y, len(x), network.output_shape[0], "y")
+    y = check_targets(y, len(x), network.targets, network.output_shape, network.dtype, "y")
     held_out: HeldOut = {}
     if spec.validation is not None:
         if validation is not None:
@@ -172,7 +172,10 @@ def fit(
     for split, data in (("val", validation), ("test", test)):
         if data is not None:
             x_held = check_features(data[0], network.input_shape, network.dtype, f"{split} X")
-            held_out[split] = (x_held, check_labels(data[1], len(x_held), network.output_shape[0], f"{split} y"))
+            y_held = check_targets(
+                data[1], len(x_held), network.targets, network.output_shape, network.dtype, f"{split} y"
+            )
+            held_out[split] = (x_held, y_held)
     n, size = len(x), spec.batch_size
     if size > n:
         warnings.warn(
@@ -213,6 +216,7 @@ def _loop(
 ) -> None:
     """The epochs and their batches, from wherever ``context`` stands."""
     network, optimizer, spec = context.network, context.optimizer, context.spec
+    labels = network.targets == "labels"  # a classifier: accuracy from the batches
     n, size = len(x), spec.batch_size
     batch_buffer = np.empty((min(size, n), *x.shape[1:]), dtype=x.dtype)  # shuffled batches are gathered here
     while context.epoch <= spec.epochs:
@@ -233,7 +237,8 @@ def _loop(
             if not math.isfinite(loss):
                 raise _diverged(context, loss, start // size)
             context.loss_sum += loss * len(yb)
-            context.correct += int(np.count_nonzero(logits.argmax(axis=1) == yb))
+            if labels:
+                context.correct += int(np.count_nonzero(logits.argmax(axis=1) == yb))
             context.position += len(yb)
             context.batch, context.batch_loss = start // size, loss
             hook.plugnn_batch_end(context=context)
@@ -243,8 +248,10 @@ def _loop(
                     f"interrupted at epoch {context.epoch}, batch {context.batch + 1} of {context.n_batches}"
                 )
         context.seconds += time.perf_counter() - started
-        train_accuracy = evaluate(network, x, y)["accuracy"] if spec.full_train_accuracy else context.correct / n
-        record = {"epoch": context.epoch, "loss": context.loss_sum / n, "train_accuracy": train_accuracy}
+        record: dict[str, float | int | None] = {"epoch": context.epoch, "loss": context.loss_sum / n}
+        if labels:
+            full = spec.full_train_accuracy
+            record["train_accuracy"] = evaluate(network, x, y)["accuracy"] if full else context.correct / n
         for split, (x_held, y_held) in held_out.items():
             record |= {f"{split}_{metric}": value for metric, value in evaluate(network, x_held, y_held).items()}
         context.history.append(record | {"seconds": context.seconds})

@@ -109,7 +109,7 @@ def test_bad_flags_get_one_line(argv, message, capsys) -> None:
     [
         (["run", "quickstrat"], "unknown recipe 'quickstrat'; did you mean 'quickstart'?"),
         (["run", "missing.toml"], "missing.toml: no such file"),
-        (["run", "--data", "digts"], "unknown dataset 'digts'; did you mean 'digits'?"),
+        (["run", "--data", "digts"], "unknown dataset 'digts'; did you mean 'digits'"),
         (["run", "--data", "idx:/nowhere"], "/nowhere: no such folder"),
         (["evaluate", "/nowhere"], "/nowhere/model.npz: no such file"),
     ],

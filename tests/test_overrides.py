@@ -62,7 +62,7 @@ def test_a_bare_name_expands_and_type_swaps_the_component(quickstart) -> None:
         ({"network.layers[1].units": 1}, "network.layers[1]: unknown key 'units'; valid keys: type"),
         ({"train.epochs.x": 1}, "train.epochs: is int 30, which has no field 'x'"),
         ({"train.schedule.factor": 1}, "train.schedule: is not set; set it whole first"),
-        ({"data": "digts"}, "data: unknown dataset 'digts'; did you mean 'digits'?"),
+        ({"data": "digts"}, "data: unknown dataset 'digts'; did you mean 'digits'"),
         ({"a..b": 1}, "a..b: not a field path"),
     ],
 )
@@ -109,7 +109,7 @@ def test_cli_set_reaches_the_saved_spec(tmp_path, capsys) -> None:
         (["run", "--set", "train.epochs=x"], 1, "plugnn: error: invalid spec: train.epochs: expected int, got str 'x'"),
         (["run", "--bogus"], 2, "plugnn run: error: unrecognized arguments: --bogus (see plugnn run --help)"),
         (["show", "quick"], 1, "unknown recipe 'quick'; did you mean 'quickstart'?"),
-        (["show", "nope"], 1, "unknown recipe 'nope'; known: mnist-mlp, quickstart"),
+        (["show", "nope"], 1, "unknown recipe 'nope'; known: diabetes-mlp, mnist-mlp, quickstart"),
         (["run", "--resume", "x", "--set", "a=1"], 1, "it takes no --set"),
     ],
 )

@@ -11,8 +11,24 @@ from plugnn_std.initializers.normal import Normal
 from plugnn_std.layers.dense import Dense
 from plugnn_std.layers.identity import Identity
 from plugnn_std.layers.relu import ReLU
+from plugnn_std.losses.huber import Huber
+from plugnn_std.losses.mae import MAE
+from plugnn_std.losses.mse import MSE
 from plugnn_std.losses.softmax_cross_entropy import SoftmaxCrossEntropy
 from plugnn_std.optimizers.adam import Adam
 from plugnn_std.optimizers.sgd import SGD
 
-__all__ = ["SGD", "Adam", "Dense", "Glorot", "He", "Identity", "Normal", "ReLU", "SoftmaxCrossEntropy"]
+__all__ = [
+    "MAE",
+    "MSE",
+    "SGD",
+    "Adam",
+    "Dense",
+    "Glorot",
+    "He",
+    "Huber",
+    "Identity",
+    "Normal",
+    "ReLU",
+    "SoftmaxCrossEntropy",
+]

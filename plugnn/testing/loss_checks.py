@@ -15,9 +15,13 @@ from plugnn.testing.gradients import assert_gradient_close, numeric_gradient
 CLASSES = 3
 
 
-def _batch(n: int, dtype: str = "float64", seed: int = 2) -> tuple[np.ndarray, np.ndarray]:
+def _batch(spec: Any, n: int, dtype: str = "float64", seed: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Outputs ``(n, 3)`` and what the loss takes (its ``LossSpec.targets``): labels ``(n,)`` or values ``(n, 3)``."""
     rng = np.random.default_rng(seed)
-    return (rng.standard_normal((n, CLASSES)) * 3).astype(dtype), rng.integers(0, CLASSES, size=n)
+    outputs = (rng.standard_normal((n, CLASSES)) * 3).astype(dtype)
+    if getattr(type(spec), "targets", "labels") == "values":
+        return outputs, (rng.standard_normal((n, CLASSES)) * 3).astype(dtype)
+    return outputs, rng.integers(0, CLASSES, size=n)
 
 
 def check_protocol(component: Component, spec: Any, registry: Registry) -> None:
@@ -26,7 +30,7 @@ def check_protocol(component: Component, spec: Any, registry: Registry) -> None:
     what = label(component, spec)
     if not isinstance(loss, Loss):
         raise ConformanceError(f"{what}: not a plugnn Loss (it must be callable as loss(logits, labels))")
-    result = loss(*_batch(BATCH))
+    result = loss(*_batch(spec, BATCH))
     if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], float)):
         raise ConformanceError(f"{what}: expected (float, gradient array), got {type(result).__name__} {result!r:.80}")
 
@@ -34,7 +38,7 @@ def check_protocol(component: Component, spec: Any, registry: Registry) -> None:
 def check_gradients(component: Component, spec: Any, registry: Registry) -> None:
     """The gradient with respect to the logits matches central differences (float64)."""
     loss = component.factory(spec)
-    logits, labels = _batch(BATCH + 1)
+    logits, labels = _batch(spec, BATCH + 1)
     _, grad = loss(logits.copy(), labels)
     numeric = numeric_gradient(lambda: loss(logits.copy(), labels)[0], logits)
     assert_gradient_close(grad, numeric, f"{label(component, spec)} d/dZ")
@@ -42,7 +46,7 @@ def check_gradients(component: Component, spec: Any, registry: Registry) -> None
 
 def check_dtype(component: Component, spec: Any, registry: Registry) -> None:
     """float32 logits give a float32 gradient."""
-    _, grad = component.factory(spec)(*_batch(BATCH, "float32"))
+    _, grad = component.factory(spec)(*_batch(spec, BATCH, "float32"))
     if grad.dtype != np.float32:
         raise ConformanceError(f"{label(component, spec)}: float32 logits gave a {grad.dtype} gradient")
 
@@ -51,7 +55,7 @@ def check_shapes(component: Component, spec: Any, registry: Registry) -> None:
     """Batches of 1 and 7 give a finite value and a gradient shaped like the logits."""
     loss = component.factory(spec)
     for n in (1, 7):
-        logits, labels = _batch(n)
+        logits, labels = _batch(spec, n)
         value, grad = loss(logits, labels)
         if grad.shape != logits.shape or not np.isfinite(value):
             raise ConformanceError(

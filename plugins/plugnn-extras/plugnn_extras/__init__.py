@@ -9,10 +9,10 @@ from plugnn_extras.adamw import AdamW
 from plugnn_extras.dropout import Dropout
 from plugnn_extras.leaky_relu import LeakyReLU
 from plugnn_extras.momentum import Momentum
-from plugnn_extras.mse import MSE
+from plugnn_extras.onehot_mse import OneHotMSE
 from plugnn_extras.rmsprop import RMSprop
 from plugnn_extras.schedules import Cosine, Step
 from plugnn_extras.sigmoid import Sigmoid
 from plugnn_extras.tanh import Tanh
 
-__all__ = ["MSE", "AdamW", "Cosine", "Dropout", "LeakyReLU", "Momentum", "RMSprop", "Sigmoid", "Step", "Tanh"]
+__all__ = ["AdamW", "Cosine", "Dropout", "LeakyReLU", "Momentum", "OneHotMSE", "RMSprop", "Sigmoid", "Step", "Tanh"]

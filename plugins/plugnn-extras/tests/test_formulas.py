@@ -8,12 +8,12 @@ import numpy as np
 import plugnn_std
 import pytest
 from plugnn_extras import (
-    MSE,
     AdamW,
     Cosine,
     Dropout,
     LeakyReLU,
     Momentum,
+    OneHotMSE,
     RMSprop,
     Step,
 )
@@ -105,8 +105,8 @@ def test_leaky_relu_slope() -> None:
     np.testing.assert_allclose(layer.forward(np.array([[-2.0, 0.0, 3.0]])), [[-0.4, 0.0, 3.0]])
 
 
-def test_mse_value() -> None:
-    loss = plugnn.build_loss(MSE(), REGISTRY)
+def test_onehot_mse_value() -> None:
+    loss = plugnn.build_loss(OneHotMSE(), REGISTRY)
     value, grad = loss(np.array([[0.5, 0.0], [0.0, 2.0]]), np.array([0, 1]))
     assert value == pytest.approx((0.25 + 0 + 0 + 1) / 4)
     np.testing.assert_allclose(grad, np.array([[-0.5, 0.0], [0.0, 1.0]]) * 2 / 4)

@@ -1,1 +1,1 @@
-"""Standard losses: softmax_cross_entropy."""
+"""Standard losses: softmax_cross_entropy (class labels); mse, mae, huber (real targets)."""

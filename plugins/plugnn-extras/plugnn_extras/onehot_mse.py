@@ -5,7 +5,8 @@ r"""Mean squared error between the outputs ``Z`` ``(N, C)`` and one-hot labels, 
     L = \frac{1}{NC} \sum_{n,c} (Z_{nc} - T_{nc})^2, \quad T = \mathrm{onehot}(y), \qquad
     \frac{\partial L}{\partial Z} = \frac{2 (Z - T)}{NC}
 
-(``torch.nn.MSELoss()`` on one-hot targets.)
+(``torch.nn.MSELoss()`` on one-hot targets. For real-valued targets, a regression, use the
+standard ``mse`` loss.)
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from plugnn.protocols import Array, Labels
 
 
 @attrs.frozen
-class MSE(LossSpec):
-    """Mean squared error against one-hot labels; has no settings."""
+class OneHotMSE(LossSpec):
+    """Mean squared error against one-hot labels (a classification loss); has no settings."""
 
 
-class MSELoss:
-    def __init__(self, spec: MSE) -> None:
+class OneHotMSELoss:
+    def __init__(self, spec: OneHotMSE) -> None:
         self.spec = spec
 
     def __call__(self, logits: Array, labels: Labels) -> tuple[float, Array]:
@@ -36,4 +37,4 @@ class MSELoss:
 
 @hookimpl
 def plugnn_register_losses(register) -> None:
-    register("mse", MSE, MSELoss)
+    register("onehot_mse", OneHotMSE, OneHotMSELoss)

@@ -1,0 +1,44 @@
+r"""Mean absolute error between outputs ``Z`` ``(N, C)`` and real targets ``T`` ``(N, C)``: a regression loss.
+
+.. math::
+
+    L = \frac{1}{NC} \sum_{n,c} |Z_{nc} - T_{nc}|, \qquad
+    \frac{\partial L}{\partial Z} = \frac{\operatorname{sign}(Z - T)}{NC}
+
+(``torch.nn.L1Loss()``; the sub-gradient at ``Z = T`` is 0.)
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+
+from plugnn import LossSpec, hookimpl
+from plugnn.protocols import Array
+from plugnn.registry import Register
+
+
+@attrs.frozen
+class MAE(LossSpec):
+    """Mean absolute error on real targets; has no settings."""
+
+    targets = "values"
+
+
+class MAELoss:
+    """Runtime mean absolute error."""
+
+    def __init__(self, spec: MAE) -> None:
+        pass
+
+    def __call__(self, outputs: Array, targets: Array) -> tuple[float, Array]:
+        diff = outputs - targets
+        loss = float(np.mean(np.abs(diff)))
+        grad = np.sign(diff, out=diff)
+        grad *= grad.dtype.type(1 / grad.size)
+        return loss, grad
+
+
+@hookimpl
+def plugnn_register_losses(register: Register) -> None:
+    register("mae", MAE, MAELoss)
