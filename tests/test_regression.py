@@ -10,10 +10,12 @@ from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 import plugnn
 from plugnn.data import load_dataset
 
+REGISTRY = plugnn.default_registry()
+
 
 @pytest.fixture(scope="module")
 def diabetes():
-    return load_dataset("diabetes")
+    return load_dataset("diabetes", REGISTRY)
 
 
 def regressor(loss="mse", units=1) -> plugnn.NetworkSpec:
@@ -31,13 +33,13 @@ def trained(diabetes):
 def test_the_losses_match_their_formulas() -> None:
     rng = np.random.default_rng(0)
     z, t = rng.standard_normal((5, 2)), rng.standard_normal((5, 2)) * 2
-    mse, grad = plugnn.build_loss(MSE())(z.copy(), t)
+    mse, grad = plugnn.build_loss(MSE(), REGISTRY)(z.copy(), t)
     assert mse == pytest.approx(mean_squared_error(t, z)) and np.allclose(grad, 2 * (z - t) / z.size)
-    mae, grad = plugnn.build_loss(MAE())(z.copy(), t)
+    mae, grad = plugnn.build_loss(MAE(), REGISTRY)(z.copy(), t)
     assert mae == pytest.approx(mean_absolute_error(t, z)) and np.allclose(grad, np.sign(z - t) / z.size)
     d = np.abs(z - t)
     huber = np.where(d <= 0.5, 0.5 * d**2, 0.5 * (d - 0.25)).mean()
-    value, grad = plugnn.build_loss(Huber(delta=0.5))(z.copy(), t)
+    value, grad = plugnn.build_loss(Huber(delta=0.5), REGISTRY)(z.copy(), t)
     assert value == pytest.approx(huber) and np.allclose(grad, np.clip(z - t, -0.5, 0.5) / z.size)
 
 
@@ -46,7 +48,7 @@ def test_diabetes_is_standardised_real_targets(diabetes) -> None:
     assert abs(diabetes.y_train.mean()) < 1e-5 and diabetes.y_train.std() == pytest.approx(1, rel=1e-5)
     from plugnn_std.datasets.diabetes import Diabetes
 
-    raw = load_dataset(Diabetes(scale_targets=False))
+    raw = load_dataset(Diabetes(scale_targets=False), REGISTRY)
     assert raw.y_train.min() >= 25 and raw.y_train.max() <= 346
 
 
