@@ -8,7 +8,7 @@ from another.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import numpy as np
@@ -19,6 +19,8 @@ from plugnn.protocols import Initializer, Loss, Optimizer, Schedule, Shape
 from plugnn.registry import Component, Registry
 from plugnn.shapes import as_shape, check_built
 from plugnn.specs import ComponentSpec, InitializerRef, NetworkSpec
+
+T = TypeVar("T")
 
 
 def resolve(ref: str | ComponentSpec, kind: str, registry: Registry, path: str) -> tuple[Component, Any]:
@@ -45,6 +47,16 @@ def resolve(ref: str | ComponentSpec, kind: str, registry: Registry, path: str) 
         raise
     except PlugnnError as exc:
         raise SpecError([(path, str(exc))]) from None
+
+
+def made(component: Component, result: object, protocol: type[T]) -> T:
+    """``result`` of ``component``'s factory, checked against its kind's protocol (a clear error if not)."""
+    if not isinstance(result, protocol):
+        raise PlugnnError(
+            f"{component.kind} {component.name!r} (plugin {component.plugin!r}): its factory returned "
+            f"{type(result).__name__}, which is not a {protocol.__name__} (see plugnn.protocols.{protocol.__name__})"
+        )
+    return result
 
 
 @attrs.frozen
@@ -80,25 +92,25 @@ class BuildContext:
         if ref is None:
             return self.default_init
         component, spec = resolve(ref, "initializer", self.registry, f"{self.path}.init")
-        return component.factory(spec)
+        return made(component, component.factory(spec), Initializer)
 
 
 def build_loss(ref: str | ComponentSpec, registry: Registry) -> Loss:
     """Instantiate the loss ``ref`` names."""
     component, spec = resolve(ref, "loss", registry, "loss")
-    return component.factory(spec)
+    return made(component, component.factory(spec), Loss)
 
 
 def build_optimizer(ref: str | ComponentSpec, registry: Registry) -> Optimizer:
     """Instantiate the optimizer ``ref`` names."""
     component, spec = resolve(ref, "optimizer", registry, "optimizer")
-    return component.factory(spec)
+    return made(component, component.factory(spec), Optimizer)
 
 
 def build_schedule(ref: str | ComponentSpec, registry: Registry) -> Schedule:
     """Instantiate the learning-rate schedule ``ref`` names."""
     component, spec = resolve(ref, "schedule", registry, "train.schedule")
-    return component.factory(spec)
+    return made(component, component.factory(spec), Schedule)
 
 
 def build_network(

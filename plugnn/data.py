@@ -11,9 +11,9 @@ from typing import Any
 import attrs
 import numpy as np
 
-from plugnn.builder import resolve
+from plugnn.builder import made, resolve
 from plugnn.errors import DataError
-from plugnn.protocols import Array, Labels
+from plugnn.protocols import Array, Dataset, Labels
 from plugnn.registry import Registry
 from plugnn.specs import DatasetRef
 
@@ -71,7 +71,12 @@ class DataSplit:
 def load_dataset(ref: DatasetRef, registry: Registry) -> DataSplit:
     """Resolve a dataset name or spec through ``registry`` and load it."""
     component, spec = resolve(ref, "dataset", registry, "data")
-    return component.factory(spec).load()
+    split = made(component, component.factory(spec), Dataset).load()
+    if not isinstance(split, DataSplit):
+        raise DataError(
+            f"dataset {component.name!r}: load() returned {type(split).__name__}, not a plugnn.data.DataSplit"
+        )
+    return split
 
 
 def parse_data_option(text: str) -> Any:

@@ -47,7 +47,7 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
             shape = tuple(int(d) for d in np.frombuffer(dims, dtype=">u4"))
             data = np.empty(int(np.prod(shape)), dtype=np.uint8)
             filled = 0
-            while filled < data.size and (count := stream.readinto(memoryview(data)[filled:])):
+            while filled < data.size and (count := stream.readinto(data.data[filled:])):
                 filled += count
             extra = len(stream.read(1 << 20))
     except (EOFError, OSError) as exc:  # a damaged or cut-off gzip stream

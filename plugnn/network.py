@@ -28,7 +28,7 @@ PREDICT_CHUNK = 4096
 
 def softmax(logits: Array) -> Array:
     r"""Row-wise :math:`\mathrm{softmax}(Z)_{nc} = e^{Z_{nc} - \max_k Z_{nk}} / \sum_j e^{Z_{nj} - \max_k Z_{nk}}`."""
-    shifted = logits - logits.max(axis=1, keepdims=True)
+    shifted: Array = logits - logits.max(axis=1, keepdims=True)
     np.exp(shifted, out=shifted)
     shifted /= shifted.sum(axis=1, keepdims=True)
     return shifted
@@ -196,7 +196,8 @@ class Network:
         outputs ``(N, C)``, or ``(N,)`` when it has one output."""
         outputs = self.logits(x)
         if self.targets == "labels":
-            return outputs.argmax(axis=1)
+            labels: Labels = outputs.argmax(axis=1)
+            return labels
         return outputs[:, 0] if self.output_shape == (1,) else outputs
 
     def summary(self) -> str:

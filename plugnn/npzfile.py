@@ -12,6 +12,7 @@ import hashlib
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -45,7 +46,7 @@ def write_npz(path: Path, kind: str, arrays: Mapping[str, np.ndarray]) -> None:
     payload["__checksum__"] = np.array(checksum(payload))
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_writer(path) as stream:
-        np.savez(stream, **payload)
+        np.savez(stream, **cast(dict[str, Any], payload))  # numpy's stubs type **kwds against allow_pickle
 
 
 def read_npz(path: Path, kind: str) -> dict[str, np.ndarray]:

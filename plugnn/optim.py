@@ -90,7 +90,7 @@ class BufferedOptimizer:
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        state = {"t": np.array(self.t, dtype=np.int64)}
+        state: dict[str, np.ndarray] = {"t": np.array(self.t, dtype=np.int64)}
         for index, buffers in enumerate(self.buffers):
             state.update({f"{name}.{index}": value.copy() for name, value in buffers.items()})
         return state

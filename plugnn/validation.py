@@ -48,7 +48,7 @@ def hold_out(x: Array, y: np.ndarray, fraction: float, seed: int) -> tuple[Array
         x, y, test_size=n_val, stratify=y if stratify else None, random_state=int(seed_sequence.generate_state(1)[0])
     )
     for part, labels in (("training", y_train), ("validation", y_val)):
-        missing = np.setdiff1d(classes, labels) if stratify else ()
+        missing = np.setdiff1d(classes, labels) if stratify else classes[:0]
         if len(missing):
             raise DataError(
                 f"{where} leaves class {missing[0]} ({counts[np.searchsorted(classes, missing[0])]} samples) "

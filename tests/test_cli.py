@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from plugnn_std.datasets import openml
 
+from plugnn import __version__
 from plugnn.cli import main
 from plugnn.outputs import OUTPUT_FILES
 
@@ -84,7 +85,8 @@ def test_plugins_lists_components_with_their_distribution(capsys) -> None:
     assert main(["plugins"]) == 0
     out = capsys.readouterr().out
     assert any(
-        line.startswith("adam") and "plugnn 0.1.0" in line and "optimizer adam" in line for line in out.splitlines()
+        line.startswith("adam") and f"plugnn {__version__}" in line and "optimizer adam" in line
+        for line in out.splitlines()
     )
 
 

@@ -69,3 +69,13 @@ def test_the_table_of_kinds_is_the_kinds_declared_in_the_code() -> None:
     rows = [f"| {k.name} | `{k.hook}` | `{k.spec.__name__}` | `{k.factory}` | `{k.protocol.__name__}` |" for k in KINDS]
     table = "\n".join(["| kind | hook | spec base | factory | protocol |", "|---|---|---|---|---|", *rows])
     assert table in (ROOT / "docs" / "writing-plugins.md").read_text(), f"docs/writing-plugins.md lacks:\n{table}"
+
+
+def test_contributing_names_every_check_ci_runs() -> None:
+    guide = (ROOT / "CONTRIBUTING.md").read_text()
+    checks = [
+        line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line.split(" ")[0] in {"ruff", "mypy"}
+    ]
+    assert len(checks) == 3
+    for command in checks:
+        assert command in guide, f"CONTRIBUTING.md does not mention {command!r}, which CI runs"

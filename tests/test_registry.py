@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -79,7 +80,7 @@ def test_duplicate_name_names_both_plugins() -> None:
     with pytest.raises(
         PluginLoadError,
         match=r"layer 'dense' is registered by more than one plugin: 'dense' "
-        r"\(plugnn_std.layers.dense from plugnn 0.1.0\), 'Squatter'",
+        rf"\(plugnn_std.layers.dense from plugnn {re.escape(plugnn.__version__)}\), 'Squatter'",
     ):
         plugnn.load_registry(strict=True, extra_plugins=[Squatter()])
     lenient = plugnn.load_registry(strict=False, extra_plugins=[Squatter()])
@@ -170,7 +171,8 @@ def test_a_name_claimed_twice_names_both_distributions(tmp_path) -> None:
     done = run_with_site(tmp_path, "run", "--quiet", "--out", str(tmp_path / "run"))
     assert done.returncode == 1
     assert (
-        "layer 'relu' is registered by more than one plugin ('relu' (plugnn_std.layers.relu from plugnn 0.1.0), "
+        "layer 'relu' is registered by more than one plugin "
+        f"('relu' (plugnn_std.layers.relu from plugnn {plugnn.__version__}), "
         "'relu_clone' (relu_clone from relu-clone 1.2.3))" in done.stderr
     )
     blocked = run_with_site(
@@ -197,3 +199,21 @@ def test_a_built_registry_is_sealed(registry) -> None:
         registry.add_recipe("late", Path("late.toml"), plugin="x")
     with pytest.raises(TypeError):
         registry.tables["late"] = registry.tables["layer"]  # type: ignore[index]
+
+
+def test_a_factory_that_returns_no_component_is_named() -> None:
+    @attrs.frozen
+    class Hollow(plugnn.LossSpec):
+        pass
+
+    class Plugin:
+        @plugnn.hookimpl
+        def plugnn_register_losses(self, register):
+            register("hollow", Hollow, lambda spec: object())
+
+    registry = plugnn.load_registry(strict=True, entry_points_enabled=False, extra_plugins=[Plugin()])
+    with pytest.raises(
+        plugnn.PlugnnError,
+        match=r"loss 'hollow' \(plugin '.*Plugin'\): its factory returned object, which is not a Loss",
+    ):
+        plugnn.build_loss("hollow", registry)

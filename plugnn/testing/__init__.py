@@ -81,7 +81,8 @@ class Check:
     @property
     def not_applicable(self) -> str | None:
         """Why this check does not apply to the component (its spec class says so), or None."""
-        return type(self.spec).not_applicable().get(self.name)
+        reasons: dict[str, str] = type(self.spec).not_applicable()
+        return reasons.get(self.name)
 
     def __call__(self) -> None:
         """Run the check; one the component marks not applicable is skipped with the reason."""

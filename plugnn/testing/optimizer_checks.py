@@ -22,7 +22,8 @@ def _problem(size: int, seed: int, dtype: str = "float64") -> tuple[np.ndarray, 
 
 
 def _grad(scale: np.ndarray, centre: np.ndarray, w: np.ndarray) -> np.ndarray:
-    return scale * (w - centre)
+    grad: np.ndarray = scale * (w - centre)
+    return grad
 
 
 def _run(optimizer: Optimizer, problems: list[tuple[np.ndarray, np.ndarray, np.ndarray]], steps: int) -> None:
