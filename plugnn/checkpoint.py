@@ -4,7 +4,8 @@ A checkpoint holds the run spec, the input shape, the parameters and the layers'
 optimizer state, the states of the shuffling and noise generators, the loop position (epoch,
 samples done, this epoch's order and running sums) and the history so far, in one ``.npz`` with a
 format version and a checksum (:mod:`plugnn.npzfile`). The :class:`Checkpointer` plugin writes one after every
-``TrainSpec.checkpoint_every`` epochs and, on Ctrl-C, one between two batches; :func:`restore`
+``TrainSpec.checkpoint_every`` epochs, a final one when training ends (after the callbacks'
+last word, e.g. early stopping restoring its best weights) and, on Ctrl-C, one between two batches; :func:`restore`
 rebuilds the network, optimizer and generators so that :func:`plugnn.fit` continues bit for bit.
 """
 
@@ -33,6 +34,7 @@ from plugnn.train import LoopState, TrainContext
 
 KIND = "checkpoint"
 OPTIMIZER_PREFIX = "optimizer/"
+CALLBACK_PREFIX = "callbacks/"
 
 
 @attrs.frozen(eq=False)
@@ -70,11 +72,15 @@ def save_checkpoint(path: Path, checkpoint: Checkpoint, registry: Registry) -> N
         "spec": np.array(json.dumps(unstructure(checkpoint.spec, registry))),
         "params": checkpoint.params,
         "generators": np.array(json.dumps({"shuffle": checkpoint.shuffle_state, "noise": checkpoint.noise_state})),
-        "loop": np.array([r.epoch, r.position, r.correct], dtype=np.int64),
-        "sums": np.array([r.loss_sum, r.seconds], dtype=np.float64),
+        "loop": np.array([r.epoch, r.position, r.correct, r.stop], dtype=np.int64),
+        "sums": np.array([r.loss_sum, r.seconds, r.lr_scale], dtype=np.float64),
         "order": r.order if r.order is not None else np.zeros(0, dtype=np.int64),
         "history": np.array(json.dumps(r.history.to_dict())),
+        "stop_reason": np.array(r.stop_reason),
     }
+    for index, state in enumerate(r.callback_states):
+        arrays |= {f"{CALLBACK_PREFIX}{index}/{key}": np.asarray(value) for key, value in state.items()}
+    arrays["callbacks"] = np.array(len(r.callback_states), dtype=np.int64)
     arrays |= shape_and_buffer_arrays(checkpoint.input_shape, checkpoint.buffers)
     arrays |= {OPTIMIZER_PREFIX + key: value for key, value in checkpoint.optimizer_state.items()}
     write_npz(path, KIND, arrays)
@@ -86,8 +92,8 @@ def load_checkpoint(path: Path, registry: Registry) -> Checkpoint:
     try:
         spec = structure(json.loads(str(arrays["spec"])), RunSpec, registry, source=str(path))
         generators = json.loads(str(arrays["generators"]))
-        epoch, position, correct = (int(v) for v in arrays["loop"])
-        loss_sum, seconds = (float(v) for v in arrays["sums"])
+        epoch, position, correct, stop = (int(v) for v in [*arrays["loop"], 0][:4])  # files before callbacks: 3
+        loss_sum, seconds, lr_scale = (float(v) for v in [*arrays["sums"], 1.0][:3])
         resume = LoopState(
             epoch,
             position,
@@ -96,6 +102,10 @@ def load_checkpoint(path: Path, registry: Registry) -> Checkpoint:
             correct,
             seconds,
             History.from_dict(json.loads(str(arrays["history"]))),
+            stop=bool(stop),
+            stop_reason=str(arrays["stop_reason"]) if "stop_reason" in arrays else "",
+            lr_scale=lr_scale,
+            callback_states=_callback_states(arrays),
         )
         optimizer_state = {
             k.removeprefix(OPTIMIZER_PREFIX): v for k, v in arrays.items() if k.startswith(OPTIMIZER_PREFIX)
@@ -112,6 +122,17 @@ def load_checkpoint(path: Path, registry: Registry) -> Checkpoint:
         )
     except (KeyError, ValueError, TypeError) as exc:
         raise CorruptFileError(f"{path}: not a complete plugnn checkpoint ({type(exc).__name__}: {exc})") from None
+
+
+def _callback_states(arrays: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], ...]:
+    """The callbacks' states, ``callbacks/<index>/<key>`` arrays grouped by index."""
+    count = int(arrays["callbacks"]) if "callbacks" in arrays else 0
+    states: list[dict[str, np.ndarray]] = [{} for _ in range(count)]
+    for name, value in arrays.items():
+        if name.startswith(CALLBACK_PREFIX):
+            index, _, key = name.removeprefix(CALLBACK_PREFIX).partition("/")
+            states[int(index)][key] = value
+    return tuple(states)
 
 
 def restore(checkpoint: Checkpoint, registry: Registry) -> tuple[Network, Optimizer, np.random.Generator]:
@@ -141,6 +162,7 @@ class Checkpointer:
         self.path, self.spec, self.registry, self.every = path, spec, registry, every
         self.saved_epoch = saved_epoch  # the last whole epoch the file at path holds, if any
         self._previous_handler: Any = None
+        self._trained = False  # whether this run trained an epoch (a finished run resumed trains none)
 
     def save(self, context: TrainContext, *, epoch_done: bool) -> None:
         save_checkpoint(self.path, capture(context, self.spec, epoch_done=epoch_done), self.registry)
@@ -160,14 +182,18 @@ class Checkpointer:
         except ValueError:  # not the main thread: leave Ctrl-C alone
             self._previous_handler = None
 
-    @hookimpl
+    @hookimpl(trylast=True)  # after every callback has updated its state for this epoch
     def plugnn_epoch_end(self, context: TrainContext) -> None:
-        if self.every and (context.epoch % self.every == 0 or context.epoch == context.spec.epochs):
+        self._trained = True
+        last = context.stop or context.epoch == context.spec.epochs
+        if self.every and context.epoch % self.every == 0 and not last:
             self.save(context, epoch_done=True)
 
-    @hookimpl
+    @hookimpl(trylast=True)  # after callbacks that change the network at the end (early stopping's best weights)
     def plugnn_train_end(self, context: TrainContext) -> None:
         if self._previous_handler is not None:
             signal.signal(signal.SIGINT, self._previous_handler)
         if context.interrupted:
             self.save(context, epoch_done=False)
+        elif context.finished and self.every and self._trained:
+            self.save(context, epoch_done=True)

@@ -51,6 +51,15 @@ def _assignment(text: str) -> tuple[str, Any]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _component(text: str) -> Any:
+    from plugnn.overrides import parse_component
+
+    try:
+        return parse_component(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _version() -> str:
     from importlib.metadata import version
 
@@ -92,6 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
         "(repeatable; VALUE is read as TOML, else as text)",
     )
     run.add_argument(
+        "--callback",
+        type=_component,
+        action="append",
+        dest="callbacks",
+        metavar="NAME[:KEY=VALUE,...]",
+        help="add a callback to train.callbacks, e.g. early_stopping:monitor=val_loss,patience=3 (repeatable)",
+    )
+    run.add_argument(
         "--full-train-accuracy",
         action="store_true",
         default=None,
@@ -127,13 +144,15 @@ RUN_OVERRIDES = (
     "seed",
     "full_train_accuracy",
     "overrides",
+    "callbacks",
     "out",
 )
 
 
 def _flag(dest: str) -> str:
     """How the command line spells the argument stored as ``dest``."""
-    return {"recipe": "RECIPE", "overrides": "--set", "start_from": "--from"}.get(dest, "--" + dest.replace("_", "-"))
+    flags = {"recipe": "RECIPE", "overrides": "--set", "start_from": "--from", "callbacks": "--callback"}
+    return flags.get(dest, "--" + dest.replace("_", "-"))
 
 
 def _run(args: argparse.Namespace) -> None:
@@ -157,6 +176,7 @@ def _run(args: argparse.Namespace) -> None:
             seed=args.seed,
             full_train_accuracy=args.full_train_accuracy,
             overrides=({"train.threads": args.threads} if args.threads else {}) | dict(args.overrides or []),
+            callbacks=args.callbacks or (),
             out=args.out,
             quiet=args.quiet,
         )

@@ -59,6 +59,11 @@ def plugnn_register_schedules(register: Register) -> None:
 
 
 @hookspec
+def plugnn_register_callbacks(register: Register) -> None:
+    """Register callbacks: ``register(name, SpecClass, factory)``, ``factory(spec) -> Callback``."""
+
+
+@hookspec
 def plugnn_register_recipes(register: Callable[[str, Path], None]) -> None:
     """Register bundled recipes: ``register(name, path_to_toml)``; ``plugnn recipes`` lists them."""
 

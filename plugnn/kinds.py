@@ -1,7 +1,7 @@
 """The kinds of component, declared once.
 
-A kind is what a plugin can register: layers, losses, optimizers, initializers, schedules and
-datasets. Each is one :class:`Kind` entry in :data:`KINDS`; the registry's tables, the spec
+A kind is what a plugin can register: layers, losses, optimizers, initializers, schedules,
+datasets and callbacks. Each is one :class:`Kind` entry in :data:`KINDS`; the registry's tables, the spec
 serializer, the conformance kit and the docs' table of kinds are all derived from it. Adding a kind
 is one entry here plus its registration hook in :mod:`plugnn.hookspecs`.
 """
@@ -13,8 +13,9 @@ from typing import Any
 import attrs
 
 from plugnn.errors import RegistryError
-from plugnn.protocols import Dataset, Initializer, Layer, Loss, Optimizer, Schedule
+from plugnn.protocols import Callback, Dataset, Initializer, Layer, Loss, Optimizer, Schedule
 from plugnn.specs import (
+    CallbackSpec,
     ComponentSpec,
     DatasetSpec,
     InitializerSpec,
@@ -84,6 +85,9 @@ KINDS: tuple[Kind, ...] = (
     ),
     # loading a dataset may need the network or a download; a dataset's own tests load it
     Kind("dataset", "plugnn_register_datasets", DatasetSpec, "factory(spec) -> Dataset", Dataset, None),
+    Kind(
+        "callback", "plugnn_register_callbacks", CallbackSpec, "factory(spec) -> Callback", Callback, "callback_checks"
+    ),
 )
 """Every kind of component, in the order listings show them."""
 

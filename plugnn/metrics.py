@@ -16,6 +16,18 @@ METRICS = {"labels": ("loss", "accuracy"), "values": ("loss", "mae", "rmse", "r2
 """What :func:`evaluate` reports for a classifier (``labels``) and a regressor (``values``); the
 history's columns are ``<split>_<metric>`` (``val_loss``, ``test_r2``, ...)."""
 
+HIGHER_IS_BETTER = frozenset({"accuracy", "r2"})
+"""Metrics that improve upwards: a callback's ``mode = "auto"`` maximises them, and minimises the rest."""
+
+SPLITS = ("train", "val", "test")
+"""Prefixes of the history's columns (``train_accuracy``, ``val_loss``); the training loss is plain ``loss``."""
+
+
+def metric_of(column: str) -> str:
+    """The metric a history column measures: ``val_accuracy`` -> ``accuracy``, ``loss`` -> ``loss``."""
+    split, _, metric = column.partition("_")
+    return metric if split in SPLITS and metric else column
+
 
 def evaluate(network: Network, x: Array, y: np.ndarray) -> dict[str, float]:
     r"""Inference-mode loss and metrics of ``network`` on ``x`` ``(N, *input_shape)`` and targets ``y``.

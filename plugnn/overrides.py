@@ -69,6 +69,19 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     return path.strip(), parse_value(value.strip())
 
 
+def parse_component(text: str) -> str | dict[str, Any]:
+    """``"early_stopping:monitor=val_loss,patience=3"`` -> ``{"type": "early_stopping", "monitor": "val_loss", ...}``.
+
+    A bare name stays a name (default settings); each value is read like :func:`parse_value`.
+    """
+    name, sep, settings = text.partition(":")
+    if not name.strip():
+        raise ValueError(f"expected NAME or NAME:KEY=VALUE,... such as early_stopping:patience=3, got {text!r}")
+    if not sep:
+        return name.strip()
+    return {"type": name.strip()} | dict(parse_assignment(item) for item in settings.split(",") if item.strip())
+
+
 def _keys(node: Any) -> list[str]:
     """The keys a path may take at ``node`` (a spec object or a tuple)."""
     if isinstance(node, tuple):

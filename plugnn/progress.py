@@ -71,3 +71,5 @@ class Progress:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+        if context.finished and context.stop_reason and context.history.records:
+            print(context.stop_reason, file=self.stream, flush=True)

@@ -183,3 +183,24 @@ class Dataset(Protocol):
     def load(self) -> DataSplit:
         """Read (or download and cache) the data and return its fixed train/test split."""
         ...
+
+
+@runtime_checkable
+class Callback(Protocol):
+    """A training-event plugin built from a spec (``train.callbacks``), whose state a checkpoint keeps.
+
+    Besides the methods below it implements any of the training-event hooks
+    (``plugnn_epoch_end(self, context)``, ...) with ``@plugnn.hookimpl``; it steers training through
+    the context (``context.request_stop(reason)``, ``context.lr_scale``).
+    """
+
+    monitors: tuple[str, ...]
+    """The history columns it reads; a column the run does not record is refused before training."""
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Its state as named arrays (scalars as 0-d arrays), for the checkpoint; no objects."""
+        ...
+
+    def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
+        """Continue from a :meth:`state_dict`, so that a resumed run goes on exactly."""
+        ...

@@ -18,7 +18,7 @@ files a trained run writes are :mod:`plugnn.outputs`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -42,13 +42,14 @@ from plugnn.runfolder import claim_new, locked
 from plugnn.scoring import score
 from plugnn.serialize import unstructure
 from plugnn.specfile import SUFFIXES, dumps, load_spec
-from plugnn.specs import DatasetRef, RunSpec
+from plugnn.specs import CallbackSpec, DatasetRef, RunSpec
 from plugnn.train import (
     DivergenceError,
     LoopState,
     TrainingInterrupted,
     build_for_training,
     fit,
+    prepare,
 )
 
 DEFAULT_RECIPE = "quickstart"
@@ -106,10 +107,12 @@ def override(
     seed: int | None = None,
     full_train_accuracy: bool | None = None,
     overrides: Mapping[str, Any] | None = None,
+    callbacks: Sequence[Any] = (),
 ) -> RunSpec:
     """``spec`` with the named settings (paths in :data:`FLAG_PATHS`), then ``overrides`` (path: value), set.
 
-    ``data`` also takes ``"idx:DIR"``. Every new value is validated with its path.
+    ``data`` also takes ``"idx:DIR"``; ``callbacks`` (names, dicts or specs) are added after the spec's
+    own ``train.callbacks``. Every new value is validated with its path.
     """
     flags = {
         "data": parse_data_option(data) if isinstance(data, str) else data,
@@ -120,7 +123,13 @@ def override(
         "full_train_accuracy": full_train_accuracy,
     }
     changes = {FLAG_PATHS[name]: value for name, value in flags.items() if value is not None}
-    return apply_overrides(spec, changes | dict(overrides or {}), registry)
+    spec = apply_overrides(spec, changes | dict(overrides or {}), registry)
+    if callbacks:
+        added = [unstructure(c, registry) if isinstance(c, CallbackSpec) else c for c in callbacks]
+        spec = apply_overrides(
+            spec, {"train.callbacks": [*unstructure(spec.train.callbacks, registry), *added]}, registry
+        )
+    return spec
 
 
 def run(
@@ -133,6 +142,7 @@ def run(
     seed: int | None = None,
     full_train_accuracy: bool | None = None,
     overrides: Mapping[str, Any] | None = None,
+    callbacks: Sequence[Any] = (),
     start_from: str | Path | None = None,
     out: str | Path | None = None,
     quiet: bool = False,
@@ -145,6 +155,7 @@ def run(
     Everything is checked (spec, overrides, output folder, data) before training starts. ``data``
     takes a name, ``"idx:DIR"`` or a dataset spec; ``overrides`` sets any field by its path, e.g.
     ``{"network.optimizer.lr": 0.01}`` (see :mod:`plugnn.overrides`), after the named settings;
+    ``callbacks`` are added to the spec's ``train.callbacks``;
     ``out`` defaults to ``runs/<name>-<timestamp>``.
     Progress goes to ``stream`` (stderr) unless ``quiet``. A checkpoint is written every
     ``spec.train.checkpoint_every`` epochs and on Ctrl-C; :func:`resume` continues from it.
@@ -179,6 +190,7 @@ def run(
         seed=seed,
         full_train_accuracy=full_train_accuracy,
         overrides=overrides,
+        callbacks=callbacks,
     )
     if checkpoint is not None:
         spec = _continued_spec(checkpoint.spec, spec, Path(start_from), registry)  # type: ignore[arg-type]
@@ -190,6 +202,9 @@ def run(
         else:
             network, optimizer, shuffle = restore(attrs.evolve(checkpoint, spec=spec), registry)
             point = checkpoint.resume
+        # checked before anything is written: an error here leaves no run folder
+        own_validation = split.validation is not None
+        prepare(spec.train, split.y_train, network.targets, own_validation=own_validation, test=True, registry=registry)
         write_text(folder / "spec.toml", dumps(spec, registry))
         history = _train(
             folder, spec, split, network, optimizer, shuffle, point, None, quiet, stream, registry, plugins
@@ -208,10 +223,17 @@ def _finished_run(folder: Path, registry: Registry) -> Checkpoint:
         )
     checkpoint = load_checkpoint(path, registry)
     point, epochs = checkpoint.resume, checkpoint.spec.train.epochs
-    if point.epoch <= epochs or not (folder / "model.npz").is_file():
+    if (point.epoch <= epochs and not point.stop) or not (folder / "model.npz").is_file():
         raise PlugnnError(
             f"{folder}: the run stopped in epoch {min(point.epoch, epochs)} of {epochs}; "
             f"finish it first: plugnn run --resume {folder}"
+        )
+    if point.stop:  # stopped early (a callback): go on as if it had been declared with the epochs it trained
+        spec = checkpoint.spec
+        return attrs.evolve(
+            checkpoint,
+            spec=attrs.evolve(spec, train=attrs.evolve(spec.train, epochs=point.epoch - 1)),
+            resume=attrs.evolve(point, stop=False, stop_reason=""),
         )
     return checkpoint
 
@@ -264,8 +286,9 @@ def resume(
         split = load_dataset(spec.data, registry)
         network, optimizer, shuffle = restore(checkpoint, registry)
         if not missing_outputs(folder, split, network.targets):
-            raise PlugnnError(f"{folder}: the run already finished its {spec.train.epochs} epochs; nothing to resume")
-        if point.epoch > spec.train.epochs:  # trained to the end; only some outputs are missing
+            how = f": {point.stop_reason or 'stopped by a hook'}" if point.stop else f" its {spec.train.epochs} epochs"
+            raise PlugnnError(f"{folder}: the run already finished{how}; nothing to resume")
+        if point.epoch > spec.train.epochs or point.stop:  # trained to the end; only some outputs are missing
             history = point.history
         else:
             history = _train(
@@ -317,6 +340,7 @@ def _train(
             registry=registry,
             resume=point,
             plugins=[*plugins, *own],
+            folder=folder,
         )
     except TrainingInterrupted as exc:
         raise TrainingInterrupted(

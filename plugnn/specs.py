@@ -96,12 +96,17 @@ class ScheduleSpec(ComponentSpec):
     """Base of learning-rate schedule specs."""
 
 
+class CallbackSpec(ComponentSpec):
+    """Base of callback specs (early stopping, learning-rate reduction, ...)."""
+
+
 LayerRef: TypeAlias = str | LayerSpec
 LossRef: TypeAlias = str | LossSpec
 OptimizerRef: TypeAlias = str | OptimizerSpec
 InitializerRef: TypeAlias = str | InitializerSpec
 DatasetRef: TypeAlias = str | DatasetSpec
 ScheduleRef: TypeAlias = str | ScheduleSpec
+CallbackRef: TypeAlias = str | CallbackSpec
 
 
 def component_ref(base: type, *, optional: bool = False) -> v.Validator:
@@ -122,15 +127,20 @@ def component_ref(base: type, *, optional: bool = False) -> v.Validator:
     return check
 
 
-def _layers(_instance: Any, attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
-    if not value:
-        raise FieldError(attribute.name, "a network needs at least one layer")
-    check = component_ref(LayerSpec)
-    for index, layer in enumerate(value):
-        try:
-            check(_instance, attribute, layer)
-        except FieldError as exc:
-            raise FieldError(f"{attribute.name}[{index}]", exc.message) from None
+def component_refs(base: type, *, at_least_one: str | None = None) -> v.Validator:
+    """Validator for a tuple of specs of ``base`` or registered names; ``at_least_one``: the message if empty."""
+    check = component_ref(base)
+
+    def check_all(_instance: Any, attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
+        if not value and at_least_one:
+            raise FieldError(attribute.name, at_least_one)
+        for index, item in enumerate(value):
+            try:
+                check(_instance, attribute, item)
+            except FieldError as exc:
+                raise FieldError(f"{attribute.name}[{index}]", exc.message) from None
+
+    return check_all
 
 
 @attrs.frozen
@@ -149,7 +159,9 @@ class NetworkSpec:
         The initializer for every weight whose layer does not name its own.
     """
 
-    layers: tuple[LayerRef, ...] = attrs.field(converter=tuple, validator=_layers)
+    layers: tuple[LayerRef, ...] = attrs.field(
+        converter=tuple, validator=component_refs(LayerSpec, at_least_one="a network needs at least one layer")
+    )
     loss: LossRef = attrs.field(validator=component_ref(LossSpec))
     optimizer: OptimizerRef = attrs.field(validator=component_ref(OptimizerSpec))
     init: InitializerRef = attrs.field(validator=component_ref(InitializerSpec))
@@ -169,7 +181,9 @@ class TrainSpec:
     the free cores decide (see :mod:`plugnn.threads`). It changes speed only, never results.
     ``validation`` holds out that fraction of the training data (seeded by ``seed``, stratified by
     class) and records ``val_loss`` and ``val_accuracy`` after each epoch; without it a dataset's
-    own validation split, if it has one, is used.
+    own validation split, if it has one, is used. ``callbacks`` are run in order after every epoch
+    (``[[train.callbacks]]`` tables in TOML): early stopping, learning-rate reduction, ...; their
+    state goes into the checkpoint.
     """
 
     epochs: int = attrs.field(default=10, validator=[v.integer, v.positive])
@@ -182,6 +196,9 @@ class TrainSpec:
     checkpoint_every: int = attrs.field(default=1, validator=[v.integer, v.non_negative])
     threads: int | None = attrs.field(default=None, validator=attrs.validators.optional([v.integer, v.positive]))
     validation: float | None = attrs.field(default=None, validator=attrs.validators.optional(v.fraction))
+    callbacks: tuple[CallbackRef, ...] = attrs.field(
+        default=(), converter=tuple, validator=component_refs(CallbackSpec)
+    )
 
 
 @attrs.frozen

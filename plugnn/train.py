@@ -8,27 +8,29 @@ so a checkpoint captures it between any two batches and :func:`fit` continues fr
 
 from __future__ import annotations
 
+import difflib
 import math
 import time
 import warnings
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import attrs
 import numpy as np
 
-from plugnn.builder import build_network, build_optimizer, build_schedule
+from plugnn.builder import build_network, build_optimizer, build_schedule, resolve
 from plugnn.checks import check_features, check_targets
-from plugnn.errors import DataError, PlugnnError
+from plugnn.errors import DataError, PlugnnError, SpecError
 from plugnn.history import History
-from plugnn.metrics import evaluate
+from plugnn.metrics import METRICS, evaluate
 from plugnn.network import Network
 from plugnn.plugins import default_registry
-from plugnn.protocols import Array, Optimizer, Schedule, Shape
+from plugnn.protocols import Array, Callback, Optimizer, Schedule, Shape
 from plugnn.registry import Registry
 from plugnn.specs import NetworkSpec, TrainSpec
 from plugnn.threads import thread_budget
-from plugnn.validation import hold_out
+from plugnn.validation import split_indices
 
 
 class DivergenceError(PlugnnError):
@@ -55,6 +57,10 @@ class LoopState:
     correct: int = 0
     seconds: float = 0.0
     history: History = attrs.field(factory=History)
+    stop: bool = False
+    stop_reason: str = ""
+    lr_scale: float = 1.0
+    callback_states: tuple[dict[str, np.ndarray], ...] = ()
 
     def snapshot(self) -> LoopState:
         """This state alone (a :class:`TrainContext` without the objects being trained)."""
@@ -62,27 +68,45 @@ class LoopState:
 
     def next_epoch(self) -> LoopState:
         """The state at the start of the next epoch, once this one is finished and recorded."""
-        return LoopState(self.epoch + 1, history=self.history)
+        return attrs.evolve(
+            self.snapshot(), epoch=self.epoch + 1, position=0, order=None, loss_sum=0.0, correct=0, seconds=0.0
+        )
 
 
 @attrs.define(kw_only=True)
 class TrainContext(LoopState):
     """The loop's live state, as training-event hooks see it: a :class:`LoopState` and what it trains.
 
-    Set ``stop = True`` to end after the current epoch, ``interrupted = True`` (from a signal
-    handler) to end after the current batch. ``batch`` is the index of the last batch in its epoch,
-    ``batch_loss`` its loss.
+    Call :meth:`request_stop` (or set ``stop = True``) to end after the current epoch, set
+    ``interrupted = True`` (from a signal handler) to end after the current batch. ``lr_scale``
+    multiplies the learning rate from the next epoch on (on top of the spec's rate and schedule).
+    ``batch`` is the index of the last batch in its epoch, ``batch_loss`` its loss. ``callbacks``
+    are the run's :class:`plugnn.protocols.Callback` objects (from ``spec.callbacks``), ``folder``
+    its run folder (None outside ``plugnn run``) and ``registry`` the registry it was built from.
+    ``finished`` becomes True when the loop ends normally (not interrupted, not diverged).
     """
 
     network: Network
     optimizer: Optimizer
     spec: TrainSpec
     rng: np.random.Generator
+    registry: Registry
+    callbacks: list[Callback] = attrs.field(factory=list)
+    folder: Path | None = None
     batch: int = 0
     n_batches: int = 0
     batch_loss: float = float("nan")
-    stop: bool = False
     interrupted: bool = False
+    finished: bool = False
+
+    def request_stop(self, reason: str) -> None:
+        """End training after this epoch; ``reason`` is shown, and kept for ``plugnn run --resume`` to report."""
+        if not self.stop:
+            self.stop, self.stop_reason = True, f"stopped after epoch {self.epoch}: {reason}"
+
+    def snapshot(self) -> LoopState:
+        """This state alone, the callbacks' states included."""
+        return attrs.evolve(super().snapshot(), callback_states=tuple(c.state_dict() for c in self.callbacks))
 
     def restore(self, state: LoopState) -> None:
         """Continue from ``state`` (a checkpoint's)."""
@@ -123,6 +147,60 @@ HeldOut = dict[str, tuple[Array, np.ndarray]]
 """Evaluation sets by split name (``"val"``, ``"test"``), checked and ready for :func:`evaluate`."""
 
 
+def history_columns(targets: str, *, validation: bool, test: bool) -> list[str]:
+    """The columns :func:`fit` records for a network of ``targets`` (``"labels"``, ``"values"``), in order."""
+    held_out = [split for split, present in (("val", validation), ("test", test)) if present]
+    train = ["train_accuracy"] if targets == "labels" else []
+    evaluated = [f"{split}_{metric}" for split in held_out for metric in METRICS[targets]]
+    return ["epoch", "loss", *train, *evaluated, "seconds"]
+
+
+def prepare(
+    spec: TrainSpec, y: np.ndarray, targets: str, *, own_validation: bool, test: bool, registry: Registry
+) -> tuple[tuple[np.ndarray, np.ndarray] | None, list[Callback]]:
+    """What :func:`fit` checks and builds before training, from the targets alone (cheap to call first).
+
+    Returns the ``(train, validation)`` row indices of ``spec.validation``'s split (None without
+    one) and the callbacks ``spec.callbacks`` declares, each checked to monitor only columns the
+    run records. ``own_validation``: the data comes with a validation split of its own.
+    """
+    indices = None
+    if spec.validation is not None:
+        if own_validation:
+            raise DataError(
+                f"train.validation = {spec.validation:g} and the data's own validation split: choose one "
+                "(remove train.validation to use the data's split)"
+            )
+        indices = split_indices(y, spec.validation, spec.seed)
+    columns = history_columns(targets, validation=own_validation or indices is not None, test=test)
+    return indices, build_callbacks(spec, registry, columns)
+
+
+def build_callbacks(spec: TrainSpec, registry: Registry, columns: list[str]) -> list[Callback]:
+    """The callbacks ``spec.callbacks`` declares, each checked to monitor only ``columns`` (before training)."""
+    callbacks = []
+    for index, ref in enumerate(spec.callbacks):
+        path = f"train.callbacks[{index}]"
+        component, callback_spec = resolve(ref, "callback", registry, path)
+        callback = component.factory(callback_spec)
+        if not isinstance(callback, Callback):
+            raise PlugnnError(
+                f"{path}: callback {component.name!r} of plugin {component.plugin!r} built a "
+                f"{type(callback).__name__}, which lacks monitors, state_dict or load_state_dict"
+            )
+        for column in callback.monitors:
+            if column not in columns:
+                if column.startswith("val_") and "val_loss" not in columns:
+                    hint = "this run has no validation set (set train.validation); "
+                else:
+                    close = difflib.get_close_matches(column, columns, n=1)
+                    hint = f"did you mean {close[0]!r}? " if close else ""
+                problem = f"no history column {column!r}; {hint}columns: {', '.join(columns)}"
+                raise SpecError([(f"{path}.monitor", problem)])
+        callbacks.append(callback)
+    return callbacks
+
+
 def fit(
     network: Network,
     optimizer: Optimizer,
@@ -136,6 +214,7 @@ def fit(
     registry: Registry,
     resume: LoopState | None = None,
     plugins: Iterable[object] = (),
+    folder: Path | None = None,
 ) -> History:
     """Train ``network`` in place on ``x`` ``(N, *network.input_shape)``, ``y`` ``(N,)``; return its history.
 
@@ -152,23 +231,24 @@ def fit(
 
     Before each epoch the optimizer's rate is set to ``optimizer.spec.lr`` times the factor of the
     ``spec.schedule`` named in ``registry`` (1 without one), so calling ``fit`` again starts from the
-    spec's rate. Training events go to a relay of this call's own: the registry's event plugins and
-    ``plugins`` (e.g. a checkpointer or a progress bar for this run only).
+    spec's rate, times ``context.lr_scale`` (which callbacks may lower). Training events go to a relay
+    of this call's own: ``spec.callbacks`` (in their order, first), ``plugins`` (e.g. a checkpointer
+    or a progress bar for this run only) and the registry's event plugins. ``folder`` is the run
+    folder callbacks may write into (e.g. ``best_checkpoint``).
 
     Raises :class:`DivergenceError` as soon as a batch's loss is NaN or infinite, and
     :class:`TrainingInterrupted` when a hook or signal handler sets ``context.interrupted``.
     """
     x = check_features(x, network.input_shape, network.dtype, "X")
     y = check_targets(y, len(x), network.targets, network.output_shape, network.dtype, "y")
+    indices, callbacks = prepare(
+        spec, y, network.targets, own_validation=validation is not None, test=test is not None, registry=registry
+    )
     held_out: HeldOut = {}
-    if spec.validation is not None:
-        if validation is not None:
-            raise DataError(
-                f"train.validation = {spec.validation:g} and the data's own validation split: choose one "
-                "(remove train.validation to use the data's split)"
-            )
-        x, y, x_val, y_val = hold_out(x, y, spec.validation, spec.seed)
-        held_out["val"] = (x_val, y_val)
+    if indices is not None:
+        train_index, val_index = indices
+        held_out["val"] = (x[val_index], y[val_index])
+        x, y = x[train_index], y[train_index]
     for split, data in (("val", validation), ("test", test)):
         if data is not None:
             x_held = check_features(data[0], network.input_shape, network.dtype, f"{split} X")
@@ -186,13 +266,18 @@ def fit(
         optimizer=optimizer,
         spec=spec,
         rng=rng if rng is not None else np.random.default_rng(spec.seed),
+        registry=registry,
+        callbacks=callbacks,
+        folder=folder,
         n_batches=-(-n // size),
     )
     if resume is not None:
         context.restore(resume)
+        _load_callback_states(context)
     schedule = build_schedule(spec.schedule, registry) if spec.schedule is not None else None
     base_lr = _base_lr(optimizer)
-    hook = registry.event_relay(plugins)
+    # pluggy calls the last registered first: reversed, the callbacks run in the spec's order, before the rest
+    hook = registry.event_relay([*plugins, *reversed(context.callbacks)])
     with thread_budget(spec.threads):
         hook.plugnn_train_start(context=context)
         try:
@@ -200,9 +285,24 @@ def fit(
             # DivergenceError that says where and what to do: numpy's own warnings would only add noise.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 _loop(context, x, y, held_out, schedule, base_lr, hook)
+            context.finished = True
         finally:
             hook.plugnn_train_end(context=context)
     return context.history
+
+
+def _load_callback_states(context: TrainContext) -> None:
+    """Give each callback its state from the resumed loop state (none when training starts afresh)."""
+    states = context.callback_states
+    if not states:
+        return
+    if len(states) != len(context.callbacks):
+        raise PlugnnError(
+            f"the state to resume holds {len(states)} callback states but train.callbacks declares "
+            f"{len(context.callbacks)}; resume with the spec the run was started with"
+        )
+    for callback, state in zip(context.callbacks, states, strict=True):
+        callback.load_state_dict(state)
 
 
 def _loop(
@@ -219,8 +319,9 @@ def _loop(
     labels = network.targets == "labels"  # a classifier: accuracy from the batches
     n, size = len(x), spec.batch_size
     batch_buffer = np.empty((min(size, n), *x.shape[1:]), dtype=x.dtype)  # shuffled batches are gathered here
-    while context.epoch <= spec.epochs:
-        optimizer.lr = base_lr * schedule(context.epoch - 1, spec.epochs) if schedule is not None else base_lr
+    while context.epoch <= spec.epochs and not context.stop:
+        scheduled = base_lr * schedule(context.epoch - 1, spec.epochs) if schedule is not None else base_lr
+        optimizer.lr = scheduled * context.lr_scale
         if context.position == 0:
             context.order = context.rng.permutation(n) if spec.shuffle else None
             context.loss_sum, context.correct, context.seconds = 0.0, 0, 0.0

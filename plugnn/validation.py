@@ -1,6 +1,6 @@
 """The validation set: a seeded, stratified fraction of the training data, or a dataset's own split.
 
-``TrainSpec.validation`` holds the fraction; :func:`hold_out` carves it from the training data with
+``TrainSpec.validation`` holds the fraction; :func:`split_indices` carves it from the training data with
 scikit-learn's ``train_test_split`` (stratified by class for integer labels), seeded by the run's
 seed through a stream of its own, so the same spec always holds out the same samples (a resumed run
 included) and the weights, shuffling and noise streams stay what they were without validation.
@@ -13,17 +13,17 @@ import math
 import numpy as np
 
 from plugnn.errors import DataError
-from plugnn.protocols import Array
 
 SEED_STREAM = 3
 """Index of the validation split's child of ``SeedSequence(seed)`` (0-2 are weights, shuffling, noise)."""
 
 
-def hold_out(x: Array, y: np.ndarray, fraction: float, seed: int) -> tuple[Array, np.ndarray, Array, np.ndarray]:
-    """``(x_train, y_train, x_val, y_val)``: ``fraction`` of the rows held out, stratified by integer labels.
+def split_indices(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(train_index, val_index)``: row indices of ``y`` with ``fraction`` held out, stratified by integer labels.
 
-    Raises :class:`DataError` (one line, before any training) when the fraction leaves the training
-    or the validation part without a sample of some class of ``y`` (without any sample at all for
+    Only the labels are needed, so the split can be checked before any data is copied. Raises
+    :class:`DataError` (one line, before any training) when the fraction leaves the training or the
+    validation part without a sample of some class of ``y`` (without any sample at all for
     real-valued targets).
     """
     from sklearn.model_selection import train_test_split  # imported here: importing plugnn stays light
@@ -44,14 +44,17 @@ def hold_out(x: Array, y: np.ndarray, fraction: float, seed: int) -> tuple[Array
             "part would have none; drop the class or train without a validation split"
         )
     seed_sequence = np.random.SeedSequence(seed).spawn(SEED_STREAM + 1)[SEED_STREAM]
-    x_train, x_val, y_train, y_val = train_test_split(
-        x, y, test_size=n_val, stratify=y if stratify else None, random_state=int(seed_sequence.generate_state(1)[0])
+    train_index, val_index = train_test_split(
+        np.arange(n),
+        test_size=n_val,
+        stratify=y if stratify else None,
+        random_state=int(seed_sequence.generate_state(1)[0]),
     )
-    for part, labels in (("training", y_train), ("validation", y_val)):
-        missing = np.setdiff1d(classes, labels) if stratify else classes[:0]
+    for part, index in (("training", train_index), ("validation", val_index)):
+        missing = np.setdiff1d(classes, y[index]) if stratify else classes[:0]
         if len(missing):
             raise DataError(
                 f"{where} leaves class {missing[0]} ({counts[np.searchsorted(classes, missing[0])]} samples) "
                 f"with no {part} samples; choose a {'larger' if part == 'validation' else 'smaller'} fraction"
             )
-    return x_train, y_train, x_val, y_val
+    return train_index, val_index

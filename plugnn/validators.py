@@ -61,6 +61,12 @@ def boolean(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None
         raise FieldError(attribute.name, f"expected true or false, got {type(value).__name__} {value!r}")
 
 
+def text(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A non-empty string."""
+    if not isinstance(value, str) or not value:
+        raise FieldError(attribute.name, f"expected a non-empty string, got {type(value).__name__} {value!r}")
+
+
 def one_of(choices: Collection[str]) -> Validator:
     """A string among ``choices``."""
 

@@ -2,9 +2,12 @@
 
 Import the spec classes from here to declare networks in Python::
 
-    from plugnn_std import Adam, Dense, He
+    from plugnn_std import Adam, Dense, EarlyStopping, He
 """
 
+from plugnn_std.callbacks.best_checkpoint import BestCheckpoint
+from plugnn_std.callbacks.early_stopping import EarlyStopping
+from plugnn_std.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from plugnn_std.initializers.glorot import Glorot
 from plugnn_std.initializers.he import He
 from plugnn_std.initializers.normal import Normal
@@ -23,12 +26,15 @@ __all__ = [
     "MSE",
     "SGD",
     "Adam",
+    "BestCheckpoint",
     "Dense",
+    "EarlyStopping",
     "Glorot",
     "He",
     "Huber",
     "Identity",
     "Normal",
     "ReLU",
+    "ReduceLROnPlateau",
     "SoftmaxCrossEntropy",
 ]

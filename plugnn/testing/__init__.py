@@ -29,7 +29,9 @@ What is checked, by kind:
 * optimizers: the protocol, descent on a convex quadratic, state kept per parameter, state
   export/import resuming bit for bit, float32 preservation;
 * initializers: the protocol, shape and dtype, the stated variance, determinism;
-* schedules: finite, positive, repeatable factors.
+* schedules: finite, positive, repeatable factors;
+* callbacks: the protocol (``monitors``, state as named arrays), valid training-event hooks (at
+  least one), state export/import round trip.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Standard callbacks: early_stopping, reduce_lr_on_plateau, best_checkpoint."""
