@@ -62,7 +62,7 @@ class Monitor:
         if value is None or not math.isfinite(value):
             return False
         if self.sign * (self.best - value) > self.min_delta:
-            self.best, self.best_epoch = float(value), int(record["epoch"])
+            self.best, self.best_epoch = float(value), len(history.records)  # epochs count from 1
             return True
         return False
 

@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from plugnn.builder import build_network, build_optimizer, build_schedule, resolve
+from plugnn.builder import build_network, build_optimizer, build_schedule, made, resolve
 from plugnn.checks import check_features, check_targets
 from plugnn.errors import DataError, PlugnnError, SpecError
 from plugnn.history import History
@@ -182,12 +182,7 @@ def build_callbacks(spec: TrainSpec, registry: Registry, columns: list[str]) -> 
     for index, ref in enumerate(spec.callbacks):
         path = f"train.callbacks[{index}]"
         component, callback_spec = resolve(ref, "callback", registry, path)
-        callback = component.factory(callback_spec)
-        if not isinstance(callback, Callback):
-            raise PlugnnError(
-                f"{path}: callback {component.name!r} of plugin {component.plugin!r} built a "
-                f"{type(callback).__name__}, which lacks monitors, state_dict or load_state_dict"
-            )
+        callback = made(component, component.factory(callback_spec), Callback)
         for column in callback.monitors:
             if column not in columns:
                 if column.startswith("val_") and "val_loss" not in columns:
