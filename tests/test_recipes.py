@@ -10,7 +10,7 @@ import plugnn
 from plugnn.run import load_recipe
 from plugnn.specfile import dumps
 
-RECIPES = sorted(plugnn.load_registry(strict=True).recipes)
+RECIPES = sorted(plugnn.load_registry(strict=True, third_party=False).recipes)  # plugnn's own, as the fixture
 SAMPLE_SHAPE = {"digits": (8, 8, 1), "mnist": (28, 28, 1), "fashion-mnist": (28, 28, 1), "diabetes": (10,)}
 OUTPUTS = {"diabetes": (1,)}  # a regression; the others classify 10 classes
 

@@ -38,21 +38,22 @@ def test_im2col_product_is_the_convolution(shape, kernel, stride) -> None:
 
 
 @pytest.mark.parametrize(("shape", "kernel", "stride"), SHAPES)
-def test_col2im_is_the_adjoint_of_im2col(shape, kernel, stride) -> None:
-    """<im2col(x), d> = <x, col2im(d)> for all x, d: col2im is exactly the transpose."""
+def test_input_gradient_is_the_adjoint_of_the_convolution(shape, kernel, stride) -> None:
+    """<im2col(x) K, G> = <x, input_gradient(G, K)> for all x, G: exactly the transpose of the convolution."""
     rng = np.random.default_rng(1)
     x = rng.standard_normal(shape)
-    d = rng.standard_normal(im2col.im2col(x, kernel, stride).shape)
-    assert np.sum(im2col.im2col(x, kernel, stride) * d) == pytest.approx(
-        np.sum(x * im2col.col2im(d, shape, kernel, stride)), rel=1e-12
-    )
+    k = rng.standard_normal((*kernel, shape[3], 4))
+    y = im2col.im2col(x, kernel, stride) @ k.reshape(-1, 4)
+    g = rng.standard_normal(y.shape)
+    assert np.sum(y * g) == pytest.approx(np.sum(x * im2col.input_gradient(g, k, shape, stride)), rel=1e-12)
 
 
 def test_im2col_keeps_float32_and_reuses_its_buffer() -> None:
     x = np.ones((2, 4, 4, 3), dtype=np.float32)
     buffer = np.empty((2 * 2 * 2, 2 * 2 * 3), dtype=np.float32)
     assert im2col.im2col(x, (2, 2), 2, out=buffer) is buffer
-    assert im2col.col2im(buffer, x.shape, (2, 2), 2).dtype == np.float32
+    k = np.ones((2, 2, 3, 5), dtype=np.float32)
+    assert im2col.input_gradient(buffer @ k.reshape(-1, 5), k, x.shape, 2).dtype == np.float32
 
 
 @pytest.mark.parametrize(

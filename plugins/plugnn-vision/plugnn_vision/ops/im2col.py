@@ -12,8 +12,9 @@ gives every window as a zero-copy view ``(N, H', W', C, kh, kw)``; transposed to
 
 With the kernel ``K`` stored as ``(kh, kw, C, F)`` (so ``K.reshape(kh·kw·C, F)`` is a free view in
 the same ``(p, q, c)`` order), ``Y = cols · K`` is ``(N H' W', F)``: already ``(N, H', W', F)``,
-channels-last, with no transpose. col2im is the adjoint: each column of ``∂L/∂cols`` is added back
-at its window position, a loop over the ``kh·kw`` kernel offsets of vectorised strided adds.
+channels-last, with no transpose. The input gradient is the adjoint (col2im of ``G · Kᵀ``): each
+window's gradient is added back at its position, a loop over the ``kh·kw`` kernel offsets of
+vectorised strided adds.
 """
 
 from __future__ import annotations
@@ -51,17 +52,25 @@ def im2col(x: Array, kernel: tuple[int, int], stride: int, out: Array | None = N
     return out
 
 
-def col2im(dcols: Array, input_shape: tuple[int, ...], kernel: tuple[int, int], stride: int) -> Array:
-    r"""The adjoint of :func:`im2col`: ``∂L/∂X`` ``(N, H, W, C)`` from ``∂L/∂cols`` ``(N·H'·W', kh·kw·C)``.
+def input_gradient(
+    grad: Array, kernel: Array, input_shape: tuple[int, ...], stride: int, scratch: Array | None = None
+) -> Array:
+    r"""``∂L/∂X`` (padded) of ``Y = im2col(X) · K``, for ``G`` ``(N·H'·W', F)`` and ``K`` ``(kh, kw, C, F)``.
 
-    ``∂L/∂X[n, s i + p, s j + q, c] = Σ ∂L/∂cols[(n, i, j), (p, q, c)]``: one strided add per offset.
+    col2im of ``G · Kᵀ``, one kernel offset at a time: ``∂L/∂X[n, s i + p, s j + q, :] += G[(n, i, j)] · K[p, q]ᵀ``,
+    a ``(N·H'·W', F) × (F, C)`` product and one strided add per offset ``(p, q)``. Computing each offset's
+    block contiguously avoids both the ``(N·H'·W', kh·kw·C)`` matrix and strided reads when folding it.
+    ``scratch`` (``(N·H'·W', C)``) is reused when given.
     """
     n, height, width, channels = input_shape
-    kh, kw = kernel
+    kh, kw = kernel.shape[:2]
     rows, cols = output_size(height, kh, stride), output_size(width, kw, stride)
-    blocks = dcols.reshape(n, rows, cols, kh, kw, channels)
-    dx = np.zeros(input_shape, dtype=dcols.dtype)
+    if scratch is None:
+        scratch = np.empty((len(grad), channels), dtype=grad.dtype)
+    block = scratch.reshape(n, rows, cols, channels)
+    dx = np.zeros(input_shape, dtype=grad.dtype)
     for p in range(kh):
         for q in range(kw):
-            dx[:, p : p + stride * rows : stride, q : q + stride * cols : stride] += blocks[:, :, :, p, q]
+            np.matmul(grad, kernel[p, q].T, out=scratch)
+            dx[:, p : p + stride * rows : stride, q : q + stride * cols : stride] += block
     return dx

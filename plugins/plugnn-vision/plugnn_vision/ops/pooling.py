@@ -37,16 +37,23 @@ def max_pool(x: Array, pool: int, stride: int) -> tuple[Array, Array]:
     y = first.copy()
     winner = np.zeros(y.shape, dtype=np.uint8)
     better = np.empty(y.shape, dtype=bool)
+    taken = np.empty(y.shape, dtype=np.uint8)
     for k, view in views:
         np.greater(view, y, out=better)  # strictly greater: an equal later value never takes over
-        np.copyto(y, view, where=better)
-        np.copyto(winner, k, where=better)
+        np.maximum(y, view, out=y)
+        # offsets come in increasing k, so the winner is the largest k that was strictly better
+        np.multiply(better, np.uint8(k), out=taken)
+        np.maximum(winner, taken, out=winner)
     return y, winner
 
 
 def max_pool_backward(grad_out: Array, winner: Array, input_shape: tuple[int, ...], pool: int, stride: int) -> Array:
     """``∂L/∂X`` ``input_shape``: each ``G`` entry routed to its window's winner."""
     dx = np.zeros(input_shape, dtype=grad_out.dtype)
+    if stride >= pool:  # windows do not overlap: each offset's view is written once, no add needed
+        for k, view in offsets(dx, pool, stride):
+            np.multiply(grad_out, winner == k, out=view)
+        return dx
     routed = np.empty_like(grad_out)
     for k, view in offsets(dx, pool, stride):
         np.multiply(grad_out, winner == k, out=routed)

@@ -1,0 +1,249 @@
+"""Side-by-side CNN benchmark: plugnn-vision against PyTorch CPU on Keras' MNIST convnet.
+
+The network of Keras' MNIST example (conv 32 3×3 ReLU, max-pool 2, conv 64 3×3 ReLU, max-pool 2,
+flatten, dropout 0.5, dense 10; Adam lr 1e-3, batch 128, float32), trained on the same data with
+the same thread count in each system, each run in a fresh process (peak memory is the whole
+process's), the systems' order rotated from run to run so that machine drift hits both alike.
+Reports the median seconds per training epoch, plugnn's ratio to PyTorch (per run and the median),
+and the GEMM-bound limit: the time numpy's float32 matmul takes for products of exactly the
+network's shapes (forward, weight gradients, input gradients except the first layer's), measured
+in every round.
+
+    python benchmarks/bench_cnn.py --json benchmarks/results/cnn.json   # Fashion-MNIST, 3 runs x 2 epochs
+    python benchmarks/bench_cnn.py --quick                              # 10,000 rows, 1 epoch, 1 run
+
+Fashion-MNIST comes from Debian's dataset-fashion-mnist (`apt-get install -y dataset-fashion-mnist`).
+PyTorch: `pip install torch==2.13.0`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+SYSTEMS = ("plugnn", "torch")
+BATCH = 128
+
+
+def load(rows: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    from plugnn.data import load_dataset
+
+    split = load_dataset("fashion-mnist")
+    x, y = split.x_train, split.y_train
+    if rows is not None and rows < len(x):
+        x, y = x[:rows], y[:rows]
+    return x, y, split.x_test, split.y_test
+
+
+def keras_spec():
+    """Keras' MNIST convnet as a plugnn spec (the ``mnist-cnn`` recipe's network)."""
+    from plugnn_extras import Dropout
+    from plugnn_std import Adam, Dense
+    from plugnn_vision import Conv2D, Flatten, MaxPool2D
+
+    import plugnn
+
+    return plugnn.NetworkSpec(
+        layers=[
+            Conv2D(32, 3, activation="relu"),
+            MaxPool2D(2),
+            Conv2D(64, 3, activation="relu"),
+            MaxPool2D(2),
+            Flatten(),
+            Dropout(0.5),
+            Dense(10),
+        ],
+        loss="softmax_cross_entropy",
+        optimizer=Adam(lr=1e-3),
+        init="glorot",
+    )
+
+
+def run_plugnn(x, y, xt, yt, epochs: int, seed: int, threads: int) -> tuple[list[float], float]:
+    import plugnn
+
+    train = plugnn.TrainSpec(epochs=epochs, batch_size=BATCH, seed=seed, threads=threads)
+    result = plugnn.train(keras_spec(), x, y, train)
+    return result.history.column("seconds"), float(np.mean(result.network.predict(xt) == yt))
+
+
+def run_torch(x, y, xt, yt, epochs: int, seed: int, threads: int) -> tuple[list[float], float]:
+    import torch
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    nn = torch.nn
+    model = nn.Sequential(
+        nn.Conv2d(1, 32, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Dropout(0.5),
+        nn.Linear(1600, 10),
+    )
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    xs = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))  # PyTorch's own layout, NCHW
+    ys = torch.from_numpy(y.astype(np.int64))
+    seconds = []
+    for _ in range(epochs):
+        model.train()
+        start = time.perf_counter()
+        order = torch.randperm(len(xs))
+        for first in range(0, len(xs), BATCH):
+            index = order[first : first + BATCH]
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(model(xs[index]), ys[index])
+            loss.backward()
+            optimizer.step()
+        seconds.append(time.perf_counter() - start)
+    model.eval()
+    with torch.no_grad():
+        predicted = model(torch.from_numpy(np.ascontiguousarray(xt.transpose(0, 3, 1, 2)))).argmax(dim=1).numpy()
+    return seconds, float(np.mean(predicted == yt))
+
+
+def products(n: int) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """The matrix products of one train step on a batch of ``n``: ``(rows, inner), (inner, cols)`` each.
+
+    conv 1 (28×28×1 -> 26×26×32): forward and kernel gradient (no input gradient: first layer);
+    conv 2 (13×13×32 -> 11×11×64): forward, kernel gradient, input gradient; dense 1600 -> 10: all three.
+    """
+    p1, p2 = n * 26 * 26, n * 11 * 11
+    return [
+        ((p1, 9), (9, 32)),
+        ((9, p1), (p1, 32)),
+        ((p2, 288), (288, 64)),
+        ((288, p2), (p2, 64)),
+        ((p2, 64), (64, 288)),
+        ((n, 1600), (1600, 10)),
+        ((1600, n), (n, 10)),
+        ((n, 10), (10, 1600)),
+    ]
+
+
+def flops_per_sample() -> float:
+    return sum(2 * a * b * c for (a, b), (_, c) in products(1))
+
+
+def gemm_limit(rows: int, threads: int, repeats: int = 10) -> float:
+    """Seconds per epoch spent in the epoch's matrix products alone, float32, fastest of ``repeats``."""
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(0)
+    sizes = [BATCH] * (rows // BATCH) + ([rows % BATCH] if rows % BATCH else [])
+    total = 0.0
+    with threadpool_limits(threads):
+        for n in sorted(set(sizes)):
+            pairs = [(rng.random(a, dtype=np.float32), rng.random(b, dtype=np.float32)) for a, b in products(n)]
+            runs = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                for a, b in pairs:
+                    a @ b
+                runs.append(time.perf_counter() - start)
+            total += min(runs) * sizes.count(n)
+    return total
+
+
+def worker(args: argparse.Namespace) -> None:
+    x, y, xt, yt = load(args.rows)
+    run = {"plugnn": run_plugnn, "torch": run_torch}[args.worker]
+    seconds, accuracy = run(x, y, xt, yt, args.epochs, args.seed, args.threads)
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "accuracy": accuracy, "peak_mib": peak_mib}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="10,000 rows, 1 epoch, 1 run")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rows", type=int, help="use the first ROWS training rows")
+    parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--worker", choices=SYSTEMS, help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args)
+        return
+    if args.quick:
+        args.rows, args.epochs, args.runs = args.rows or 10_000, 1, 1
+    rows = len(load(args.rows)[0])
+    limits, samples = [], {s: [] for s in SYSTEMS}
+    for run in range(args.runs):
+        limits.append(gemm_limit(rows, args.threads))
+        for system in SYSTEMS[run % 2 :] + SYSTEMS[: run % 2]:  # rotate the order
+            command = [sys.executable, __file__, "--worker", system, "--epochs", str(args.epochs)]
+            command += ["--seed", str(run), "--threads", str(args.threads)]
+            if args.rows:
+                command += ["--rows", str(args.rows)]
+            done = subprocess.run(command, capture_output=True, text=True, check=True)
+            sample = json.loads(done.stdout.strip().splitlines()[-1])
+            sample["s_per_epoch"] = statistics.median(sample["seconds"])
+            samples[system].append(sample)
+            print(f"run {run + 1}: {system:<6} {sample['s_per_epoch']:.2f} s/epoch", flush=True)
+    ratios = [p["s_per_epoch"] / t["s_per_epoch"] for p, t in zip(samples["plugnn"], samples["torch"], strict=True)]
+    limit = statistics.median(limits)
+    result = {
+        "data": "fashion-mnist",
+        "rows": rows,
+        "epochs": args.epochs,
+        "runs": args.runs,
+        "threads": args.threads,
+        "batch": BATCH,
+        "mflop_per_sample": flops_per_sample() / 1e6,
+        "gemm_limit_s": limit,
+        "gemm_limits_s": limits,
+        "ratio_per_run": ratios,
+        "ratio_median": statistics.median(ratios),
+        "systems": {
+            system: {
+                "s_per_epoch": statistics.median(r["s_per_epoch"] for r in runs),
+                "s_per_epoch_runs": [r["s_per_epoch"] for r in runs],
+                "x_gemm_limit": statistics.median(r["s_per_epoch"] for r in runs) / limit,
+                "accuracy": statistics.median(r["accuracy"] for r in runs),
+                "peak_mib": max(r["peak_mib"] for r in runs),
+            }
+            for system, runs in samples.items()
+        },
+    }
+    print_table(result)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+
+
+def print_table(result: dict) -> None:
+    print(
+        f"Keras MNIST convnet on {result['data']}, {result['rows']} rows, batch {result['batch']}, float32, "
+        f"{result['threads']} threads, {result['epochs']} epochs x {result['runs']} runs; "
+        f"{result['mflop_per_sample']:.2f} MFLOP/sample fwd+bwd"
+    )
+    header = f"{'system':<8} {'s/epoch':>8} {'runs':>24} {'x GEMM':>7} {'test acc':>8} {'peak MiB':>9}"
+    print(header)
+    print("-" * len(header))
+    for system, r in result["systems"].items():
+        runs = " ".join(f"{s:.2f}" for s in r["s_per_epoch_runs"])
+        print(
+            f"{system:<8} {r['s_per_epoch']:>8.2f} {runs:>24} {r['x_gemm_limit']:>7.2f} {r['accuracy']:>8.4f} "
+            f"{r['peak_mib']:>9.0f}"
+        )
+    print(f"{'GEMM':<8} {result['gemm_limit_s']:>8.2f}")
+    ratios = " ".join(f"{r:.2f}" for r in result["ratio_per_run"])
+    print(f"plugnn / torch: median {result['ratio_median']:.2f} (per run: {ratios})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""A batch-norm run stopped mid-epoch (Ctrl-C) or killed (SIGKILL) and resumed ends bit-identical,
+running statistics included."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import plugnn
+from plugnn.model_io import load_model
+
+SPEC = """
+description = "A tiny batch-norm convnet on digits, for the resume tests."
+data = "digits"
+
+[network]
+layers = [
+    { type = "conv2d", filters = 4, kernel_size = 3, padding = "same", bias = false },
+    "batch_norm",
+    "relu",
+    { type = "max_pool2d", pool_size = 2 },
+    { type = "dense", units = 10 },
+]
+loss = "softmax_cross_entropy"
+optimizer = { type = "adam", lr = 0.01 }
+init = "he"
+
+[train]
+epochs = 4
+batch_size = 64
+"""
+
+
+def final_state(folder: Path) -> tuple[np.ndarray, dict[str, np.ndarray], dict]:
+    network, _ = load_model(folder / "model.npz")
+    history = json.loads((folder / "history.json").read_text())
+    history.pop("seconds")
+    return network.params, network.buffer_state(), history
+
+
+def assert_same(folder: Path, reference: tuple[np.ndarray, dict[str, np.ndarray], dict]) -> None:
+    params, buffers, history = final_state(folder)
+    np.testing.assert_array_equal(params, reference[0])
+    assert buffers.keys() == reference[1].keys() == {"layers[1].running_mean", "layers[1].running_var"}
+    for name, value in buffers.items():
+        np.testing.assert_array_equal(value, reference[1][name])
+    assert history == reference[2]
+
+
+@pytest.fixture(scope="module")
+def spec_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("spec") / "tiny-bn.toml"
+    path.write_text(SPEC)
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference(spec_file, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("reference") / "run"
+    plugnn.run(spec_file, out=folder, quiet=True)
+    return final_state(folder)
+
+
+class InterruptAt:
+    """Plays Ctrl-C: asks the loop to stop after the given batch of the given epoch."""
+
+    def __init__(self, epoch: int, batch: int) -> None:
+        self.epoch, self.batch = epoch, batch
+
+    @plugnn.hookimpl
+    def plugnn_batch_end(self, context):
+        if (context.epoch, context.batch) == (self.epoch, self.batch):
+            context.interrupted = True
+
+
+def test_interrupted_mid_epoch_and_resumed_is_bit_identical(tmp_path, spec_file, reference) -> None:
+    registry = plugnn.load_registry(extra_plugins=[InterruptAt(2, 7)])
+    with pytest.raises(plugnn.TrainingInterrupted):
+        plugnn.run(spec_file, out=tmp_path / "run", quiet=True, registry=registry)
+    plugnn.resume(tmp_path / "run", quiet=True)
+    assert_same(tmp_path / "run", reference)
+
+
+@pytest.mark.slow
+def test_killed_and_resumed_is_bit_identical(tmp_path, spec_file, reference) -> None:
+    run = tmp_path / "run"
+    command = [sys.executable, "-m", "plugnn", "run"]
+    process = subprocess.Popen([*command, str(spec_file), "--quiet", "--out", str(run)], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not (run / "checkpoint.npz").exists() and process.poll() is None:
+        assert time.monotonic() < deadline, "no checkpoint after 60 s"
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    done = subprocess.run([*command, "--resume", str(run), "--quiet"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert_same(run, reference)
