@@ -109,7 +109,11 @@ def test_cli_set_reaches_the_saved_spec(tmp_path, capsys) -> None:
         (["run", "--set", "train.epochs=x"], 1, "plugnn: error: invalid spec: train.epochs: expected int, got str 'x'"),
         (["run", "--bogus"], 2, "plugnn run: error: unrecognized arguments: --bogus (see plugnn run --help)"),
         (["show", "quick"], 1, "unknown recipe 'quick'; did you mean 'quickstart'?"),
-        (["show", "nope"], 1, "unknown recipe 'nope'; known: diabetes-mlp, mnist-mlp, quickstart"),
+        (
+            ["show", "nope"],
+            1,
+            "mnist-mlp, quickstart, seed-adam, seed-sgd (or give the path",
+        ),  # other plugins' recipes may come first
         (["run", "--resume", "x", "--set", "a=1"], 1, "it takes no --set"),
     ],
 )
