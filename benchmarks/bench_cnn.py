@@ -34,9 +34,10 @@ BATCH = 128
 
 
 def load(rows: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    from plugnn import default_registry
     from plugnn.data import load_dataset
 
-    split = load_dataset("fashion-mnist")
+    split = load_dataset("fashion-mnist", default_registry())
     x, y = split.x_train, split.y_train
     if rows is not None and rows < len(x):
         x, y = x[:rows], y[:rows]

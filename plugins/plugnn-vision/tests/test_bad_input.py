@@ -52,5 +52,5 @@ def test_bad_settings_are_one_line_with_their_path(settings, message) -> None:
 )
 def test_shapes_that_do_not_fit_name_the_layer_and_the_fix(layers, input_shape, message) -> None:
     with pytest.raises(plugnn.ShapeError) as error:
-        plugnn.build_network(network(*layers), input_shape)
+        plugnn.build_network(network(*layers), input_shape, registry=plugnn.default_registry())
     assert message in str(error.value) and "\n" not in str(error.value)

@@ -14,7 +14,7 @@ REGISTRY = plugnn.default_registry()
 
 
 def build(name: str, spec, input_shape, dtype: str = "float64"):
-    layer, _ = make_layer(REGISTRY.layers.get(name), spec, REGISTRY, input_shape=input_shape, dtype=dtype)
+    layer, _ = make_layer(REGISTRY.tables["layer"].get(name), spec, REGISTRY, input_shape=input_shape, dtype=dtype)
     return layer
 
 

@@ -39,7 +39,7 @@ batch_size = 64
 
 
 def final_state(folder: Path) -> tuple[np.ndarray, dict[str, np.ndarray], dict]:
-    network, _ = load_model(folder / "model.npz")
+    network, _ = load_model(folder / "model.npz", plugnn.default_registry())
     history = json.loads((folder / "history.json").read_text())
     history.pop("seconds")
     return network.params, network.buffer_state(), history
