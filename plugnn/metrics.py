@@ -1,7 +1,7 @@
 r"""Evaluating a network on held-out data: the mean loss and the metrics, in one inference pass.
 
 The train loop calls :func:`evaluate` once per epoch for the validation set and once for the test
-set, so it runs the network over each in chunks of :data:`plugnn.network.PREDICT_CHUNK` rows (bounded
+set, so it runs the network over each in chunks of :attr:`plugnn.Network.predict_chunk` rows (bounded
 memory, no Python loop over samples) and computes every value from the same logits.
 """
 
@@ -40,8 +40,9 @@ def evaluate(network: Network, x: Array, y: np.ndarray) -> dict[str, float]:
     must already be checked (:func:`plugnn.checks.check_features`, :func:`plugnn.checks.check_targets`).
     """
     loss_sum, correct, outputs = 0.0, 0, []
-    for start in range(0, len(x), PREDICT_CHUNK):
-        xc, yc = x[start : start + PREDICT_CHUNK], y[start : start + PREDICT_CHUNK]
+    chunk = min(PREDICT_CHUNK, network.predict_chunk)
+    for start in range(0, len(x), chunk):
+        xc, yc = x[start : start + chunk], y[start : start + chunk]
         logits = network.forward(xc)
         loss_sum += float(network.loss(logits, yc)[0]) * len(yc)
         if network.targets == "labels":

@@ -8,6 +8,7 @@ an optimizer updates the whole network in one pass over two flat arrays. State t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
@@ -23,7 +24,10 @@ if TYPE_CHECKING:
     from plugnn.train import TrainState
 
 PREDICT_CHUNK = 4096
-"""Rows per forward pass in :meth:`Network.predict` and friends (bounds their memory)."""
+"""Most rows per forward pass in :meth:`Network.predict` and friends (bounds their memory)."""
+ACTIVATION_BUDGET = 1 << 24
+"""Most values one layer's output may hold in such a pass (64 MiB in float32): an image layer's output
+per sample can be a hundred times an MLP's (26x26x32 against 200), so its passes take fewer rows."""
 
 
 def softmax(logits: Array) -> Array:
@@ -172,10 +176,15 @@ class Network:
         optimizer.step([self.params], [self.grads])
         return loss, logits
 
+    @property
+    def predict_chunk(self) -> int:
+        """Rows per inference pass: :data:`PREDICT_CHUNK`, fewer when a layer's output per sample is large."""
+        widest = max(math.prod(layer.output_shape) for layer in self.layers)
+        return max(1, min(PREDICT_CHUNK, ACTIVATION_BUDGET // widest))
+
     def _chunks(self, x: Array) -> Array:
-        return np.concatenate(
-            [self.forward(x[start : start + PREDICT_CHUNK]) for start in range(0, len(x), PREDICT_CHUNK)]
-        )
+        chunk = self.predict_chunk
+        return np.concatenate([self.forward(x[start : start + chunk]) for start in range(0, len(x), chunk)])
 
     def logits(self, x: Array) -> Array:
         """Inference-mode logits ``(N, C)``, computed in chunks of :data:`PREDICT_CHUNK` rows.

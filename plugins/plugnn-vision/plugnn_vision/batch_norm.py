@@ -63,6 +63,7 @@ class BatchNormLayer:
         self._training = False
 
     def forward(self, x: Array, *, training: bool = False) -> Array:
+        self._x = self._x_hat = None  # let the last batch's arrays go before making new ones
         rows = x.reshape(-1, x.shape[-1])
         gamma, beta = self.params["gamma"], self.params["beta"]
         self._training = training

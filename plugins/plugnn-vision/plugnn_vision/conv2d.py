@@ -145,7 +145,7 @@ class Conv2DLayer:
         self._scratch: dict[str, Array] = {}
         self._xp: Array | None = None
         self._cols: Array | None = None
-        self._y: Array | None = None
+        self._active: Array | None = None
         self.relu = spec.activation == "relu"
 
     def _kept(self, name: str, shape: tuple[int, ...], dtype: np.dtype, fill: int = 0) -> Array:
@@ -156,11 +156,12 @@ class Conv2DLayer:
         return array
 
     def _pad(self, x: Array) -> Array:
-        """``x`` inside a zero border (a kept array whose border is never written), or ``x`` itself."""
+        """``x`` inside a zero border (kept for training-size batches: its border is never written), or ``x``."""
         if not any(self.pad):
             return x
         top, _, left, _ = self.pad
-        padded = self._kept("padded", (len(x), *self.padded_shape), x.dtype)
+        shape = (len(x), *self.padded_shape)
+        padded = self._kept("padded", shape, x.dtype) if len(x) <= self._chunk else np.zeros(shape, x.dtype)
         padded[:, top : top + x.shape[1], left : left + x.shape[2]] = x
         return padded
 
@@ -170,6 +171,7 @@ class Conv2DLayer:
         return im2col(xp, self.kernel, self.stride, out=self._kept("cols", shape, xp.dtype))
 
     def forward(self, x: Array, *, training: bool = False) -> Array:
+        self._xp = self._cols = self._active = None  # let the last batch's arrays go before making new ones
         xp = self._pad(x)
         kernel = self.params["W"].reshape(-1, self.filters)
         out = np.empty((len(x), *self.output_shape), dtype=x.dtype)
@@ -186,12 +188,13 @@ class Conv2DLayer:
             flat += self.params["b"]
         if self.relu:
             np.maximum(out, 0, out=out)
-        self._xp, self._y = xp, out
+            self._active = out > 0  # what backward needs of the output: a quarter of its memory
+        self._xp = xp
         return out
 
     def backward(self, grad_out: Array, *, input_grad: bool = True) -> Array | None:
         if self.relu:
-            grad_out = np.multiply(grad_out, self._y > 0, out=grad_out)  # the protocol lets us reuse grad_out
+            grad_out = np.multiply(grad_out, self._active, out=grad_out)  # the protocol lets us reuse grad_out
         cols = self._cols if self._cols is not None else im2col(self._xp, self.kernel, self.stride)
         grad = grad_out.reshape(-1, self.filters)
         np.matmul(cols.T, grad, out=self.grads["W"].reshape(-1, self.filters))

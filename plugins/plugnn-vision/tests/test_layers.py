@@ -110,3 +110,27 @@ def test_batch_norm_keeps_float32() -> None:
     y = layer.forward(x, training=True)
     assert y.dtype == layer.buffers["running_var"].dtype == np.float32
     assert layer.backward(y).dtype == np.float32
+
+
+def test_image_networks_predict_in_smaller_chunks() -> None:
+    """Inference passes hold at most ACTIVATION_BUDGET values per layer output: 775 rows of 26x26x32, not 4096."""
+    from plugnn_std import Dense
+
+    spec = plugnn.NetworkSpec(
+        layers=[Conv2D(32, 3, activation="relu"), MaxPool2D(2), Dense(10)],
+        loss="softmax_cross_entropy",
+        optimizer="adam",
+        init="he",
+    )
+    network = plugnn.build_network(spec, (28, 28, 1), registry=REGISTRY)
+    assert network.predict_chunk == (1 << 24) // (26 * 26 * 32) == 775
+    x = np.random.default_rng(7).random((800, 28, 28, 1), dtype=np.float32)
+    np.testing.assert_allclose(
+        network.logits(x), np.concatenate([network.logits(x[:400]), network.logits(x[400:])]), rtol=1e-6
+    )
+    mlp = plugnn.build_network(
+        plugnn.NetworkSpec(layers=[Dense(100), Dense(10)], loss="softmax_cross_entropy", optimizer="adam", init="he"),
+        (784,),
+        registry=REGISTRY,
+    )
+    assert mlp.predict_chunk == 4096
