@@ -25,7 +25,7 @@ from plugnn.history import History
 from plugnn.hookspecs import hookimpl
 from plugnn.model_io import restore_state, shape_and_buffer_arrays, stored_buffers, stored_input_shape
 from plugnn.network import Network
-from plugnn.npzfile import CorruptFileError, read_npz, write_npz
+from plugnn.npzfile import CorruptFileError, member, member_json, read_npz, write_npz
 from plugnn.protocols import Optimizer
 from plugnn.registry import Registry
 from plugnn.serialize import structure, unstructure
@@ -49,6 +49,8 @@ class Checkpoint:
     shuffle_state: Mapping[str, Any]
     noise_state: Mapping[str, Any]
     resume: LoopState
+    fingerprint: str = ""
+    """The digest of the run folder's fingerprint (:mod:`plugnn.fingerprint`) this checkpoint belongs to."""
 
 
 def capture(context: TrainContext, spec: RunSpec, *, epoch_done: bool) -> Checkpoint:
@@ -73,10 +75,11 @@ def save_checkpoint(path: Path, checkpoint: Checkpoint, registry: Registry) -> N
         "params": checkpoint.params,
         "generators": np.array(json.dumps({"shuffle": checkpoint.shuffle_state, "noise": checkpoint.noise_state})),
         "loop": np.array([r.epoch, r.position, r.correct, r.stop], dtype=np.int64),
-        "sums": np.array([r.loss_sum, r.seconds, r.lr_scale], dtype=np.float64),
+        "sums": np.array([r.loss_sum, r.seconds, r.lr_scale, r.start_loss], dtype=np.float64),
         "order": r.order if r.order is not None else np.zeros(0, dtype=np.int64),
         "history": np.array(json.dumps(r.history.to_dict())),
         "stop_reason": np.array(r.stop_reason),
+        "fingerprint": np.array(checkpoint.fingerprint),
     }
     for index, state in enumerate(r.callback_states):
         arrays |= {f"{CALLBACK_PREFIX}{index}/{key}": np.asarray(value) for key, value in state.items()}
@@ -87,41 +90,73 @@ def save_checkpoint(path: Path, checkpoint: Checkpoint, registry: Registry) -> N
 
 
 def load_checkpoint(path: Path, registry: Registry) -> Checkpoint:
-    """Read and verify a checkpoint; a truncated, altered or foreign file raises :class:`CorruptFileError`."""
+    """Read and verify a checkpoint; a truncated, altered, malformed or foreign file raises :class:`CorruptFileError`.
+
+    After the checksum, every array is checked for presence, dimensions, dtype and finite values,
+    the loop position for consistency, and the JSON parts for their structure.
+    """
     arrays = read_npz(path, KIND)
+    spec_data = member_json(path, arrays, "spec")
+    generators = member_json(path, arrays, "generators")
+    history_data = member_json(path, arrays, "history")
+    loop = member(path, arrays, "loop", "iu", 1)
+    sums = member(path, arrays, "sums", "f", 1, finite=False)  # the start loss is NaN before the first batch
+    order = member(path, arrays, "order", "iu", 1)
+    params = member(path, arrays, "params", "f", 1)
+    input_shape = stored_input_shape(arrays, path)
+    buffers = stored_buffers(arrays, path)
+    fingerprint = str(member(path, arrays, "fingerprint", "U", 0)) if "fingerprint" in arrays else ""
+    optimizer_state = {
+        k.removeprefix(OPTIMIZER_PREFIX): member(path, arrays, k, "fiu", arrays[k].ndim)
+        for k in arrays
+        if k.startswith(OPTIMIZER_PREFIX)
+    }
+    # plugnn 0.1 stored 3 loop values and 2 sums; the stop flag, lr scale and start loss came later
+    if loop.shape not in ((3,), (4,)) or sums.shape not in ((2,), (3,), (4,)) or not np.all(np.isfinite(sums[:3])):
+        raise CorruptFileError(f"{path}: malformed loop state (loop {loop.tolist()}, sums {sums.tolist()})")
+    if np.isinf(sums[-1]) or (len(sums) > 2 and not sums[2] > 0):
+        raise CorruptFileError(f"{path}: malformed loop state (loop {loop.tolist()}, sums {sums.tolist()})")
+    if params.dtype not in (np.float32, np.float64):
+        raise CorruptFileError(f"{path}: parameters of dtype {params.dtype}; plugnn stores float32 or float64")
+    epoch, position, correct = (int(v) for v in loop[:3])
+    if epoch < 1 or position < 0 or not 0 <= correct <= position:
+        raise CorruptFileError(f"{path}: inconsistent loop state (epoch {epoch}, sample {position}, {correct} right)")
+    if not (isinstance(generators, dict) and all(isinstance(generators.get(k), dict) for k in ("shuffle", "noise"))):
+        raise CorruptFileError(f"{path}: 'generators' is not a pair of generator states")
     try:
-        spec = structure(json.loads(str(arrays["spec"])), RunSpec, registry, source=str(path))
-        generators = json.loads(str(arrays["generators"]))
-        epoch, position, correct, stop = (int(v) for v in [*arrays["loop"], 0][:4])  # files before callbacks: 3
-        loss_sum, seconds, lr_scale = (float(v) for v in [*arrays["sums"], 1.0][:3])
-        resume = LoopState(
-            epoch,
-            position,
-            arrays["order"] if arrays["order"].size else None,
-            loss_sum,
-            correct,
-            seconds,
-            History.from_dict(json.loads(str(arrays["history"]))),
-            stop=bool(stop),
-            stop_reason=str(arrays["stop_reason"]) if "stop_reason" in arrays else "",
-            lr_scale=lr_scale,
-            callback_states=_callback_states(arrays),
-        )
-        optimizer_state = {
-            k.removeprefix(OPTIMIZER_PREFIX): v for k, v in arrays.items() if k.startswith(OPTIMIZER_PREFIX)
-        }
-        return Checkpoint(
-            spec,
-            stored_input_shape(arrays, path),
-            arrays["params"],
-            stored_buffers(arrays),
-            optimizer_state,
-            generators["shuffle"],
-            generators["noise"],
-            resume,
-        )
-    except (KeyError, ValueError, TypeError) as exc:
-        raise CorruptFileError(f"{path}: not a complete plugnn checkpoint ({type(exc).__name__}: {exc})") from None
+        history = History.from_dict(history_data)
+        callback_states = _callback_states(arrays)
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
+        raise CorruptFileError(f"{path}: 'history' or callback state malformed ({type(exc).__name__}: {exc})") from None
+    spec = structure(spec_data, RunSpec, registry, source=str(path))
+    loss_sum, seconds, lr_scale, start_loss = (float(v) for v in [*sums.tolist(), 1.0, np.nan][:4])
+    stop = bool(loop[3]) if len(loop) == 4 else False
+    stop_reason = str(member(path, arrays, "stop_reason", "U", 0)) if "stop_reason" in arrays else ""
+    resume = LoopState(
+        epoch,
+        position,
+        order if order.size else None,
+        loss_sum,
+        correct,
+        seconds,
+        history,
+        stop=stop,
+        stop_reason=stop_reason,
+        lr_scale=lr_scale,
+        callback_states=callback_states,
+        start_loss=start_loss,
+    )
+    return Checkpoint(
+        spec,
+        input_shape,
+        params,
+        buffers,
+        optimizer_state,
+        generators["shuffle"],
+        generators["noise"],
+        resume,
+        fingerprint,
+    )
 
 
 def _callback_states(arrays: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], ...]:
@@ -140,12 +175,15 @@ def restore(checkpoint: Checkpoint, registry: Registry) -> tuple[Network, Optimi
     spec = checkpoint.spec
     network = build_network(spec.network, checkpoint.input_shape, dtype=spec.train.dtype, registry=registry)
     restore_state(network, checkpoint.params, checkpoint.buffers, "checkpoint")
-    network.noise.bit_generator.state = checkpoint.noise_state
     optimizer = build_optimizer(spec.network.optimizer, registry)
-    if checkpoint.optimizer_state:
-        optimizer.load_state_dict(checkpoint.optimizer_state)
     shuffle = np.random.default_rng()
-    shuffle.bit_generator.state = checkpoint.shuffle_state
+    try:
+        network.noise.bit_generator.state = checkpoint.noise_state
+        shuffle.bit_generator.state = checkpoint.shuffle_state
+        if checkpoint.optimizer_state:
+            optimizer.load_state_dict(checkpoint.optimizer_state)
+    except (KeyError, ValueError, TypeError, IndexError) as exc:
+        raise CorruptFileError(f"checkpoint state does not fit its spec ({type(exc).__name__}: {exc})") from None
     return network, optimizer, shuffle
 
 
@@ -157,15 +195,22 @@ class Checkpointer:
     """
 
     def __init__(
-        self, path: Path, spec: RunSpec, registry: Registry, every: int = 1, saved_epoch: int | None = None
+        self,
+        path: Path,
+        spec: RunSpec,
+        registry: Registry,
+        every: int = 1,
+        saved_epoch: int | None = None,
+        fingerprint: str = "",
     ) -> None:
-        self.path, self.spec, self.registry, self.every = path, spec, registry, every
+        self.path, self.spec, self.registry, self.every, self.fingerprint = path, spec, registry, every, fingerprint
         self.saved_epoch = saved_epoch  # the last whole epoch the file at path holds, if any
         self._previous_handler: Any = None
         self._trained = False  # whether this run trained an epoch (a finished run resumed trains none)
 
     def save(self, context: TrainContext, *, epoch_done: bool) -> None:
-        save_checkpoint(self.path, capture(context, self.spec, epoch_done=epoch_done), self.registry)
+        checkpoint = attrs.evolve(capture(context, self.spec, epoch_done=epoch_done), fingerprint=self.fingerprint)
+        save_checkpoint(self.path, checkpoint, self.registry)
         self.saved_epoch = context.epoch if epoch_done else context.epoch - 1
 
     @hookimpl

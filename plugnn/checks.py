@@ -22,7 +22,12 @@ def check_features(x: Any, sample_shape: Shape | int, dtype: np.dtype, name: str
     differs, says how to reshape.
     """
     shape = (sample_shape,) if isinstance(sample_shape, (int, np.integer)) else tuple(sample_shape)
-    array = np.asarray(x)
+    try:
+        array = np.asarray(x)
+    except ValueError as exc:  # ragged nested sequences
+        raise DataError(f"{name}: not a rectangular array ({str(exc).split(';')[0]})") from None
+    if np.iscomplexobj(array):
+        raise DataError(f"{name}: complex values (dtype {array.dtype}); plugnn trains on real numbers only")
     if len(shape) == 1 and array.ndim > 2 and math.prod(array.shape[1:]) == shape[0]:
         array = array.reshape(len(array), shape[0])
     if array.ndim < 2 and len(shape) == 1:
@@ -52,6 +57,14 @@ def check_features(x: Any, sample_shape: Shape | int, dtype: np.dtype, name: str
             "scale pixels to [0, 1] first, e.g. X / 255.0",
             stacklevel=3,
         )
+    elif np.issubdtype(array.dtype, np.floating) and array.size:
+        low, high = float(array.min()), float(array.max())
+        if low >= 0 and 2 <= high <= 255 and high.is_integer():
+            warnings.warn(
+                f"{name} looks like unscaled pixels (float values in [{low:g}, {high:g}]); "
+                "scale them to [0, 1] first, e.g. X / 255.0",
+                stacklevel=3,
+            )
     array = array.astype(dtype, copy=False)
     if not (np.isfinite(array.min()) and np.isfinite(array.max())):  # NaN and ±Inf surface here, no copy
         bad = [int(i) for i in np.argwhere(~np.isfinite(array))[0]]
@@ -96,7 +109,10 @@ def check_values(y: Any, n_samples: int, output_shape: Shape, dtype: np.dtype, n
 
 def check_labels(y: Any, n_samples: int, n_classes: int, name: str = "y") -> Labels:
     """``y`` as an ``(N,)`` integer array with every label in ``[0, n_classes)``."""
-    labels = np.asarray(y)
+    try:
+        labels = np.asarray(y)
+    except ValueError as exc:
+        raise DataError(f"{name}: not a 1-D array of class indices ({str(exc).split(';')[0]})") from None
     if labels.ndim != 1:
         raise DataError(f"{name}: expected a 1-D array of class indices, got shape {labels.shape}")
     if len(labels) != n_samples:

@@ -8,11 +8,16 @@ dimensions, then the data in row-major order. MNIST uses type ``0x08`` (unsigned
 from __future__ import annotations
 
 import gzip
+import math
+import os
+import zlib
 from pathlib import Path
 
 import numpy as np
 
 from plugnn.errors import DataError
+from plugnn.memory import ensure_fits
+from plugnn.readers import UnreadableFileError, open_regular
 
 UNSIGNED_BYTE = 0x08
 FILES = {
@@ -24,13 +29,28 @@ FILES = {
 """The four standard file names (each may also end in ``.gz``)."""
 
 
+GZIP_MAX_RATIO = 1032
+"""Deflate's largest possible expansion: a gzip file of ``n`` bytes decodes to at most about ``1032 n``."""
+
+
 def read_idx(path: Path, ndim: int) -> np.ndarray:
     """Read one unsigned-byte IDX file of ``ndim`` dimensions, checking magic, dimensions and length.
 
-    A ``.gz`` file is decompressed as a stream, so only the decoded data is ever held in memory.
+    The shape in the header is checked against the file's size (for ``.gz``, against the most a
+    file of that size can decode to) and the available memory before anything is allocated; a
+    ``.gz`` file is decompressed as a stream, so only the decoded data is ever held in memory.
+    FIFOs, devices and folders are refused without blocking.
     """
     try:
-        with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as stream:
+        raw = os.fdopen(open_regular(path), "rb")
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except UnreadableFileError as exc:
+        raise DataError(str(exc)) from None
+    compressed = path.suffix == ".gz"
+    file_size = os.fstat(raw.fileno()).st_size
+    try:
+        with raw, gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw as stream:
             magic = stream.read(4)
             if len(magic) < 4 or magic[0] != 0 or magic[1] != 0:
                 raise DataError(f"{path}: not an IDX file (bad magic number {magic.hex() or 'empty'})")
@@ -45,12 +65,23 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
             if len(dims) < 4 * ndim:
                 raise DataError(f"{path}: truncated header ({4 + len(dims)} bytes, need {header})")
             shape = tuple(int(d) for d in np.frombuffer(dims, dtype=">u4"))
-            data = np.empty(int(np.prod(shape)), dtype=np.uint8)
+            need = math.prod(shape)
+            if compressed and need > GZIP_MAX_RATIO * file_size:
+                raise DataError(
+                    f"{path}: header promises shape {shape} ({header + need} bytes) but a {file_size}-byte gzip "
+                    f"file decodes to at most about {GZIP_MAX_RATIO * file_size} bytes"
+                )
+            if not compressed and need != file_size - header:
+                raise DataError(
+                    f"{path}: header promises shape {shape} ({header + need} bytes) but the file has {file_size} bytes"
+                )
+            ensure_fits(5 * need, f"{path}: shape {shape} as uint8 and float32")
+            data = np.empty(need, dtype=np.uint8)
             filled = 0
             while filled < data.size and (count := stream.readinto(data.data[filled:])):
                 filled += count
             extra = len(stream.read(1 << 20))
-    except (EOFError, OSError) as exc:  # a damaged or cut-off gzip stream
+    except (EOFError, OSError, zlib.error) as exc:  # a damaged or cut-off gzip stream
         raise DataError(f"{path}: cannot be read, truncated or damaged ({exc})") from None
     if filled != data.size or extra:
         size = f"{header + filled} bytes" if not extra else f"more than {header + filled} bytes"
@@ -61,7 +92,7 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
 def find_file(folder: Path, stem: str) -> Path:
     """``folder/stem`` or ``folder/stem.gz``, whichever exists."""
     for candidate in (folder / stem, folder / f"{stem}.gz"):
-        if candidate.is_file():
+        if candidate.exists():  # anything but a regular file is refused with its kind by read_idx
             return candidate
     raise DataError(f"{folder}: missing {stem} (or {stem}.gz); an IDX folder holds {', '.join(FILES.values())}")
 
@@ -75,4 +106,6 @@ def read_idx_folder(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
         images, labels = arrays[f"{part}_images"], arrays[f"{part}_labels"]
         if len(images) != len(labels):
             raise DataError(f"{folder}: {len(images)} {part} images but {len(labels)} {part} labels")
+        if len(images) == 0:
+            raise DataError(f"{folder}: no {part} images (the IDX files hold 0 samples)")
     return arrays["train_images"], arrays["train_labels"], arrays["test_images"], arrays["test_labels"]

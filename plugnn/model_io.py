@@ -18,7 +18,7 @@ from plugnn.builder import build_network, build_optimizer
 from plugnn.errors import PlugnnError
 from plugnn.history import History
 from plugnn.network import Network
-from plugnn.npzfile import CorruptFileError, read_npz, write_npz
+from plugnn.npzfile import CorruptFileError, member, member_json, read_npz, write_npz
 from plugnn.plugins import default_registry
 from plugnn.protocols import Shape
 from plugnn.registry import Registry
@@ -39,17 +39,36 @@ def shape_and_buffer_arrays(input_shape: Shape, buffers: Mapping[str, np.ndarray
 
 
 def stored_input_shape(arrays: Mapping[str, np.ndarray], source: str | Path) -> Shape:
-    """The input shape a file holds (``in_features`` in files of plugnn 0.1)."""
-    stored = arrays["input_shape"] if "input_shape" in arrays else arrays["in_features"]
+    """The input shape a file holds (``in_features`` in files of plugnn 0.1), checked."""
+    path = Path(source)
+    if "input_shape" in arrays or "in_features" not in arrays:
+        stored = member(path, arrays, "input_shape", "iu", 1)
+    else:
+        stored = member(path, arrays, "in_features", "iu", 0)
     try:
         return as_shape(stored.tolist())
     except PlugnnError as exc:
         raise CorruptFileError(f"{source}: {exc}") from None
 
 
-def stored_buffers(arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The buffers a file holds, keyed ``layers[<i>].<name>`` (none in files of plugnn 0.1)."""
-    return {k.removeprefix(BUFFER_PREFIX): v for k, v in arrays.items() if k.startswith(BUFFER_PREFIX)}
+def stored_buffers(arrays: Mapping[str, np.ndarray], source: str | Path) -> dict[str, np.ndarray]:
+    """The buffers a file holds, keyed ``layers[<i>].<name>`` (none in files of plugnn 0.1).
+
+    Each must be numeric, and finite when a float; shapes are checked against the layers on restore.
+    """
+    return {
+        k.removeprefix(BUFFER_PREFIX): member(Path(source), arrays, k, "fiub", arrays[k].ndim)
+        for k in arrays
+        if k.startswith(BUFFER_PREFIX)
+    }
+
+
+def stored_params(arrays: Mapping[str, np.ndarray], source: str | Path) -> np.ndarray:
+    """The flat parameter vector a file holds: 1-D, float32 or float64, finite."""
+    params = member(Path(source), arrays, "params", "f", 1)
+    if params.dtype not in (np.float32, np.float64):
+        raise CorruptFileError(f"{source}: parameters of dtype {params.dtype}; plugnn stores float32 or float64")
+    return params
 
 
 def restore_state(network: Network, params: np.ndarray, buffers: Mapping[str, np.ndarray], source: str | Path) -> None:
@@ -76,10 +95,10 @@ def load_model(path: str | Path, registry: Registry) -> tuple[Network, RunSpec]:
     """Rebuild the network saved at ``path`` through ``registry``; returns it and its run spec."""
     path = Path(path)
     arrays = read_npz(path, KIND)
-    spec = structure(json.loads(str(arrays["spec"])), RunSpec, registry, source=str(path))
-    input_shape = stored_input_shape(arrays, path)
-    network = build_network(spec.network, input_shape, dtype=arrays["params"].dtype, registry=registry)
-    restore_state(network, arrays["params"], stored_buffers(arrays), path)
+    spec = structure(member_json(path, arrays, "spec"), RunSpec, registry, source=str(path))
+    params, input_shape = stored_params(arrays, path), stored_input_shape(arrays, path)
+    network = build_network(spec.network, input_shape, dtype=params.dtype, registry=registry)
+    restore_state(network, params, stored_buffers(arrays, path), path)
     return network, spec
 
 
@@ -126,23 +145,22 @@ def load(path: str | Path, registry: Registry | None = None) -> Network:
         path = path / "model.npz"
     registry = registry or default_registry()
     arrays = read_npz(path, KIND)
-    try:
-        if NETWORK_SPEC in arrays:
-            spec = structure(json.loads(str(arrays[NETWORK_SPEC])), NetworkSpec, registry, source=str(path))
-        else:  # written by a run: the run spec holds the network's
-            spec = structure(json.loads(str(arrays["spec"])), RunSpec, registry, source=str(path)).network
-        params = arrays["params"]
-        network = build_network(spec, stored_input_shape(arrays, path), dtype=params.dtype, registry=registry)
-    except KeyError as exc:
-        raise CorruptFileError(f"{path}: not a complete plugnn model, it lacks the array {exc}") from None
-    restore_state(network, params, stored_buffers(arrays), path)
+    if NETWORK_SPEC in arrays:
+        spec = structure(member_json(path, arrays, NETWORK_SPEC), NetworkSpec, registry, source=str(path))
+    else:  # written by a run: the run spec holds the network's
+        spec = structure(member_json(path, arrays, "spec"), RunSpec, registry, source=str(path)).network
+    params = stored_params(arrays, path)
+    network = build_network(spec, stored_input_shape(arrays, path), dtype=params.dtype, registry=registry)
+    restore_state(network, params, stored_buffers(arrays, path), path)
     if TRAIN_STATE in arrays:
         network.train_state = _train_state(arrays, network, path, registry)
     return network
 
 
 def _train_state(arrays: dict[str, np.ndarray], network: Network, path: Path, registry: Registry) -> TrainState:
-    described = json.loads(str(arrays[TRAIN_STATE]))
+    described = member_json(path, arrays, TRAIN_STATE)
+    if not isinstance(described, dict):
+        raise CorruptFileError(f"{path}: its training state is not a table")
     assert network.spec is not None
     optimizer = build_optimizer(network.spec.optimizer, registry)
     try:

@@ -9,7 +9,10 @@ the old file or the new one, never half of one, and never through a planted link
 from __future__ import annotations
 
 import hashlib
+import math
+import os
 import zipfile
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
@@ -18,6 +21,8 @@ import numpy as np
 
 from plugnn.atomicfile import atomic_writer
 from plugnn.errors import PlugnnError
+from plugnn.memory import ensure_fits
+from plugnn.readers import UnreadableFileError, open_regular, parse
 
 FORMAT_VERSION = 1
 
@@ -49,23 +54,58 @@ def write_npz(path: Path, kind: str, arrays: Mapping[str, np.ndarray]) -> None:
         np.savez(stream, **cast(dict[str, Any], payload))  # numpy's stubs type **kwds against allow_pickle
 
 
+def _check_members(path: Path, archive: zipfile.ZipFile) -> None:
+    """Every member's ``.npy`` header against its stored size, and the total against free memory.
+
+    Runs before :func:`numpy.load`, which would allocate whatever shape a crafted header claims.
+    """
+    npy = np.lib.format
+    total = 0
+    for info in archive.infolist():
+        with archive.open(info) as entry:
+            version = npy.read_magic(entry)
+            read_header = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+            shape, _, dtype = read_header(entry)
+            if dtype.hasobject:
+                raise CorruptFileError(f"{path}: {info.filename} holds pickled objects, which plugnn never loads")
+            claimed = math.prod(shape) * dtype.itemsize
+            stored = info.file_size - entry.tell()
+            if claimed != stored:
+                raise CorruptFileError(
+                    f"{path}: {info.filename} claims shape {shape} of {dtype} ({claimed} bytes) but stores {stored}"
+                )
+        total += info.file_size
+    ensure_fits(2 * total, f"{path}: {total} bytes of arrays")
+
+
 def read_npz(path: Path, kind: str) -> dict[str, np.ndarray]:
-    """Read and verify a file written by :func:`write_npz`; never unpickles."""
-    if path.is_file() and not zipfile.is_zipfile(path):
-        raise CorruptFileError(f"{path}: not a readable .npz file, truncated or damaged (no zip archive found)")
+    """Read and verify a file written by :func:`write_npz`; never unpickles.
+
+    Refuses a FIFO, device or folder, a member whose header claims more data than it stores, a
+    wrong kind or version and a checksum mismatch, each with one line naming the file.
+    """
     try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in data.files}
+        stream = os.fdopen(open_regular(path), "rb")
     except FileNotFoundError:
         raise CorruptFileError(f"{path}: no such file") from None
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
-        raise CorruptFileError(f"{path}: not a readable .npz file, truncated or damaged ({exc})") from None
-    except ValueError as exc:  # allow_pickle=False refusing an object array
-        raise CorruptFileError(f"{path}: holds pickled objects, which plugnn never loads ({exc})") from None
+    except UnreadableFileError as exc:
+        raise CorruptFileError(str(exc)) from None
+    with stream:
+        if not zipfile.is_zipfile(stream):
+            raise CorruptFileError(f"{path}: not a readable .npz file, truncated or damaged (no zip archive found)")
+        try:
+            with zipfile.ZipFile(stream) as archive:
+                _check_members(path, archive)
+            stream.seek(0)
+            with np.load(stream, allow_pickle=False) as data:
+                arrays = {name: data[name] for name in data.files}
+        except (zipfile.BadZipFile, EOFError, OSError, zlib.error, ValueError) as exc:
+            raise CorruptFileError(f"{path}: not a readable .npz file, truncated or damaged ({exc})") from None
     stored = str(arrays.pop("__checksum__", ""))
     if str(arrays.get("__kind__", "")) != kind:
         raise CorruptFileError(f"{path}: not a plugnn {kind} file")
-    version = int(arrays.get("__version__", -1))
+    stamp = arrays.get("__version__")
+    version = int(stamp) if stamp is not None and stamp.shape == () and stamp.dtype.kind in "iu" else -1
     if version > FORMAT_VERSION:
         raise CorruptFileError(
             f"{path}: written by a newer plugnn (format version {version}; this plugnn reads version "
@@ -76,3 +116,28 @@ def read_npz(path: Path, kind: str) -> dict[str, np.ndarray]:
     if stored != checksum(arrays):
         raise CorruptFileError(f"{path}: checksum mismatch, the file was altered or damaged")
     return {name: value for name, value in arrays.items() if not name.startswith("__")}
+
+
+def member(
+    path: Path, arrays: Mapping[str, np.ndarray], name: str, kinds: str, ndim: int, *, finite: bool = True
+) -> np.ndarray:
+    """``arrays[name]`` checked to exist with ``ndim`` dimensions, a dtype kind in ``kinds`` (numpy's
+    letters: ``"f"`` float, ``"iu"`` integer, ``"U"`` text) and, for floats, finite values."""
+    if name not in arrays:
+        raise CorruptFileError(f"{path}: not a complete plugnn file, it lacks the array {name!r}")
+    value = arrays[name]
+    if value.ndim != ndim or value.dtype.kind not in kinds:
+        raise CorruptFileError(
+            f"{path}: {name!r} should be {ndim}-D of kind {kinds!r}, got shape {value.shape} dtype {value.dtype}"
+        )
+    if finite and value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+        raise CorruptFileError(f"{path}: {name!r} holds NaN or Inf")
+    return value
+
+
+def member_json(path: Path, arrays: Mapping[str, np.ndarray], name: str) -> Any:
+    """The JSON text stored as ``arrays[name]``, parsed with bounded nesting."""
+    try:
+        return parse(str(member(path, arrays, name, "U", 0)), "json", f"{path}: {name!r}")
+    except UnreadableFileError as exc:
+        raise CorruptFileError(str(exc)) from None

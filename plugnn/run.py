@@ -25,8 +25,9 @@ from typing import Any, TextIO
 import attrs
 import numpy as np
 
-from plugnn.atomicfile import write_text
-from plugnn.checkpoint import Checkpoint, Checkpointer, load_checkpoint, restore
+from plugnn import fingerprint
+from plugnn.atomicfile import clean_stale, write_text
+from plugnn.checkpoint import Checkpoint, Checkpointer, check_against_data, load_checkpoint, restore
 from plugnn.data import DataSplit, load_dataset, parse_data_option
 from plugnn.errors import PlugnnError
 from plugnn.history import History
@@ -78,6 +79,8 @@ class RunResult:
 
 def load_recipe(recipe: str | Path, registry: Registry) -> tuple[str, RunSpec]:
     """A recipe name or a ``.toml``/``.json`` spec file -> ``(name, spec)``."""
+    if not str(recipe).strip():
+        raise PlugnnError("an empty recipe name; give a recipe (plugnn recipes) or a .toml/.json spec file")
     path = Path(recipe)
     if path.suffix in SUFFIXES or path.is_file():
         return path.stem, load_spec(path, RunSpec, registry)
@@ -179,7 +182,7 @@ def run(
     elif isinstance(recipe, RunSpec):
         name, spec = "spec", recipe
     else:
-        name, spec = load_recipe(recipe or DEFAULT_RECIPE, registry)
+        name, spec = load_recipe(DEFAULT_RECIPE if recipe is None else recipe, registry)
     spec = override(
         spec,
         registry,
@@ -205,9 +208,11 @@ def run(
         # checked before anything is written: an error here leaves no run folder
         own_validation = split.validation is not None
         prepare(spec.train, split.y_train, network.targets, own_validation=own_validation, test=True, registry=registry)
-        write_text(folder / "spec.toml", dumps(spec, registry))
+        spec_text = dumps(spec, registry)
+        write_text(folder / "spec.toml", spec_text)
+        digest = fingerprint.record(folder, spec_text, split, name)
         history = _train(
-            folder, spec, split, network, optimizer, shuffle, point, None, quiet, stream, registry, plugins
+            folder, spec, split, network, optimizer, shuffle, point, None, digest, quiet, stream, registry, plugins
         )
         scores = write_outputs(folder, _title(name, spec, registry), spec, split, network, history, registry)
     return RunResult(folder, spec, history, scores)
@@ -272,18 +277,30 @@ def resume(
     registry: Registry | None = None,
     plugins: Iterable[object] = (),
 ) -> RunResult:
-    """Continue the run in ``run_dir`` from its checkpoint; the result is bit-identical to an uninterrupted run."""
+    """Continue the run in ``run_dir`` from its checkpoint; the result is bit-identical to an uninterrupted run.
+
+    Refuses, saying what differs, an edited ``spec.toml``, changed data or a checkpoint of another
+    run (:mod:`plugnn.fingerprint`). A run killed before its first checkpoint starts again from its
+    ``spec.toml``; one killed after training but before all its files were written gets them
+    written; a finished run is left alone.
+    """
     registry = registry or default_registry()
     folder = Path(run_dir)
     if not folder.is_dir():
         raise PlugnnError(f"{folder}: no such run folder")
+    if not any((folder / name).exists() for name in (CHECKPOINT, "spec.toml")):  # before any lock file is made
+        raise PlugnnError(f"{folder}: no {CHECKPOINT} to resume from (is this a run folder?)")
     with locked(folder):
+        clean_stale(folder)
+        if not (folder / CHECKPOINT).exists():
+            return _restart(folder, quiet, stream, registry, plugins)
         path = folder / CHECKPOINT
-        if not path.is_file():
-            raise PlugnnError(f"{folder}: no {CHECKPOINT} to resume from (is this a run folder?)")
         checkpoint = load_checkpoint(path, registry)
         spec, point = checkpoint.spec, checkpoint.resume
+        record = fingerprint.verify_spec(folder, spec, checkpoint.fingerprint, registry)
         split = load_dataset(spec.data, registry)
+        fingerprint.verify_data(folder, record, split)
+        check_against_data(path, checkpoint, len(split.x_train))
         network, optimizer, shuffle = restore(checkpoint, registry)
         if not missing_outputs(folder, split, network.targets):
             how = f": {point.stop_reason or 'stopped by a hook'}" if point.stop else f" its {spec.train.epochs} epochs"
@@ -300,12 +317,37 @@ def resume(
                 shuffle,
                 point,
                 point.epoch - 1,
+                checkpoint.fingerprint,
                 quiet,
                 stream,
                 registry,
                 plugins,
             )
-        scores = write_outputs(folder, _title(folder.name, spec, registry), spec, split, network, history, registry)
+        name = str(record.get("name", folder.name)) if record else folder.name
+        scores = write_outputs(folder, _title(name, spec, registry), spec, split, network, history, registry)
+    return RunResult(folder, spec, history, scores)
+
+
+def _restart(
+    folder: Path, quiet: bool, stream: TextIO | None, registry: Registry, plugins: Iterable[object]
+) -> RunResult:
+    """A run killed before its first checkpoint starts again from its ``spec.toml`` (fingerprint-checked)."""
+    spec_path = folder / "spec.toml"
+    spec = load_spec(spec_path, RunSpec, registry)
+    split = load_dataset(spec.data, registry)
+    name = folder.name
+    if (folder / fingerprint.FINGERPRINT).exists():
+        digest = fingerprint.digest(folder)
+        record = fingerprint.verify_spec(folder, spec, digest, registry)
+        fingerprint.verify_data(folder, record, split)
+        name = str(record.get("name", name)) if record else name
+    else:  # killed between writing spec.toml and fingerprint.json: the name is the folder's
+        digest = fingerprint.record(folder, spec_path.read_text(encoding="utf-8"), split, name)
+    network, optimizer, shuffle = build_for_training(spec.network, split.sample_shape, spec.train, registry)
+    history = _train(
+        folder, spec, split, network, optimizer, shuffle, None, None, digest, quiet, stream, registry, plugins
+    )
+    scores = write_outputs(folder, _title(name, spec, registry), spec, split, network, history, registry)
     return RunResult(folder, spec, history, scores)
 
 
@@ -318,13 +360,19 @@ def _train(
     shuffle: np.random.Generator,
     point: LoopState | None,
     saved_epoch: int | None,
+    digest: str,
     quiet: bool,
     stream: TextIO | None,
     registry: Registry,
     plugins: Iterable[object],
 ) -> History:
     checkpointer = Checkpointer(
-        folder / CHECKPOINT, spec, registry, spec.train.checkpoint_every, saved_epoch=saved_epoch
+        folder / CHECKPOINT,
+        spec,
+        registry,
+        spec.train.checkpoint_every,
+        saved_epoch=saved_epoch,
+        fingerprint=digest,
     )
     own = [checkpointer] if quiet else [checkpointer, Progress(stream)]
     try:

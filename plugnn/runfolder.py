@@ -67,13 +67,19 @@ def claim_new(out: str | Path | None, name: str) -> Iterator[Path]:
     An existing ``out`` must be an empty folder: plugnn never overwrites a run. If the block fails
     before writing anything, the folder is removed again (when this call created it).
     """
+    parent_created = False
     if out is not None:
         folder = Path(out)
         if folder.exists() and not folder.is_dir():
             raise PlugnnError(f"{folder} exists and is not a folder; choose another --out")
         created = not folder.exists()
+        if not created and not _is_empty(folder):  # refused before the lock file is created in it
+            raise PlugnnError(
+                f"{folder} already exists and is not empty; plugnn never overwrites a run, choose another --out"
+            )
         folder.mkdir(parents=True, exist_ok=True)
     else:
+        parent_created = not Path("runs").exists()
         folder, created = _new_timestamped(name), True
     with locked(folder):
         if not _is_empty(folder):
@@ -86,6 +92,9 @@ def claim_new(out: str | Path | None, name: str) -> Iterator[Path]:
             if created and _is_empty(folder):
                 (folder / LOCK_NAME).unlink(missing_ok=True)
                 folder.rmdir()
+                if out is None and parent_created:
+                    with contextlib.suppress(OSError):
+                        folder.parent.rmdir()
             raise
 
 

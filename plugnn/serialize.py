@@ -114,6 +114,8 @@ def _clean(path: str) -> str:
 
 def structure(data: Any, cls: type[T], registry: Registry, *, source: str | None = None) -> T:
     """Build a spec of type ``cls`` from plain data; raise :class:`SpecError` listing every problem."""
+    if attrs.has(cls) and not isinstance(data, dict):
+        raise SpecError([("", f"expected a table of settings, got {type(data).__name__} {str(data)[:40]!r}")], source)
     try:
         return make_converter(registry).structure(data, cls)
     except (ClassValidationError, IterableValidationError, PlugnnError, TypeError, ValueError, KeyError) as exc:

@@ -7,13 +7,13 @@ ones. Saving never overwrites an existing file unless asked to.
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
 from typing import Any, TypeVar
 
 import tomli_w
 
 from plugnn.errors import SpecError
+from plugnn.readers import UnreadableFileError, parse, read_text
 from plugnn.registry import Registry
 from plugnn.serialize import structure, unstructure
 
@@ -26,15 +26,13 @@ def parse_file(path: Path) -> Any:
     if path.suffix not in SUFFIXES:
         raise SpecError([("", f"expected a .toml or .json file, got {path.name!r}")], str(path))
     try:
-        text = path.read_text(encoding="utf-8")
+        return parse(read_text(path), path.suffix[1:], str(path))
     except FileNotFoundError:
         raise SpecError([("", "no such file")], str(path)) from None
+    except UnreadableFileError as exc:
+        raise SpecError([("", exc.reason)], str(path)) from None
     except OSError as exc:
         raise SpecError([("", f"cannot read it: {exc.strerror}")], str(path)) from None
-    try:
-        return tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise SpecError([("", f"not valid {path.suffix[1:].upper()}: {exc}")], str(path)) from None
 
 
 def load_spec(path: str | Path, cls: type[T], registry: Registry) -> T:

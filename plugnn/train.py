@@ -32,9 +32,12 @@ from plugnn.specs import NetworkSpec, TrainSpec
 from plugnn.threads import thread_budget
 from plugnn.validation import split_indices
 
+DIVERGENCE_FACTOR = 1e4
+"""Training has diverged when a batch loss exceeds this multiple of ``max(first batch loss, 1)``."""
+
 
 class DivergenceError(PlugnnError):
-    """The loss became NaN or infinite; training stopped at once."""
+    """The loss became NaN or infinite, or exploded past :data:`DIVERGENCE_FACTOR` times its start."""
 
 
 class TrainingInterrupted(PlugnnError):
@@ -61,6 +64,8 @@ class LoopState:
     stop_reason: str = ""
     lr_scale: float = 1.0
     callback_states: tuple[dict[str, np.ndarray], ...] = ()
+    start_loss: float = float("nan")
+    """The run's first batch loss, the reference of the divergence threshold (NaN before it)."""
 
     def snapshot(self) -> LoopState:
         """This state alone (a :class:`TrainContext` without the objects being trained)."""
@@ -231,7 +236,8 @@ def fit(
     or a progress bar for this run only) and the registry's event plugins. ``folder`` is the run
     folder callbacks may write into (e.g. ``best_checkpoint``).
 
-    Raises :class:`DivergenceError` as soon as a batch's loss is NaN or infinite, and
+    Raises :class:`DivergenceError` as soon as a batch's loss is NaN or infinite or exceeds
+    :data:`DIVERGENCE_FACTOR` times ``max(first batch loss, 1)``, and
     :class:`TrainingInterrupted` when a hook or signal handler sets ``context.interrupted``.
     """
     x = check_features(x, network.input_shape, network.dtype, "X")
@@ -245,6 +251,9 @@ def fit(
         held_out["val"] = (x[val_index], y[val_index])
         x, y = x[train_index], y[train_index]
     for split, data in (("val", validation), ("test", test)):
+        if data is not None and (not isinstance(data, (tuple, list)) or len(data) != 2):
+            size = f" of length {len(data)}" if hasattr(data, "__len__") else ""
+            raise DataError(f"{split}: expected a pair (X_{split}, y_{split}), got a {type(data).__name__}{size}")
         if data is not None:
             x_held = check_features(data[0], network.input_shape, network.dtype, f"{split} X")
             y_held = check_targets(
@@ -330,7 +339,9 @@ def _loop(
                 xb = np.take(x, index, axis=0, out=batch_buffer[: len(index)], mode="clip")
                 yb = y[index]
             loss, logits = network.train_step(xb, yb, optimizer)
-            if not math.isfinite(loss):
+            if math.isnan(context.start_loss) and math.isfinite(loss):
+                context.start_loss = loss
+            if not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * max(context.start_loss, 1.0):
                 raise _diverged(context, loss, start // size)
             context.loss_sum += loss * len(yb)
             if labels:
@@ -372,8 +383,13 @@ def _base_lr(optimizer: Optimizer) -> float:
 def _diverged(context: TrainContext, loss: float, batch: int) -> DivergenceError:
     # context.batch_loss still holds the previous batch's loss, finite by construction (NaN before the first)
     last = f"{context.batch_loss:.4g}" if math.isfinite(context.batch_loss) else "none yet"
+    what = (
+        f"the loss is {loss}"
+        if not math.isfinite(loss)
+        else f"the loss {loss:.4g} exceeds {DIVERGENCE_FACTOR:g} times its starting value {context.start_loss:.4g}"
+    )
     return DivergenceError(
-        f"training diverged at epoch {context.epoch}, batch {batch + 1}: the loss is {loss} "
+        f"training diverged at epoch {context.epoch}, batch {batch + 1}: {what} "
         f"(last finite loss {last}); lower the learning rate (now {context.optimizer.lr:g}) "
         "or scale the inputs to [0, 1]"
     )
@@ -408,11 +424,15 @@ def train(
     The network's ``train_state`` attribute is set to the new :class:`TrainState`.
     """
     registry = registry or default_registry()
-    if np.ndim(x) < 2:
-        raise DataError(f"X: expected an array of samples, (N, features) or (N, H, W, C), got shape {np.shape(x)}")
+    try:
+        shape = np.shape(x)
+    except ValueError:
+        raise DataError("X: not a rectangular array (rows of different lengths)") from None
+    if len(shape) < 2:
+        raise DataError(f"X: expected an array of samples, (N, features) or (N, H, W, C), got shape {shape}")
     train_spec = train_spec or TrainSpec()
     if start_from is None:
-        network, optimizer, rng = build_for_training(spec, np.shape(x)[1:], train_spec, registry)
+        network, optimizer, rng = build_for_training(spec, shape[1:], train_spec, registry)
         done, resume = 0, None
     else:
         network, optimizer, rng, done = _continued(start_from, spec, train_spec, registry)

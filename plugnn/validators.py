@@ -1,11 +1,13 @@
 """attrs validators for spec fields, with messages that say what was expected and what came.
 
 Each raises :class:`plugnn.errors.FieldError`, which carries the field name so that error paths
-end in it: ``layers[2].units: must be > 0 (got 0)``.
+end in it: ``layers[2].units: must be > 0 (got 0)``. Every number check refuses NaN and ±Inf
+first (``lr: must be a finite number (got inf)``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Collection
 from numbers import Real
 from typing import Any
@@ -25,6 +27,8 @@ def _number_check(test: Callable[[float], bool], expected: str) -> Validator:
     def check(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not _is_number(value):
             raise FieldError(attribute.name, f"expected a number, got {type(value).__name__} {value!r}")
+        if not math.isfinite(value):
+            raise FieldError(attribute.name, f"must be a finite number (got {value!r})")
         if not test(value):
             raise FieldError(attribute.name, f"must be {expected} (got {value!r})")
 
@@ -32,10 +36,18 @@ def _number_check(test: Callable[[float], bool], expected: str) -> Validator:
 
 
 positive: Validator = _number_check(lambda v: v > 0, "> 0")
-"""A number > 0."""
+"""A finite number > 0 (learning rates, epsilons, standard deviations, sizes)."""
 
 non_negative: Validator = _number_check(lambda v: v >= 0, ">= 0")
-"""A number >= 0."""
+"""A finite number >= 0."""
+
+MAX_UNITS = 1 << 20
+"""The largest width a layer may declare (1,048,576); memory is checked separately when building."""
+
+
+def at_most(limit: int, why: str = "") -> Validator:
+    """A number ``<= limit``; ``why`` (e.g. the name of the limit) is added to the message."""
+    return _number_check(lambda v: v <= limit, f"<= {limit:,}{f' ({why})' if why else ''}")
 
 
 fraction: Validator = _number_check(lambda v: 0 < v < 1, "in (0, 1)")

@@ -74,5 +74,5 @@ def test_cut_off_gzip_stream(tmp_path) -> None:
 def test_trailing_bytes(tmp_path) -> None:
     path = tmp_path / "long"
     path.write_bytes(idx_bytes(np.zeros((2, 3, 3))) + b"\x00")
-    with pytest.raises(DataError, match=r"promises shape \(2, 3, 3\) \(34 bytes\) but the file has more than 34 bytes"):
+    with pytest.raises(DataError, match=r"promises shape \(2, 3, 3\) \(34 bytes\) but the file has 35 bytes"):
         read_idx(path, 3)

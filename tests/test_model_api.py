@@ -142,7 +142,7 @@ def rewrite(path, drop=(), **changes) -> None:
         (lambda p: p.write_text("hello"), r"model.npz: not a readable .npz file"),
         (lambda p: write_npz(p, "checkpoint", {"params": np.zeros(3)}), r"model.npz: not a plugnn model file"),
         (lambda p: np.savez(p, params=np.zeros(3)), r"model.npz: not a plugnn model file"),
-        (lambda p: rewrite(p, drop=["params"]), r"model.npz: not a complete plugnn model, it lacks the array 'params'"),
+        (lambda p: rewrite(p, drop=["params"]), r"model.npz: not a complete plugnn file, it lacks the array 'params'"),
         (lambda p: rewrite(p, params=np.zeros(7, np.float32)), r"holds 7 parameters but its spec builds 2410"),
         (lambda p: rewrite(p, drop=["optimizer/t"]), r"model.npz: its training state is incomplete"),
     ],

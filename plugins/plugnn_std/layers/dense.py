@@ -24,6 +24,7 @@ import numpy as np
 
 from plugnn import BuildContext, InitializerSpec, LayerSpec, hookimpl
 from plugnn import validators as v
+from plugnn.memory import ensure_fits
 from plugnn.protocols import Array
 from plugnn.registry import Register
 from plugnn.specs import InitializerRef, component_ref
@@ -42,7 +43,7 @@ class Dense(LayerSpec):
         Initializer of ``W``; the network's default when omitted.
     """
 
-    units: int = attrs.field(validator=[v.integer, v.positive])
+    units: int = attrs.field(validator=[v.integer, v.positive, v.at_most(v.MAX_UNITS, "plugnn.validators.MAX_UNITS")])
     init: InitializerRef | None = attrs.field(default=None, validator=component_ref(InitializerSpec, optional=True))
 
     @classmethod
@@ -59,6 +60,8 @@ class DenseLayer:
 
     def __init__(self, spec: Dense, input_shape: tuple[int, ...], ctx: BuildContext) -> None:
         d_in = math.prod(input_shape)
+        # W, its gradient, their flat copies in the network and two optimizer moments
+        ensure_fits(6 * (d_in + 1) * spec.units * ctx.dtype.itemsize, f"{ctx.path}: dense {d_in}x{spec.units}")
         init = ctx.initializer(spec.init)
         weights = init((d_in, spec.units), fan_in=d_in, fan_out=spec.units, rng=ctx.rng, dtype=ctx.dtype)
         self.input_shape = input_shape
