@@ -171,7 +171,7 @@ def _train_state(arrays: dict[str, np.ndarray], network: Network, path: Path, re
         rng.bit_generator.state = described["generators"]["shuffle"]
         network.noise.bit_generator.state = described["generators"]["noise"]
         history = History.from_dict(described["history"])
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CorruptFileError(f"{path}: its training state is incomplete ({type(exc).__name__}: {exc})") from None
     spec = structure(described.get("train"), TrainSpec, registry, source=f"{path} train_state")
     return TrainState(optimizer, rng, spec, history)
