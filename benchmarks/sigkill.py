@@ -2,7 +2,8 @@
 
 Each trial starts ``plugnn run`` on a small digits spec in a subprocess and kills it with SIGKILL
 after a random delay drawn over the whole length of an uninterrupted run (start-up, training,
-checkpoint writes, the model write and the plots). Half of the trials also kill the first
+checkpoint writes, the model write and the plots); a run that ends before its kill does not
+count, and later delays are drawn over its shorter length. Half of the trials also kill the first
 ``--resume`` at random. Then ``plugnn run --resume`` is repeated until it succeeds (a run killed
 before its folder held anything is started again with the same command), and the folder is
 compared with the uninterrupted run's: the same files, no temporary file left, the same model
@@ -17,6 +18,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -53,16 +55,17 @@ def run_to_end(args: list[str], cwd: Path) -> tuple[int, str]:
     return process.returncode, process.stderr.strip()
 
 
-def killed_after(args: list[str], cwd: Path, delay: float) -> bool:
-    """Run ``plugnn args``, SIGKILL it after ``delay`` seconds; True if it was still running."""
+def killed_after(args: list[str], cwd: Path, delay: float) -> float | None:
+    """Run ``plugnn args``, SIGKILL it after ``delay`` seconds; None if it was killed, else its duration."""
+    began = time.perf_counter()
     process = start(args, cwd)
     try:
         process.wait(timeout=delay)
-        return False
+        return time.perf_counter() - began
     except subprocess.TimeoutExpired:
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
-        return True
+        return None
 
 
 def history_without_seconds(folder: Path) -> dict[str, list[object]]:
@@ -108,28 +111,31 @@ def main() -> int:
         length = time.perf_counter() - began
         assert code == 0, message
         print(f"uninterrupted run: {length:.2f} s")
-        failures = 0
-        for trial in range(options.trials):
-            folder = f"trial-{trial}"
-            delay = chooser.uniform(0.0, length * 1.05)
-            kills = int(killed_after(["run", "spec.toml", "--out", folder, "--quiet"], root, delay))
-            if trial % 2 and kills and (root / folder / "spec.toml").exists():
-                kills += killed_after(["run", "--resume", folder, "--quiet"], root, chooser.uniform(0.0, length))
-            attempts = 0
-            while True:
-                attempts += 1
+        failures = trials = 0
+        while trials < options.trials:
+            folder = f"trial-{trials}"
+            delay = chooser.uniform(0.0, length)
+            finished_in = killed_after(["run", "spec.toml", "--out", folder, "--quiet"], root, delay)
+            if finished_in is not None:  # the run ended before the kill: kill sooner from now on
+                length = min(length, finished_in)
+                shutil.rmtree(root / folder)
+                continue
+            kills = 1
+            if trials % 2 and (root / folder / "spec.toml").exists():
+                kills += killed_after(["run", "--resume", folder, "--quiet"], root, chooser.uniform(0, length)) is None
+            for _ in range(3):
                 code, message = run_to_end(["run", "--resume", folder, "--quiet"], root)
                 if code == 0 or "nothing to resume" in message:
                     break
-                if "no checkpoint.npz to resume from" in message:  # killed before the folder held anything
+                if "no such run folder" in message or "no checkpoint.npz to resume from" in message:
+                    # killed before the folder held anything: the same command starts the run again
                     code, message = run_to_end(["run", "spec.toml", "--out", folder, "--quiet"], root)
-                    break
-                if attempts == 3:
                     break
             problems = compare(root / folder, root / "reference") if code == 0 or "nothing" in message else [message]
             failures += bool(problems)
             verdict = "identical" if not problems else "; ".join(problems)
-            print(f"trial {trial:2d}: killed at {delay:5.2f} s ({kills} kill(s)), resumed: {verdict}")
+            print(f"trial {trials:2d}: killed at {delay:5.2f} s ({kills} kill(s)), resumed: {verdict}", flush=True)
+            trials += 1
         print(f"{options.trials - failures} of {options.trials} trials resumed to the uninterrupted result")
         return 1 if failures else 0
 
