@@ -467,9 +467,10 @@ def test_a_layer_too_large_for_memory_is_refused_before_allocating(small_spec) -
             "init": "he",
         },
         plugnn.NetworkSpec,
-        plugnn.load_registry(strict=True, third_party=False),
+        registry := plugnn.load_registry(strict=True, third_party=False),
     )
-    raises_one_line(lambda: plugnn.build_network(wide, 1 << 20), PlugnnError, r"needs .* GiB but only .* available")
+    message = r"needs .* GiB but only .* available"
+    raises_one_line(lambda: plugnn.build_network(wide, 1 << 20, registry=registry), PlugnnError, message)
 
 
 # ----------------------------------------------------------------------------------------------
