@@ -47,12 +47,9 @@ def main() -> None:
                 if recipe == EXAMPLE and data != "digits":
                     continue
                 recorder = Recorder()
-                registry.pm.register(recorder)
-                try:
-                    name = recipe if isinstance(recipe, str) else recipe.stem
-                    plugnn.run(recipe, data=data, out=Path(scratch) / f"{name}-{data}", quiet=True, registry=registry)
-                finally:
-                    registry.pm.unregister(recorder)
+                name = recipe if isinstance(recipe, str) else recipe.stem
+                out = Path(scratch) / f"{name}-{data}"
+                plugnn.run(recipe, data=data, out=out, quiet=True, registry=registry, plugins=[recorder])
                 first, largest = recorder.losses[0], max(recorder.losses)
                 ratio = largest / max(first, 1.0)
                 assert math.isfinite(ratio)
