@@ -44,7 +44,7 @@ def data_fingerprint(split: DataSplit) -> dict[str, dict[str, Any]]:
         record[name] = {
             "shape": list(array.shape),
             "dtype": array.dtype.str,
-            "sha256": hashlib.sha256(array.reshape(-1).view(np.uint8)).hexdigest(),
+            "sha256": hashlib.sha256(array.reshape(-1).view(np.uint8).data).hexdigest(),
         }
     return record
 
@@ -101,7 +101,8 @@ def _load_record(folder: Path) -> dict[str, Any] | None:
         and all(isinstance(data.get(name), dict) for name in ARRAYS)
     ):
         raise ResumeMismatchError(f"{path}: not a plugnn fingerprint (expected spec_sha256 and data of {ARRAYS})")
-    return content
+    record: dict[str, Any] = content
+    return record
 
 
 def verify_spec(folder: Path, checkpoint_spec: RunSpec, carried: str, registry: Registry) -> dict[str, Any] | None:
