@@ -27,7 +27,7 @@ import numpy as np
 
 from plugnn import fingerprint
 from plugnn.atomicfile import clean_stale, write_text
-from plugnn.checkpoint import Checkpoint, Checkpointer, check_against_data, load_checkpoint, restore
+from plugnn.checkpoint import Checkpoint, Checkpointer, load_checkpoint, restore
 from plugnn.data import DataSplit, load_dataset, parse_data_option
 from plugnn.errors import PlugnnError
 from plugnn.history import History
@@ -300,7 +300,6 @@ def resume(
         record = fingerprint.verify_spec(folder, spec, checkpoint.fingerprint, registry)
         split = load_dataset(spec.data, registry)
         fingerprint.verify_data(folder, record, split)
-        check_against_data(path, checkpoint, len(split.x_train))
         network, optimizer, shuffle = restore(checkpoint, registry)
         if not missing_outputs(folder, split, network.targets):
             how = f": {point.stop_reason or 'stopped by a hook'}" if point.stop else f" its {spec.train.epochs} epochs"

@@ -276,6 +276,7 @@ def fit(
         n_batches=-(-n // size),
     )
     if resume is not None:
+        _check_resume(resume, n)
         context.restore(resume)
         _load_callback_states(context)
     schedule = build_schedule(spec.schedule, registry) if spec.schedule is not None else None
@@ -378,6 +379,15 @@ def _base_lr(optimizer: Optimizer) -> float:
             f"{type(optimizer).__name__} has no spec.lr: an optimizer keeps the spec it was built from "
             "as .spec, whose lr is its base learning rate (see plugnn.protocols.Optimizer)"
         ) from None
+
+
+def _check_resume(state: LoopState, n: int) -> None:
+    """Refuse a resume state whose position or sample order cannot belong to ``n`` training samples."""
+    order = state.order
+    if state.position > n or (
+        order is not None and (len(order) != n or not np.array_equal(np.sort(order), np.arange(n)))
+    ):
+        raise DataError(f"the resume state's position and sample order do not fit {n} training samples")
 
 
 def _diverged(context: TrainContext, loss: float, batch: int) -> DivergenceError:
