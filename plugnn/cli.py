@@ -1,12 +1,14 @@
 """The ``plugnn`` command line: a thin layer over :mod:`plugnn.run`.
 
 Every error plugnn raises on purpose prints as one line (``plugnn: error: ...``) with exit code 1;
-a wrong flag or value prints one line with exit code 2.
+a wrong flag or value prints one line with exit code 2. Every command first reports each plugin
+that failed to load (``plugnn: warning: plugin ...``, one line each); ``--strict`` makes that an error.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -69,6 +71,11 @@ def _version() -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="plugnn", description="Train and inspect plugnn networks.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="a plugin that fails to load is an error, not a warning (as PLUGNN_STRICT_PLUGINS=1)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
 
     run = commands.add_parser("run", help="train a recipe or spec file and write a run folder")
@@ -211,10 +218,14 @@ def _plugins(_args: argparse.Namespace) -> None:
     for info in registry.plugins:
         origin = f"{info.dist} {info.version}" if info.dist else "registered directly"
         status = f"FAILED: {info.error}" if info.error else ", ".join(by_plugin.get(info.name, [])) or "(no components)"
+        if info.replaces:
+            status += f" (replaces the built-in {info.replaces}: PLUGNN_REPLACE_PLUGINS)"
         print(f"{info.name:<22} {origin:<20} {status}")
     for error in registry.errors:
         if not any(error == info.error for info in registry.plugins):
             print(f"error: {error}")
+    if registry.errors:
+        raise PlugnnError(f"{len(registry.errors)} plugin problem(s), listed above")
 
 
 def _metrics(scores: dict[str, float]) -> str:
@@ -235,6 +246,17 @@ def _show_one_line(message: Warning | str, category: type[Warning], *args: objec
     print(f"plugnn: warning: {message}", file=sys.stderr)
 
 
+def _report_plugin_failures(*, strict: bool) -> None:
+    """Build the registry first, so that every command reports each plugin failure on stderr (one line each)."""
+    from plugnn.plugins import STRICT_ENV, default_registry
+
+    if strict:
+        os.environ[STRICT_ENV] = "1"  # also for the processes this one starts (sweep workers)
+        default_registry.cache_clear()
+    for error in default_registry().errors:
+        print(f"plugnn: warning: {error}", file=sys.stderr)
+
+
 def _subcommand(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
     action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     return action.choices[name]  # type: ignore[no-any-return]
@@ -251,6 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _subcommand(parser, args.command).error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         env_threads()  # a bad PLUGNN_THREADS is reported before any work
+        _report_plugin_failures(strict=args.strict)
         with warnings.catch_warnings():
             warnings.showwarning = _show_one_line
             COMMANDS[args.command](args)

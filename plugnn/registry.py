@@ -50,19 +50,31 @@ class Recipe:
 
 @attrs.frozen
 class PluginInfo:
-    """A loaded (or failed) plugin: its pluggy name, distribution, version and load error if any."""
+    """A loaded (or failed) plugin: its pluggy name, distribution, version, load error and what it replaces."""
 
     name: str
     dist: str | None = None
     version: str | None = None
     entry_point: str | None = None
     error: str | None = None
+    replaces: str | None = None
+    """The built-in plugin it stands in for (``PLUGNN_REPLACE_PLUGINS``), e.g. ``plugnn_std.optimizers.adam``."""
 
 
 def _suggest(name: str, known: list[str]) -> str:
     """``"; did you mean 'adam'?"`` (up to three close matches, closest first) or ``";"``."""
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
     return f"; did you mean {' or '.join(map(repr, close))}?" if close else ";"
+
+
+def check_registration(kind: str, name: object, spec: object, plugin: str) -> None:
+    """Raise :class:`RegistryError` unless ``name`` is a non-empty string and ``spec`` an attrs class."""
+    if not isinstance(name, str) or not name:
+        raise RegistryError(f"plugin {plugin!r} registered a {kind} with an invalid name {name!r}")
+    if not isinstance(spec, type) or not attrs.has(spec):
+        raise RegistryError(
+            f"plugin {plugin!r} registered {kind} {name!r} with spec {spec!r}, which is not an attrs class"
+        )
 
 
 class ComponentTable:
@@ -90,12 +102,7 @@ class ComponentTable:
             raise RegistryError(
                 f"{self.kind} {name!r}: the registry is sealed; register it from a plugin's registration hook"
             )
-        if not isinstance(name, str) or not name:
-            raise RegistryError(f"plugin {plugin!r} registered a {self.kind} with an invalid name {name!r}")
-        if not attrs.has(spec):
-            raise RegistryError(
-                f"plugin {plugin!r} registered {self.kind} {name!r} with spec {spec!r}, which is not an attrs class"
-            )
+        check_registration(self.kind, name, spec, plugin)
         if name in self._conflicts:
             self._conflicts[name].append(plugin)
         elif name in self._by_name:

@@ -151,7 +151,7 @@ def run_with_site(site: Path, *args: str, **env: str) -> subprocess.CompletedPro
 def test_a_plugin_that_fails_to_import_is_named_with_its_distribution(tmp_path) -> None:
     fake_distribution(tmp_path, "broken-dist", "broken_plugin", "raise ImportError('needs libfoo')\n", "broken")
     done = run_with_site(tmp_path, "plugins")
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1, done.stderr  # listed, and the command fails
     line = next(line for line in done.stdout.splitlines() if line.startswith("broken"))
     assert "broken-dist 1.2.3" in line and "FAILED" in line and "entry point 'broken_plugin'" in line
     assert "needs libfoo" in line
