@@ -17,8 +17,10 @@ from plugnn.builder import BuildContext, build_loss, build_network, build_optimi
 from plugnn.errors import DataError, FieldError, PluginLoadError, PlugnnError, RegistryError, ShapeError, SpecError
 from plugnn.history import History
 from plugnn.hookspecs import hookimpl
+from plugnn.layers import ParameterFreeLayer
 from plugnn.model_io import load, save
 from plugnn.network import Network
+from plugnn.optim import BufferedOptimizer
 from plugnn.overrides import apply_overrides
 from plugnn.plugins import default_registry, load_registry
 from plugnn.protocols import Initializer, Layer, Loss, Optimizer
@@ -41,6 +43,7 @@ __version__ = _version("plugnn")
 """The installed distribution's version (from its metadata)."""
 
 __all__ = [
+    "BufferedOptimizer",
     "BuildContext",
     "ComponentSpec",
     "DataError",
@@ -57,6 +60,7 @@ __all__ = [
     "NetworkSpec",
     "Optimizer",
     "OptimizerSpec",
+    "ParameterFreeLayer",
     "PluginLoadError",
     "PlugnnError",
     "Registry",

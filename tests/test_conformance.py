@@ -102,10 +102,41 @@ class SharedMomentumOptimizer:
         self.velocity = float(state["velocity"])
 
 
+@attrs.frozen
+class Stale(plugnn.LayerSpec):
+    """A scale per feature, ``Y = X * w``, written as a v0.1 plugin author might have."""
+
+    reference: str = attrs.field(default="params", validator=attrs.validators.in_(("params", "grads")))
+
+    @classmethod
+    def examples(cls) -> list[Stale]:
+        return [cls("params"), cls("grads")]
+
+
+class StaleLayer:
+    """Keeps its own reference to ``params["w"]`` (or to ``grads["w"]``), which the network re-binds."""
+
+    def __init__(self, spec, input_shape, ctx):
+        self.output_shape, self.buffers = input_shape, {}
+        self.params = {"w": (1 + ctx.rng.standard_normal(input_shape)).astype(ctx.dtype)}
+        self.grads = {"w": np.zeros(input_shape, dtype=ctx.dtype)}
+        self.w, self.dw, self.spec = self.params["w"], self.grads["w"], spec
+
+    def forward(self, x, *, training=False):
+        self._x = x
+        return x * (self.w if self.spec.reference == "params" else self.params["w"])
+
+    def backward(self, grad_out, *, input_grad=True):
+        target = self.dw if self.spec.reference == "grads" else self.grads["w"]
+        np.sum(grad_out * self._x, axis=0, out=target)
+        return grad_out * self.params["w"] if input_grad else None
+
+
 class FlawedPlugin:
     @plugnn.hookimpl
     def plugnn_register_layers(self, register):
         register("upcasting", Upcasting, UpcastingLayer)
+        register("stale", Stale, StaleLayer)
 
     @plugnn.hookimpl
     def plugnn_register_optimizers(self, register):
@@ -123,6 +154,18 @@ def test_the_kit_catches_upcasts_and_shared_state() -> None:
         checks["optimizer:shared[0]-separate_state"]()
     with pytest.raises(ConformanceError, match=r"field 'lr' accepted \[\[\]\]"):
         checks["optimizer:shared[0]-rejects_wrong_types"]()
+
+
+def test_the_kit_catches_stale_references_to_parameters_and_gradients() -> None:
+    registry = plugnn.load_registry(entry_points_enabled=False, extra_plugins=[FlawedPlugin()])
+    checks = {check.id: check for check in iter_checks(registry)}
+    with pytest.raises(ConformanceError, match=r"layer 'stale' .* forward still computed with the old ones"):
+        checks["layer:stale[0]-parameters_rebound"]()
+    with pytest.raises(ConformanceError, match=r"layer 'stale' .* backward did not write grads\['w'\] into the array"):
+        checks["layer:stale[1]-parameters_rebound"]()
+    for name in ("gradients_inference", "dtype", "shapes"):  # correct maths: only the references are wrong
+        checks[f"layer:stale[0]-{name}"]()
+        checks[f"layer:stale[1]-{name}"]()
 
 
 @parametrize_with_checks(registry_with(CenterPlugin()), plugins=["CenterPlugin"])

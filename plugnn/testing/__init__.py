@@ -22,7 +22,8 @@ What is checked, by kind:
 * every kind: strict spec structuring (unknown keys, wrong types), validators, dict/TOML round trip;
 * layers, for each example input shape: the protocol (output shape, params, grads, buffers),
   finite-difference gradients for the input and every parameter in inference and training mode
-  (float64), float32 preservation, shapes for batches of 1, 2 and 7, determinism, buffers restored
+  (float64), float32 preservation, shapes for batches of 1, 2 and 7, determinism, parameters read
+  and gradients written through ``params``/``grads`` after the network re-binds them, buffers restored
   into a new layer giving identical outputs, inference mode leaving buffers and the noise generator
   alone and treating samples independently, and ``ShapeError`` for ``invalid_input_shapes()``;
 * losses: the protocol, finite-difference gradients, float32 preservation, shapes;

@@ -156,6 +156,49 @@ def check_determinism(component: Component, spec: Any, registry: Registry) -> No
             raise ConformanceError(f"{_what(component, spec, shape)}: two builds with the same seeds differ")
 
 
+def check_parameters_rebound(component: Component, spec: Any, registry: Registry) -> None:
+    """Parameters are read, and gradients written, through ``params`` and ``grads`` after the network re-binds them.
+
+    The network moves every parameter and gradient into two flat buffers by putting new arrays
+    (views) into the layer's ``params`` and ``grads`` dicts. Here each parameter is replaced by a new
+    array of other values and each gradient by a new NaN-filled array: ``forward`` must use the new
+    values (as a twin layer whose arrays were changed in place does) and ``backward`` must fill the
+    new gradient arrays themselves. A layer that kept ``self.W = params["W"]`` would train with
+    stale weights, and one that writes ``self.grads["W"] = ...`` would leave the network's gradients
+    at zero, so that no optimizer ever moved it.
+    """
+    for shape in input_shapes(spec):
+        layer, _ = make_layer(component, spec, registry, input_shape=shape)
+        if not layer.params:
+            continue
+        twin, _ = make_layer(component, spec, registry, input_shape=shape)
+        rebound = {}
+        for key, value in layer.params.items():
+            moved = value * 0.5 + 0.25  # a new array with other values
+            layer.params[key] = moved
+            twin.params[key][...] = moved  # in place: any reference the twin kept sees it too
+            rebound[key] = layer.grads[key] = np.full_like(value, np.nan)
+        what = _what(component, spec, shape)
+        x = batch(shape, BATCH, seed=30)
+        out, expected = layer.forward(x.copy()), twin.forward(x.copy())
+        if not np.array_equal(out, expected):
+            raise ConformanceError(
+                f"{what}: after params[...] were replaced by new arrays (as the network does), forward still "
+                "computed with the old ones; read parameters through self.params[name] every time, never keep "
+                "another reference to them"
+            )
+        upstream = np.random.default_rng(31).standard_normal(out.shape)
+        layer.backward(upstream.copy(), input_grad=True)
+        twin.backward(upstream.copy(), input_grad=True)
+        for key, array in rebound.items():
+            if layer.grads[key] is not array or not np.array_equal(array, twin.grads[key]):
+                raise ConformanceError(
+                    f"{what}: backward did not write grads[{key!r}] into the array the network put there, so "
+                    "the network's gradient buffer keeps stale values; write gradients in place "
+                    f"(self.grads[{key!r}][...] = ... or out=self.grads[{key!r}]) and keep no other reference"
+                )
+
+
 def check_buffers_round_trip(component: Component, spec: Any, registry: Registry) -> None:
     """Parameters and buffers copied into a new layer (as model files restore them) give identical outputs.
 
