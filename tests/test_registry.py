@@ -217,3 +217,39 @@ def test_a_factory_that_returns_no_component_is_named() -> None:
         match=r"loss 'hollow' \(plugin '.*Plugin'\): its factory returned object, which is not a Loss",
     ):
         plugnn.build_loss("hollow", registry)
+
+
+EDGES = {
+    "cli": {"*"},
+    "run": {"run", "resume", "evaluate", "test_scores", "recipe_table", "show"},
+    "train": {"train"},
+    "model_io": {"save", "load"},
+    "plugins": {"default_registry"},
+}
+"""Where plugnn may fall back on the process-wide registry: the command line and the top-level helpers."""
+
+
+def test_the_default_registry_is_used_only_at_the_edges() -> None:
+    for path in CORE.rglob("*.py"):
+        module = path.relative_to(CORE).with_suffix("").as_posix().replace("/", ".")
+        for function in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(function, ast.FunctionDef):
+                continue
+            calls = [
+                node
+                for node in ast.walk(function)
+                if isinstance(node, ast.Call)
+                and getattr(node.func, "id", getattr(node.func, "attr", "")) == "default_registry"
+            ]
+            allowed = EDGES.get(module, set())
+            assert not calls or "*" in allowed or function.name in allowed, (
+                f"plugnn/{module}.py: {function.name}() uses default_registry(); library code takes its registry"
+            )
+
+
+def test_each_registration_hook_documents_its_kinds_factory() -> None:
+    from plugnn import hookspecs
+    from plugnn.kinds import KINDS
+
+    for kind in KINDS:
+        assert kind.factory in (getattr(hookspecs, kind.hook).__doc__ or ""), f"{kind.hook} lacks {kind.factory!r}"
