@@ -1,16 +1,21 @@
 """Side-by-side CNN benchmark: plugnn-vision against PyTorch CPU on Keras' MNIST convnet.
 
 The network of Keras' MNIST example (conv 32 3×3 ReLU, max-pool 2, conv 64 3×3 ReLU, max-pool 2,
-flatten, dropout 0.5, dense 10; Adam lr 1e-3, batch 128, float32), trained on the same data with
-the same thread count in each system, each run in a fresh process (peak memory is the whole
-process's), the systems' order rotated from run to run so that machine drift hits both alike.
-Reports the median seconds per training epoch, plugnn's ratio to PyTorch (per run and the median),
-and the GEMM-bound limit: the time numpy's float32 matmul takes for products of exactly the
-network's shapes (forward, weight gradients, input gradients except the first layer's), measured
-in every round.
+flatten, dropout 0.5, dense 10; Adam lr 1e-3, batch 128, float32), trained on the same data in each
+system, each run in a fresh process (peak memory is the whole process's), the systems' order
+rotated from run to run so that machine drift hits all alike. Three systems: plugnn and PyTorch
+with ``--threads`` threads each, and plugnn with its own thread budget (``plugnn-auto``: the cores
+other processes leave free when the run starts).
 
-    python benchmarks/bench_cnn.py --json benchmarks/results/cnn.json   # Fashion-MNIST, 3 runs x 2 epochs
-    python benchmarks/bench_cnn.py --quick                              # 10,000 rows, 1 epoch, 1 run
+Reports the median seconds per training epoch of 60,000 images (with ``--rows`` the time is scaled
+to 60,000), plugnn's ratio to PyTorch per run and its median, and the GEMM-bound limit: the time
+numpy's float32 matmul takes for products of exactly the network's shapes (forward, weight
+gradients, input gradients except the first layer's) for a 60,000-image epoch, measured in every
+round.
+
+    python benchmarks/bench_cnn.py --json benchmarks/results/cnn.json   # 60,000 images, 3 runs x 2 epochs
+    python benchmarks/bench_cnn.py --rows 12800 --epochs 1 --runs 3     # 100 steps a run, scaled
+    python benchmarks/bench_cnn.py --quick                              # 10,000 images, 1 epoch, 1 run
 
 Fashion-MNIST comes from Debian's dataset-fashion-mnist (`apt-get install -y dataset-fashion-mnist`).
 PyTorch: `pip install torch==2.13.0`.
@@ -29,7 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-SYSTEMS = ("plugnn", "torch")
+SYSTEMS = ("plugnn", "torch", "plugnn-auto")
+"""plugnn and PyTorch with ``--threads`` threads each, and plugnn with its own thread budget (``auto``)."""
 BATCH = 128
 
 
@@ -68,7 +74,8 @@ def keras_spec():
     )
 
 
-def run_plugnn(x, y, xt, yt, epochs: int, seed: int, threads: int) -> tuple[list[float], float]:
+def run_plugnn(x, y, xt, yt, epochs: int, seed: int, threads: int | None) -> tuple[list[float], float]:
+    """``threads`` None: plugnn's thread budget decides (the free cores when the run starts)."""
     import plugnn
 
     train = plugnn.TrainSpec(epochs=epochs, batch_size=BATCH, seed=seed, threads=threads)
@@ -160,8 +167,9 @@ def gemm_limit(rows: int, threads: int, repeats: int = 10) -> float:
 
 def worker(args: argparse.Namespace) -> None:
     x, y, xt, yt = load(args.rows)
-    run = {"plugnn": run_plugnn, "torch": run_torch}[args.worker]
-    seconds, accuracy = run(x, y, xt, yt, args.epochs, args.seed, args.threads)
+    run = {"plugnn": run_plugnn, "torch": run_torch, "plugnn-auto": run_plugnn}[args.worker]
+    threads = None if args.worker == "plugnn-auto" else args.threads
+    seconds, accuracy = run(x, y, xt, yt, args.epochs, args.seed, threads)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": seconds, "accuracy": accuracy, "peak_mib": peak_mib}))
 
@@ -185,18 +193,19 @@ def main() -> None:
     rows = len(load(args.rows)[0])
     limits, samples = [], {s: [] for s in SYSTEMS}
     for run in range(args.runs):
-        limits.append(gemm_limit(rows, args.threads))
-        for system in SYSTEMS[run % 2 :] + SYSTEMS[: run % 2]:  # rotate the order
+        limits.append(gemm_limit(60_000, args.threads))  # the epoch the times are scaled to
+        for system in SYSTEMS[run % 3 :] + SYSTEMS[: run % 3]:  # rotate the order
             command = [sys.executable, __file__, "--worker", system, "--epochs", str(args.epochs)]
             command += ["--seed", str(run), "--threads", str(args.threads)]
             if args.rows:
                 command += ["--rows", str(args.rows)]
             done = subprocess.run(command, capture_output=True, text=True, check=True)
             sample = json.loads(done.stdout.strip().splitlines()[-1])
-            sample["s_per_epoch"] = statistics.median(sample["seconds"])
+            sample["s_per_epoch"] = statistics.median(sample["seconds"]) * 60_000 / rows  # per 60,000 rows
             samples[system].append(sample)
             print(f"run {run + 1}: {system:<6} {sample['s_per_epoch']:.2f} s/epoch", flush=True)
     ratios = [p["s_per_epoch"] / t["s_per_epoch"] for p, t in zip(samples["plugnn"], samples["torch"], strict=True)]
+    auto = [p["s_per_epoch"] / t["s_per_epoch"] for p, t in zip(samples["plugnn-auto"], samples["torch"], strict=True)]
     limit = statistics.median(limits)
     result = {
         "data": "fashion-mnist",
@@ -210,6 +219,8 @@ def main() -> None:
         "gemm_limits_s": limits,
         "ratio_per_run": ratios,
         "ratio_median": statistics.median(ratios),
+        "auto_ratio_per_run": auto,
+        "auto_ratio_median": statistics.median(auto),
         "systems": {
             system: {
                 "s_per_epoch": statistics.median(r["s_per_epoch"] for r in runs),
@@ -244,6 +255,8 @@ def print_table(result: dict) -> None:
     print(f"{'GEMM':<8} {result['gemm_limit_s']:>8.2f}")
     ratios = " ".join(f"{r:.2f}" for r in result["ratio_per_run"])
     print(f"plugnn / torch: median {result['ratio_median']:.2f} (per run: {ratios})")
+    ratios = " ".join(f"{r:.2f}" for r in result["auto_ratio_per_run"])
+    print(f"plugnn-auto / torch: median {result['auto_ratio_median']:.2f} (per run: {ratios})")
 
 
 if __name__ == "__main__":
