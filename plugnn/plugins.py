@@ -169,7 +169,9 @@ def load_registry(
 
     staged, failed = _stage_registrations(pm, plugins, strict)
     plugins = [attrs.evolve(info, error=failed[info.name]) if info.name in failed else info for info in plugins]
-    event_plugins = [(name, plugin) for name, plugin in pm.list_name_plugin() if name not in failed]
+    event_plugins = [
+        (name, plugin) for name, plugin in pm.list_name_plugin() if name not in failed and _has_event_hooks(pm, plugin)
+    ]
     registry = Registry(plugins, event_plugins)
     for message in problems:
         registry.add_error(message)
@@ -180,6 +182,11 @@ def load_registry(
 
 Registration = tuple[str, str, tuple[Any, ...]]
 """One staged ``register(...)`` call: the hook it came from, the plugin's name and the arguments."""
+
+
+def _has_event_hooks(pm: pluggy.PluginManager, plugin: object) -> bool:
+    """Whether ``plugin`` implements a training-event hook (each run's relay registers only those)."""
+    return any(not caller.name.startswith("plugnn_register_") for caller in pm.get_hookcallers(plugin) or ())
 
 
 def _stage_registrations(
