@@ -1,4 +1,8 @@
-"""Shared fixtures. Plugin failures are fatal in tests; every test gets a fresh registry."""
+"""Shared fixtures. Plugin failures are fatal in tests; every test gets a fresh registry.
+
+The session records which hooks and registered components the tests exercise (``exercised.py``);
+``test_exercised.py::test_every_hook_and_component_is_exercised`` runs last and checks them.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,24 @@ from sklearn.model_selection import train_test_split
 
 os.environ["PLUGNN_STRICT_PLUGINS"] = "1"
 
+import exercised
+
 import plugnn
+
+exercised.install()
+GUARD = "test_exercised.py::test_every_hook_and_component_is_exercised"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The exercise guard runs after every other test."""
+    items.sort(key=lambda item: item.nodeid.endswith(GUARD))
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    """Remember that some tests were left out (-k, -m, --deselect, --lf): not a full run."""
+    if items:
+        items[0].config.stash[exercised.DESELECTED] = True
 
 
 @pytest.fixture
