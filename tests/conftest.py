@@ -7,6 +7,9 @@ The session records which hooks and registered components the tests exercise (``
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -47,3 +50,19 @@ def digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     data = load_digits()
     x = (data.data / 16.0).astype(np.float32)
     return tuple(train_test_split(x, data.target, test_size=0.25, stratify=data.target, random_state=0))
+
+
+@pytest.fixture(scope="session")
+def quickstart_run(tmp_path_factory) -> Callable[[Path], Path]:
+    """``quickstart_run(dest)``: a copy at ``dest`` of a finished 2-epoch quickstart run folder.
+
+    The run is trained once per session (``plugnn.run("quickstart", epochs=2)``); each test gets its
+    own copy to read, damage or continue.
+    """
+    made = tmp_path_factory.mktemp("quickstart") / "run"
+    plugnn.run("quickstart", epochs=2, out=made, quiet=True)
+
+    def copy(dest: Path) -> Path:
+        return Path(shutil.copytree(made, dest))
+
+    return copy

@@ -6,11 +6,14 @@ import json
 
 import numpy as np
 import pytest
+from fixtures.regenerate import load as stored
+from fixtures.regenerate import outcome
 from plugnn_std import Dense
 from sklearn.datasets import load_digits
 
 import plugnn
 from plugnn.npzfile import CorruptFileError, read_npz, write_npz
+from plugnn.run import load_recipe
 
 SPEC = {  # dropout (plugnn-extras) checks that the noise generator goes on where it stopped too
     "layers": [
@@ -106,11 +109,13 @@ def test_score_reports_the_loss_and_accuracy(uninterrupted, data) -> None:
         plugnn.score(model, x_test, y_test + 10)
 
 
-def test_a_run_folder_loads_as_a_model(tmp_path) -> None:
-    result = plugnn.run("quickstart", epochs=1, out=tmp_path / "run", quiet=True)
-    model = plugnn.load(tmp_path / "run")
-    assert model.spec == result.spec.network and model.train_state is None
-    assert plugnn.score(model, *_digits_test())["accuracy"] == pytest.approx(result.test_accuracy)
+def test_a_run_folder_loads_as_a_model(tmp_path, quickstart_run) -> None:
+    folder = quickstart_run(tmp_path / "run")
+    model = plugnn.load(folder)
+    _, recipe = load_recipe("quickstart", plugnn.default_registry())
+    assert model.spec == recipe.network and model.train_state is None
+    history = json.loads((folder / "history.json").read_text())
+    assert plugnn.score(model, *_digits_test())["accuracy"] == pytest.approx(history["test_accuracy"][-1])
 
 
 def _digits_test():
@@ -172,21 +177,13 @@ def test_save_refuses_what_is_not_a_network(tmp_path) -> None:
     assert not (tmp_path / "m.npz").exists()
 
 
-def test_run_from_a_finished_run_equals_one_longer_run(tmp_path, capsys, monkeypatch) -> None:
+def test_run_from_a_finished_run_equals_one_longer_run(tmp_path, capsys, monkeypatch, quickstart_run) -> None:
     from plugnn.cli import main
 
-    def run(*argv: str) -> dict:
-        assert main(["run", "--quiet", "--set", "train.batch_size=256", *argv]) == 0, capsys.readouterr().err
-        out = tmp_path / argv[argv.index("--out") + 1]
-        history = plugnn.History.from_dict(json.loads((out / "history.json").read_text()))
-        return {"params": plugnn.load(out).params, "history": without_seconds(history)}
-
     monkeypatch.chdir(tmp_path)
-    whole = run("--epochs", "3", "--out", "whole")
-    run("--epochs", "2", "--out", "first")
-    continued = run("--from", "first", "--epochs", "1", "--out", "more")
-    np.testing.assert_array_equal(continued["params"], whole["params"])
-    assert continued["history"] == whole["history"]
+    quickstart_run(tmp_path / "first")  # 2 epochs
+    assert main(["run", "--quiet", "--from", "first", "--epochs", "1", "--out", "more"]) == 0, capsys.readouterr().err
+    assert outcome(tmp_path / "more") == stored("quickstart-3")  # parameters and history of one 3-epoch run
     spec = (tmp_path / "more" / "spec.toml").read_text()
     assert "epochs = 3" in spec and "Continued from first after epoch 2." in spec
 
@@ -202,12 +199,11 @@ def test_run_from_a_finished_run_equals_one_longer_run(tmp_path, capsys, monkeyp
         (["--resume", "first", "--from", "first"], "it takes no --from"),
     ],
 )
-def test_run_from_refuses_what_it_cannot_continue(tmp_path, capsys, monkeypatch, argv, message) -> None:
+def test_run_from_refuses_what_it_cannot_continue(tmp_path, capsys, monkeypatch, quickstart_run, argv, message) -> None:
     from plugnn.cli import main
 
     monkeypatch.chdir(tmp_path)
-    assert main(["run", "--quiet", "--epochs", "1", "--set", "train.batch_size=512", "--out", "first"]) == 0
-    capsys.readouterr()
+    quickstart_run(tmp_path / "first")
     assert main(["run", "--quiet", *argv]) == 1
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
