@@ -11,6 +11,7 @@ matmul rate measured here.
     python benchmarks/bench.py --quick         # under a minute: 10k rows, 3 epochs, 1 run
     python benchmarks/bench.py --json out.json --batch-sizes 32 128 512 --hidden 100 200
     python benchmarks/bench.py --profile       # where plugnn's train step spends its time
+    python benchmarks/bench.py --threads 1     # every system on one thread (default: the cores available)
 
 Fashion-MNIST comes from Debian's dataset-fashion-mnist when installed, else the bundled digits.
 PyTorch is optional (`pip install torch==2.13.0`); without it its column is left out.
@@ -21,7 +22,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
 import resource
 import statistics
 import subprocess
@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 SYSTEMS = ("plugnn", "sklearn", "torch")
 FASHION = Path("/usr/share/datasets/fashion-mnist")
@@ -49,10 +50,11 @@ def load(rows: int | None) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.
     return name, x, y, split.x_test, split.y_test
 
 
-def run_plugnn(x, y, xt, yt, hidden, batch, epochs, seed):
+def run_plugnn(x, y, xt, yt, hidden, batch, epochs, seed, threads):
     from plugnn_std import Adam, Dense
 
     import plugnn
+    from plugnn.threads import resolve_threads
 
     layers = []
     for width in hidden:
@@ -60,12 +62,14 @@ def run_plugnn(x, y, xt, yt, hidden, batch, epochs, seed):
     spec = plugnn.NetworkSpec(
         layers=[*layers, Dense(10)], loss="softmax_cross_entropy", optimizer=Adam(lr=1e-3), init="he"
     )
-    result = plugnn.train(spec, x, y, plugnn.TrainSpec(epochs=epochs, batch_size=batch, seed=seed))
-    return result.history.column("seconds"), float(np.mean(result.network.predict(xt) == yt))
+    used = resolve_threads(threads)  # with threads=None (auto) the run reuses this very measurement
+    result = plugnn.train(spec, x, y, plugnn.TrainSpec(epochs=epochs, batch_size=batch, seed=seed, threads=threads))
+    return result.history.column("seconds"), float(np.mean(result.network.predict(xt) == yt)), used
 
 
-def run_sklearn(x, y, xt, yt, hidden, batch, epochs, seed):
+def run_sklearn(x, y, xt, yt, hidden, batch, epochs, seed, threads):
     from sklearn.neural_network import MLPClassifier
+    from threadpoolctl import threadpool_limits
 
     model = MLPClassifier(
         hidden_layer_sizes=tuple(hidden),
@@ -79,17 +83,18 @@ def run_sklearn(x, y, xt, yt, hidden, batch, epochs, seed):
     )
     classes = np.arange(10)
     seconds = []
-    for _ in range(epochs):
-        start = time.perf_counter()
-        model.partial_fit(x, y, classes=classes)  # one pass over the data in minibatches
-        seconds.append(time.perf_counter() - start)
-    return seconds, float(np.mean(model.predict(xt) == yt))
+    with threadpool_limits(limits=threads):  # None: the BLAS's own default, all cores
+        for _ in range(epochs):
+            start = time.perf_counter()
+            model.partial_fit(x, y, classes=classes)  # one pass over the data in minibatches
+            seconds.append(time.perf_counter() - start)
+    return seconds, float(np.mean(model.predict(xt) == yt)), threads or available_cores()
 
 
-def run_torch(x, y, xt, yt, hidden, batch, epochs, seed):
+def run_torch(x, y, xt, yt, hidden, batch, epochs, seed, threads):
     import torch
 
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(threads or available_cores())  # None: PyTorch's default, all cores
     torch.manual_seed(seed)
     widths = [x.shape[1], *hidden]
     layers: list[torch.nn.Module] = []
@@ -116,7 +121,7 @@ def run_torch(x, y, xt, yt, hidden, batch, epochs, seed):
         seconds.append(time.perf_counter() - start)
     with torch.no_grad():
         predicted = model(torch.from_numpy(xt)).argmax(dim=1).numpy()
-    return seconds, float(np.mean(predicted == yt))
+    return seconds, float(np.mean(predicted == yt)), torch.get_num_threads()
 
 
 def gemm_limit(rows: int, features: int, hidden: list[int], batch: int, repeats: int = 10) -> float:
@@ -200,9 +205,22 @@ def worker(args: argparse.Namespace) -> None:
     run = {"plugnn": run_plugnn, "sklearn": run_sklearn, "torch": run_torch}[args.worker]
     if args.worker != "plugnn":
         x, xt = x.reshape(len(x), -1), xt.reshape(len(xt), -1)
-    seconds, accuracy = run(x, y, xt, yt, args.hidden, args.batch, args.epochs, args.seed)
+    threads = None if args.threads == "auto" else int(args.threads)
+    seconds, accuracy, used = run(x, y, xt, yt, args.hidden, args.batch, args.epochs, args.seed, threads)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "accuracy": accuracy, "peak_mib": peak_mib, "data": name}))
+    print(json.dumps({"seconds": seconds, "accuracy": accuracy, "peak_mib": peak_mib, "data": name, "threads": used}))
+
+
+def threads_option(text: str) -> str:
+    if text != "auto" and not (text.isdigit() and int(text) > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'auto', got {text!r}")
+    return text
+
+
+def available_cores() -> int:
+    from plugnn.threads import available_cores
+
+    return available_cores()
 
 
 def torch_available() -> bool:
@@ -221,6 +239,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, help="use the first ROWS training rows")
     parser.add_argument("--systems", nargs="+", choices=SYSTEMS, default=list(SYSTEMS))
     parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument(
+        "--threads",
+        type=threads_option,
+        default=str(available_cores()),
+        help="threads for every system (default: the cores available); 'auto': plugnn chooses its own "
+        "budget, the peers use their defaults (all cores)",
+    )
     parser.add_argument("--profile", action="store_true", help="print where plugnn's train step spends its time")
     parser.add_argument("--worker", choices=SYSTEMS, help=argparse.SUPPRESS)
     parser.add_argument("--batch", type=int, help=argparse.SUPPRESS)
@@ -245,9 +270,9 @@ def main() -> None:
         limits = []
         samples: dict[str, list[dict]] = {s: [] for s in systems}
         for run in range(args.runs):
-            limits.append(
-                gemm_limit(len(x), int(np.prod(x.shape[1:])), args.hidden, batch)
-            )  # measured in every round too
+            with threadpool_limits(limits=None if args.threads == "auto" else int(args.threads)):
+                features = int(np.prod(x.shape[1:]))
+                limits.append(gemm_limit(len(x), features, args.hidden, batch))  # measured in every round too
             for system in systems[run % len(systems) :] + systems[: run % len(systems)]:  # rotate the order
                 command = [
                     sys.executable,
@@ -262,6 +287,8 @@ def main() -> None:
                     str(run),
                     "--hidden",
                     *map(str, args.hidden),
+                    "--threads",
+                    args.threads,
                 ]
                 if args.rows:
                     command += ["--rows", str(args.rows)]
@@ -274,6 +301,7 @@ def main() -> None:
                 "s_per_epoch": statistics.median(epochs),
                 "accuracy": statistics.median(r["accuracy"] for r in runs),
                 "peak_mib": max(r["peak_mib"] for r in runs),
+                "threads": sorted({r["threads"] for r in runs}),
             }
         results.append(row)
     print_table(results, data, len(x), args)
