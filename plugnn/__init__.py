@@ -37,6 +37,7 @@ from plugnn.specs import (
     OptimizerSpec,
     TrainSpec,
 )
+from plugnn.sweeps import SweepResult, SweepSpec, sweep
 from plugnn.train import DivergenceError, TrainContext, TrainingInterrupted, TrainResult, TrainState, fit, train
 
 __version__ = _version("plugnn")
@@ -68,6 +69,8 @@ __all__ = [
     "RunResult",
     "ShapeError",
     "SpecError",
+    "SweepResult",
+    "SweepSpec",
     "TrainContext",
     "TrainResult",
     "TrainSpec",
@@ -91,6 +94,7 @@ __all__ = [
     "score",
     "show",
     "structure",
+    "sweep",
     "train",
     "unstructure",
 ]

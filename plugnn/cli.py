@@ -131,6 +131,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--quiet", action="store_true", help="no progress output")
 
+    sweep = commands.add_parser("sweep", help="train a recipe's variants (grid/random over spec fields x seeds)")
+    sweep.add_argument(
+        "target", nargs="?", help="a recipe, a .toml/.json spec file, or a sweep file (default: quickstart)"
+    )
+    sweep.add_argument(
+        "--grid",
+        type=_assignment,
+        action="append",
+        metavar="KEY=V1,V2",
+        help="try each value of a spec field, e.g. network.optimizer.lr=0.001,0.003 (repeatable: all combinations)",
+    )
+    sweep.add_argument(
+        "--random",
+        type=_assignment,
+        action="append",
+        metavar="KEY=DIST",
+        help="draw a field, e.g. 'network.optimizer.lr={log_uniform=[1e-4,1e-2]}' (also uniform, int_uniform, choice)",
+    )
+    sweep.add_argument("--samples", type=_positive_int, metavar="N", help="random draws per grid point")
+    sweep.add_argument("--seeds", type=_positive_int, metavar="N", help="train each configuration with seeds 0..N-1")
+    sweep.add_argument(
+        "--set", type=_assignment, action="append", dest="overrides", metavar="KEY=VALUE", help="set for every trial"
+    )
+    sweep.add_argument("--metric", choices=("test_accuracy", "train_accuracy", "loss"), help="rank trials by")
+    sweep.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="trials at once (default 1)")
+    sweep.add_argument("--backend", choices=("local", "dask"), default="local", help="joblib processes or Dask")
+    sweep.add_argument("--scheduler", metavar="ADDR", help="an existing Dask scheduler, e.g. tcp://host:8786")
+    sweep.add_argument(
+        "--timeout", type=_positive_float, default=10.0, metavar="S", help="seconds to reach the scheduler"
+    )
+    sweep.add_argument("--threads", type=_positive_int, metavar="N", help="thread budget the workers share")
+    sweep.add_argument("--out", metavar="DIR", help="sweep folder (default: sweeps/<recipe>-<timestamp>)")
+    sweep.add_argument("--quiet", action="store_true", help="no progress output")
+
     commands.add_parser("recipes", help="list the bundled recipes")
     show = commands.add_parser("show", help="print a recipe's resolved spec as TOML")
     show.add_argument("recipe")
@@ -190,6 +224,29 @@ def _run(args: argparse.Namespace) -> None:
     print(f"test {_metrics(result.test_scores)}; run folder {result.out}")
 
 
+def _sweep(args: argparse.Namespace) -> None:
+    from plugnn.sweeps import describe_best, sweep
+    from plugnn.sweeps.spec import grid_values
+
+    result = sweep(
+        args.target or "quickstart",
+        grid={path: grid_values(value) for path, value in args.grid or []},
+        random=dict(args.random or []),
+        samples=args.samples,
+        seeds=args.seeds,
+        overrides=dict(args.overrides or []),
+        metric=args.metric,
+        workers=args.workers,
+        backend=args.backend,
+        scheduler=args.scheduler,
+        timeout=args.timeout,
+        threads=args.threads,
+        out=args.out,
+        quiet=args.quiet,
+    )
+    print(describe_best(result))
+
+
 def _recipes(_args: argparse.Namespace) -> None:
     from plugnn.run import recipe_table
 
@@ -239,7 +296,14 @@ def _evaluate(args: argparse.Namespace) -> None:
     print(f"test {_metrics(test_scores(args.run_dir, data=args.data))}")
 
 
-COMMANDS = {"run": _run, "recipes": _recipes, "show": _show, "plugins": _plugins, "evaluate": _evaluate}
+COMMANDS = {
+    "run": _run,
+    "sweep": _sweep,
+    "recipes": _recipes,
+    "show": _show,
+    "plugins": _plugins,
+    "evaluate": _evaluate,
+}
 
 
 def _show_one_line(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:
