@@ -95,7 +95,7 @@ def plot_results(rows: Sequence[dict[str, Any]], swept: Sequence[str], metric: s
         xs = [v if numeric else labels.index(json.dumps(v, sort_keys=True)) for v in values]
         ys = [metric_value(row, metric) for row in scored]
         axis.scatter(xs, ys, s=18, alpha=0.7)
-        means = {}
+        means: dict[Any, list[float]] = {}
         for x, y in zip(xs, ys, strict=True):
             means.setdefault(x, []).append(y)
         line = sorted((x, sum(v) / len(v)) for x, v in means.items())

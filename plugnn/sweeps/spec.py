@@ -150,7 +150,7 @@ class SweepSpec:
     def trials(self) -> list[Trial]:
         """Every trial in order: grid point, then random draw, then seed."""
         rng = np.random.default_rng(self.random_seed)
-        trials = []
+        trials: list[Trial] = []
         for point in itertools.product(*self.grid.values()):
             for _ in range(max(self.samples, 1)):
                 drawn = {path: _draw(*next(iter(d.items())), rng) for path, d in self.random.items()}
