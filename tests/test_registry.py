@@ -225,6 +225,8 @@ EDGES = {
     "train": {"train"},
     "model_io": {"save", "load"},
     "plugins": {"default_registry"},
+    "sweeps.runner": {"sweep"},
+    "sweeps.trial": {"run_trial"},  # a sweep worker's entry point: its process's installed plugins
 }
 """Where plugnn may fall back on the process-wide registry: the command line and the top-level helpers."""
 
