@@ -7,40 +7,22 @@ r"""Glorot & Bengio (2010) initialization: variance :math:`2/(\mathrm{fan\_in} +
 from __future__ import annotations
 
 import attrs
-import numpy as np
 
-from plugnn import InitializerSpec, hookimpl
+from plugnn import hookimpl
 from plugnn import validators as v
-from plugnn.protocols import Array
 from plugnn.registry import Register
-from plugnn_std.initializers.scaled import draw
+from plugnn_std.initializers.scaled import DISTRIBUTIONS, FanScaled, FanScaledInitializer
 
 
 @attrs.frozen
-class Glorot(InitializerSpec):
+class Glorot(FanScaled):
     """Glorot initializer; ``distribution`` is ``"uniform"`` (default) or ``"normal"``."""
 
-    distribution: str = attrs.field(default="uniform", validator=v.one_of(("uniform", "normal")))
-
-    @classmethod
-    def examples(cls) -> list[Glorot]:
-        return [cls("uniform"), cls("normal")]
-
-    @classmethod
-    def invalid_examples(cls) -> list[dict[str, object]]:
-        return [{"distribution": "truncated"}]
+    distribution: str = attrs.field(default="uniform", validator=v.one_of(DISTRIBUTIONS))
 
 
-class GlorotInitializer:
+class GlorotInitializer(FanScaledInitializer):
     """Runtime Glorot initializer."""
-
-    def __init__(self, spec: Glorot) -> None:
-        self.distribution = spec.distribution
-
-    def __call__(
-        self, shape: tuple[int, ...], *, fan_in: int, fan_out: int, rng: np.random.Generator, dtype: np.dtype
-    ) -> Array:
-        return draw(self.distribution, np.sqrt(self.variance(fan_in, fan_out)), shape, rng, dtype)
 
     def variance(self, fan_in: int, fan_out: int) -> float:
         return 2.0 / (fan_in + fan_out)

@@ -7,40 +7,19 @@ r"""He et al. (2015) initialization for ReLU networks: variance :math:`2/\mathrm
 from __future__ import annotations
 
 import attrs
-import numpy as np
 
-from plugnn import InitializerSpec, hookimpl
-from plugnn import validators as v
-from plugnn.protocols import Array
+from plugnn import hookimpl
 from plugnn.registry import Register
-from plugnn_std.initializers.scaled import draw
+from plugnn_std.initializers.scaled import FanScaled, FanScaledInitializer
 
 
 @attrs.frozen
-class He(InitializerSpec):
+class He(FanScaled):
     """He initializer; ``distribution`` is ``"normal"`` (default) or ``"uniform"``."""
 
-    distribution: str = attrs.field(default="normal", validator=v.one_of(("normal", "uniform")))
 
-    @classmethod
-    def examples(cls) -> list[He]:
-        return [cls("normal"), cls("uniform")]
-
-    @classmethod
-    def invalid_examples(cls) -> list[dict[str, object]]:
-        return [{"distribution": "truncated"}]
-
-
-class HeInitializer:
+class HeInitializer(FanScaledInitializer):
     """Runtime He initializer."""
-
-    def __init__(self, spec: He) -> None:
-        self.distribution = spec.distribution
-
-    def __call__(
-        self, shape: tuple[int, ...], *, fan_in: int, fan_out: int, rng: np.random.Generator, dtype: np.dtype
-    ) -> Array:
-        return draw(self.distribution, np.sqrt(self.variance(fan_in, fan_out)), shape, rng, dtype)
 
     def variance(self, fan_in: int, fan_out: int) -> float:
         return 2.0 / fan_in
