@@ -8,6 +8,7 @@ import attrs
 import numpy as np
 import pytest
 from buffered_layer import Center, CenterLayer, CenterPlugin, registry_with
+from interrupt_at import InterruptAt
 from plugnn_std import Adam, Dense
 
 import plugnn
@@ -111,16 +112,6 @@ def test_plugnn_save_and_load_carry_buffers_and_training_goes_on_bit_for_bit(cen
     plugnn.train(NETWORK, x_train, y_train, spec, registry=center_registry, start_from=loaded)
     np.testing.assert_array_equal(loaded.params, whole.params)
     np.testing.assert_array_equal(loaded.layers[1].buffers["mean"], whole.layers[1].buffers["mean"])
-
-
-class InterruptAt:
-    def __init__(self, epoch: int, batch: int) -> None:
-        self.epoch, self.batch = epoch, batch
-
-    @plugnn.hookimpl
-    def plugnn_batch_end(self, context):
-        if (context.epoch, context.batch) == (self.epoch, self.batch):
-            context.interrupted = True
 
 
 @pytest.mark.slow

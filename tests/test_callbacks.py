@@ -7,6 +7,7 @@ import json
 import attrs
 import numpy as np
 import pytest
+from interrupt_at import InterruptAt
 from plugnn_std import SGD, BestCheckpoint, Dense, EarlyStopping, ReduceLROnPlateau
 
 import plugnn
@@ -176,18 +177,6 @@ def test_a_toml_spec_with_early_stopping_stops_keeps_the_best_and_stays_finished
         f"the run already finished: stopped after epoch {stopped}: early_stopping: val_loss did not improve for 3 "
         f"epochs (best val_loss {min(history['val_loss']):.4g} at epoch {best}); nothing to resume"
     ) in capsys.readouterr().err
-
-
-class InterruptAt:
-    """Plays Ctrl-C after the given batch of the given epoch."""
-
-    def __init__(self, epoch: int, batch: int) -> None:
-        self.epoch, self.batch = epoch, batch
-
-    @plugnn.hookimpl
-    def plugnn_batch_end(self, context):
-        if (context.epoch, context.batch) == (self.epoch, self.batch):
-            context.interrupted = True
 
 
 RESUMED = RunSpec(

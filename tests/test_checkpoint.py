@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from fixtures.regenerate import load as stored
 from fixtures.regenerate import outcome
+from interrupt_at import InterruptAt
 
 import plugnn
 from plugnn.checkpoint import load_checkpoint
@@ -19,18 +20,6 @@ from plugnn.cli import main
 from plugnn.npzfile import CorruptFileError
 
 EPOCHS = 6
-
-
-class InterruptAt:
-    """Plays Ctrl-C: asks the loop to stop after the given batch of the given epoch."""
-
-    def __init__(self, epoch: int, batch: int) -> None:
-        self.epoch, self.batch = epoch, batch
-
-    @plugnn.hookimpl
-    def plugnn_batch_end(self, context):
-        if (context.epoch, context.batch) == (self.epoch, self.batch):
-            context.interrupted = True
 
 
 def test_resume_after_an_interrupt_mid_epoch_is_bit_identical(tmp_path) -> None:

@@ -20,6 +20,9 @@ SMALL = NetworkSpec(
     layers=[Dense(16), "relu", Dense(10)], loss="softmax_cross_entropy", optimizer=SGD(lr=0.3), init="he"
 )
 
+COLUMNS = ["epoch", "loss", "train_accuracy", "val_loss", "val_accuracy", "test_loss", "test_accuracy", "seconds"]
+"""The history columns of a run with validation and a test set, in order."""
+
 
 def test_the_fraction_must_lie_strictly_between_0_and_1(registry) -> None:
     for bad in (0.0, 1.0, -0.2, 1.5):
@@ -70,16 +73,7 @@ def test_history_records_validation_and_test_loss_and_accuracy(registry, digits)
         registry=registry,
     )
     history = result.history
-    assert history.columns == [
-        "epoch",
-        "loss",
-        "train_accuracy",
-        "val_loss",
-        "val_accuracy",
-        "test_loss",
-        "test_accuracy",
-        "seconds",
-    ]
+    assert history.columns == COLUMNS
     val = split_indices(y_train, 0.2, seed=0)[1]
     assert history.records[-1]["val_loss"] == pytest.approx(
         evaluate(result.network, x_train[val], y_train[val])["loss"]
@@ -145,16 +139,7 @@ def test_a_dataset_s_own_split_is_used_and_written(tmp_path) -> None:
     result = plugnn.run(spec, out=tmp_path / "run", quiet=True, registry=registry)
     with (result.out / "history.csv").open() as handle:
         header = next(csv.reader(handle))
-    assert header == [
-        "epoch",
-        "loss",
-        "train_accuracy",
-        "val_loss",
-        "val_accuracy",
-        "test_loss",
-        "test_accuracy",
-        "seconds",
-    ]
+    assert header == COLUMNS
     both = attrs.evolve(spec, train=attrs.evolve(spec.train, validation=0.1))
     with pytest.raises(DataError, match=r"^train.validation = 0.1 and the data's own validation split: choose one"):
         plugnn.run(both, out=tmp_path / "both", quiet=True, registry=registry)

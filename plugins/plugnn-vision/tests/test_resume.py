@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from interrupt_at import InterruptAt
 
 import plugnn
 from plugnn.model_io import load_model
@@ -66,18 +67,6 @@ def reference(spec_file, tmp_path_factory):
     folder = tmp_path_factory.mktemp("reference") / "run"
     plugnn.run(spec_file, out=folder, quiet=True)
     return final_state(folder)
-
-
-class InterruptAt:
-    """Plays Ctrl-C: asks the loop to stop after the given batch of the given epoch."""
-
-    def __init__(self, epoch: int, batch: int) -> None:
-        self.epoch, self.batch = epoch, batch
-
-    @plugnn.hookimpl
-    def plugnn_batch_end(self, context):
-        if (context.epoch, context.batch) == (self.epoch, self.batch):
-            context.interrupted = True
 
 
 def test_interrupted_mid_epoch_and_resumed_is_bit_identical(tmp_path, spec_file, reference) -> None:
