@@ -17,7 +17,7 @@ import numpy as np
 
 from plugnn.errors import DataError
 from plugnn.memory import ensure_fits
-from plugnn.readers import UnreadableFileError, open_regular
+from plugnn.readers import open_binary
 
 UNSIGNED_BYTE = 0x08
 FILES = {
@@ -41,12 +41,7 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
     ``.gz`` file is decompressed as a stream, so only the decoded data is ever held in memory.
     FIFOs, devices and folders are refused without blocking.
     """
-    try:
-        raw = os.fdopen(open_regular(path), "rb")
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except UnreadableFileError as exc:
-        raise DataError(str(exc)) from None
+    raw = open_binary(path, DataError)
     compressed = path.suffix == ".gz"
     file_size = os.fstat(raw.fileno()).st_size
     try:

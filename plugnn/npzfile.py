@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -22,7 +21,7 @@ import numpy as np
 from plugnn.atomicfile import atomic_writer
 from plugnn.errors import PlugnnError
 from plugnn.memory import ensure_fits
-from plugnn.readers import UnreadableFileError, open_regular, parse
+from plugnn.readers import UnreadableFileError, open_binary, parse
 
 FORMAT_VERSION = 1
 
@@ -84,12 +83,7 @@ def read_npz(path: Path, kind: str) -> dict[str, np.ndarray]:
     Refuses a FIFO, device or folder, a member whose header claims more data than it stores, a
     wrong kind or version and a checksum mismatch, each with one line naming the file.
     """
-    try:
-        stream = os.fdopen(open_regular(path), "rb")
-    except FileNotFoundError:
-        raise CorruptFileError(f"{path}: no such file") from None
-    except UnreadableFileError as exc:
-        raise CorruptFileError(str(exc)) from None
+    stream = open_binary(path, CorruptFileError)
     with stream:
         if not zipfile.is_zipfile(stream):
             raise CorruptFileError(f"{path}: not a readable .npz file, truncated or damaged (no zip archive found)")

@@ -8,6 +8,7 @@ regular file with one line. Text must be UTF-8; JSON and TOML documents may nest
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import stat
@@ -56,6 +57,19 @@ def open_regular(path: Path) -> int:
         raise UnreadableFileError(str(path), f"is {_KINDS.get(stat.S_IFMT(mode), 'not a regular file')}, not a file")
     os.set_blocking(handle, True)
     return handle
+
+
+def open_binary(path: Path, error: type[PlugnnError]) -> io.BufferedReader:
+    """``path`` opened for binary reading once it is known to be a regular file (:func:`open_regular`).
+
+    A missing file, a FIFO, device or folder raise ``error`` (e.g. :class:`plugnn.DataError`) with one line.
+    """
+    try:
+        return os.fdopen(open_regular(path), "rb")
+    except FileNotFoundError:
+        raise error(f"{path}: no such file") from None
+    except UnreadableFileError as exc:
+        raise error(str(exc)) from None
 
 
 def read_bytes(path: Path, limit: int = MAX_TEXT_BYTES) -> bytes:
