@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_limits
+from torch_loop import train_torch
 
 SYSTEMS = ("plugnn", "sklearn", "torch")
 FASHION = Path("/usr/share/datasets/fashion-mnist")
@@ -105,23 +106,9 @@ def run_torch(x, y, xt, yt, hidden, batch, epochs, seed, threads):
         if isinstance(module, torch.nn.Linear):
             torch.nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
             torch.nn.init.zeros_(module.bias)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = torch.nn.CrossEntropyLoss()
     xs, ys = torch.from_numpy(x), torch.from_numpy(y.astype(np.int64))
-    seconds = []
-    for _ in range(epochs):
-        start = time.perf_counter()
-        order = torch.randperm(len(xs))
-        for first in range(0, len(xs), batch):
-            index = order[first : first + batch]
-            optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(model(xs[index]), ys[index])
-            loss.backward()
-            optimizer.step()
-        seconds.append(time.perf_counter() - start)
-    with torch.no_grad():
-        predicted = model(torch.from_numpy(xt)).argmax(dim=1).numpy()
-    return seconds, float(np.mean(predicted == yt)), torch.get_num_threads()
+    seconds, accuracy = train_torch(model, xs, ys, torch.from_numpy(xt), yt, epochs, batch)
+    return seconds, accuracy, torch.get_num_threads()
 
 
 def gemm_limit(rows: int, features: int, hidden: list[int], batch: int, repeats: int = 10) -> float:

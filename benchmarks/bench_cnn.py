@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from torch_loop import train_torch
 
 SYSTEMS = ("plugnn", "torch", "plugnn-auto")
 """plugnn and PyTorch with ``--threads`` threads each, and plugnn with its own thread budget (``auto``)."""
@@ -100,26 +101,10 @@ def run_torch(x, y, xt, yt, epochs: int, seed: int, threads: int) -> tuple[list[
         nn.Dropout(0.5),
         nn.Linear(1600, 10),
     )
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = nn.CrossEntropyLoss()
     xs = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))  # PyTorch's own layout, NCHW
     ys = torch.from_numpy(y.astype(np.int64))
-    seconds = []
-    for _ in range(epochs):
-        model.train()
-        start = time.perf_counter()
-        order = torch.randperm(len(xs))
-        for first in range(0, len(xs), BATCH):
-            index = order[first : first + BATCH]
-            optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(model(xs[index]), ys[index])
-            loss.backward()
-            optimizer.step()
-        seconds.append(time.perf_counter() - start)
-    model.eval()
-    with torch.no_grad():
-        predicted = model(torch.from_numpy(np.ascontiguousarray(xt.transpose(0, 3, 1, 2)))).argmax(dim=1).numpy()
-    return seconds, float(np.mean(predicted == yt))
+    xt_nchw = torch.from_numpy(np.ascontiguousarray(xt.transpose(0, 3, 1, 2)))
+    return train_torch(model, xs, ys, xt_nchw, yt, epochs, BATCH)
 
 
 def products(n: int) -> list[tuple[tuple[int, int], tuple[int, int]]]:
