@@ -29,29 +29,25 @@ def test_recipe_loads_builds_and_round_trips(name) -> None:
 
 
 def test_mnist_cnn_is_the_keras_example() -> None:
+    def conv(filters: int) -> dict[str, object]:
+        """Keras's Conv2D(filters, kernel_size=3, activation="relu"), with its defaults spelt out."""
+        return {
+            "type": "conv2d",
+            "filters": filters,
+            "kernel_size": 3,
+            "stride": 1,
+            "padding": "valid",
+            "bias": True,
+            "activation": "relu",
+        }
+
     registry = plugnn.default_registry()
     _, spec = load_recipe("mnist-cnn", registry)
     layers = [plugnn.unstructure(layer, registry) for layer in spec.network.layers]
     assert layers == [
-        {
-            "type": "conv2d",
-            "filters": 32,
-            "kernel_size": 3,
-            "stride": 1,
-            "padding": "valid",
-            "bias": True,
-            "activation": "relu",
-        },
+        conv(32),
         {"type": "max_pool2d", "pool_size": 2},
-        {
-            "type": "conv2d",
-            "filters": 64,
-            "kernel_size": 3,
-            "stride": 1,
-            "padding": "valid",
-            "bias": True,
-            "activation": "relu",
-        },
+        conv(64),
         {"type": "max_pool2d", "pool_size": 2},
         "flatten",
         {"type": "dropout", "rate": 0.5},
