@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from gemm import epoch_gemm_seconds
 from threadpoolctl import threadpool_limits
 from torch_loop import train_torch
 
@@ -119,23 +120,17 @@ def gemm_limit(rows: int, features: int, hidden: list[int], batch: int, repeats:
     """
     rng = np.random.default_rng(0)
     widths = [features, *hidden, 10]
-    sizes = [batch] * (rows // batch) + ([rows % batch] if rows % batch else [])
-    total = 0.0
-    for n in sorted(set(sizes)):
+
+    def operands(n: int) -> list[tuple[np.ndarray, np.ndarray]]:
         products = []
         for index, (fan_in, fan_out) in enumerate(itertools.pairwise(widths)):
             x = rng.standard_normal((n, fan_in), dtype=np.float32)
             w = rng.standard_normal((fan_in, fan_out), dtype=np.float32)
             g = rng.standard_normal((n, fan_out), dtype=np.float32)
             products += [(x, w), (x.T, g)] + ([(g, w.T)] if index > 0 else [])
-        runs = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            for a, b in products:
-                a @ b
-            runs.append(time.perf_counter() - start)
-        total += min(runs) * sizes.count(n)
-    return total
+        return products
+
+    return epoch_gemm_seconds(rows, batch, operands, repeats)
 
 
 def profile(x, y, hidden, batch, epochs=3) -> dict[str, float]:

@@ -29,10 +29,10 @@ import resource
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
+from gemm import epoch_gemm_seconds
 from torch_loop import train_torch
 
 SYSTEMS = ("plugnn", "torch", "plugnn-auto")
@@ -135,19 +135,12 @@ def gemm_limit(rows: int, threads: int, repeats: int = 10) -> float:
     from threadpoolctl import threadpool_limits
 
     rng = np.random.default_rng(0)
-    sizes = [BATCH] * (rows // BATCH) + ([rows % BATCH] if rows % BATCH else [])
-    total = 0.0
+
+    def operands(n: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        return [(rng.random(a, dtype=np.float32), rng.random(b, dtype=np.float32)) for a, b in products(n)]
+
     with threadpool_limits(threads):
-        for n in sorted(set(sizes)):
-            pairs = [(rng.random(a, dtype=np.float32), rng.random(b, dtype=np.float32)) for a, b in products(n)]
-            runs = []
-            for _ in range(repeats):
-                start = time.perf_counter()
-                for a, b in pairs:
-                    a @ b
-                runs.append(time.perf_counter() - start)
-            total += min(runs) * sizes.count(n)
-    return total
+        return epoch_gemm_seconds(rows, BATCH, operands, repeats)
 
 
 def worker(args: argparse.Namespace) -> None:
