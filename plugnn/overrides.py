@@ -19,16 +19,17 @@ import difflib
 import re
 import tomllib
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 from plugnn.errors import PlugnnError, SpecError
 from plugnn.registry import Registry
 from plugnn.serialize import structure, unstructure
-from plugnn.specs import ComponentSpec, RunSpec
+from plugnn.specs import ComponentSpec
 
 Step = str | int
+T = TypeVar("T")
 _STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*|\d+)((?:\[\d+\])*)")
 
 
@@ -92,7 +93,7 @@ def _keys(node: Any) -> list[str]:
 
 def _child(node: Any, step: Step, where: list[Step]) -> Any:
     """``node``'s field or entry ``step``, or a :class:`SpecError` naming the valid keys at ``where``."""
-    here = format_path(where) or "the run spec"
+    here = format_path(where) or f"the {type(node).__name__}"
     if isinstance(node, tuple):
         if isinstance(step, int) and step < len(node):
             return node[step]
@@ -109,8 +110,10 @@ def _child(node: Any, step: Step, where: list[Step]) -> Any:
     return getattr(node, str(step))
 
 
-def set_field(spec: RunSpec, path: str, value: Any, registry: Registry) -> RunSpec:
-    """``spec`` with the field at ``path`` set to ``value`` (plain data or a spec), validated."""
+def set_field(spec: T, path: str, value: Any, registry: Registry) -> T:
+    """``spec`` (a :class:`RunSpec`, or any spec such as a :class:`NetworkSpec`) with the field at
+    ``path`` set to ``value`` (plain data or a spec), validated."""
+    root = type(spec)
     steps = parse_path(path)
     data = unstructure(spec, registry)
     node: Any = spec
@@ -124,7 +127,7 @@ def set_field(spec: RunSpec, path: str, value: Any, registry: Registry) -> RunSp
         if isinstance(child, str):  # a bare component name: expand it to its settings to go inside
             _node(data, where)[step] = {"type": child}
             try:
-                spec = structure(data, RunSpec, registry)
+                spec = structure(data, root, registry)
             except SpecError:
                 raise SpecError([(here, f"is {child!r}, which has no field {steps[depth + 1]!r}")]) from None
             data = unstructure(spec, registry)
@@ -136,7 +139,7 @@ def set_field(spec: RunSpec, path: str, value: Any, registry: Registry) -> RunSp
         _node(data, steps[:-2])[steps[-2]] = {"type": value}
     else:
         _node(data, steps[:-1])[last] = unstructure(value, registry) if attrs.has(type(value)) else value
-    return structure(data, RunSpec, registry)
+    return structure(data, root, registry)
 
 
 def _node(root: Any, steps: list[Step]) -> Any:
@@ -146,7 +149,7 @@ def _node(root: Any, steps: list[Step]) -> Any:
     return root
 
 
-def apply_overrides(spec: RunSpec, overrides: Mapping[str, Any], registry: Registry) -> RunSpec:
+def apply_overrides(spec: T, overrides: Mapping[str, Any], registry: Registry) -> T:
     """``spec`` with every ``path: value`` of ``overrides`` set, in order (see :func:`set_field`).
 
     Raises :class:`plugnn.SpecError` naming the path: an unknown key lists the valid keys at its

@@ -54,7 +54,7 @@ def test_a_bare_name_expands_and_type_swaps_the_component(quickstart) -> None:
             "train: unknown key 'epoch' (did you mean 'epochs'?); valid keys: epochs, batch_size, shuffle, seed",
         ),
         ({"network.optimizer.lrr": 1.0}, "network.optimizer: unknown key 'lrr' (did you mean 'lr'?); valid keys: type"),
-        ({"nework.layers": []}, "the run spec: unknown key 'nework' (did you mean 'network'?); valid keys: data"),
+        ({"nework.layers": []}, "the RunSpec: unknown key 'nework' (did you mean 'network'?); valid keys: data"),
         ({"train.epochs": 3.5}, "train.epochs: expected int, got float 3.5"),
         ({"network.optimizer.lr": "fast"}, "network.optimizer.lr: expected float, got str 'fast'"),
         ({"train.epochs": 0}, "train.epochs: must be > 0 (got 0)"),
