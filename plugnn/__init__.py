@@ -15,6 +15,7 @@ from importlib.metadata import version as _version
 
 from plugnn.builder import BuildContext, build_loss, build_network, build_optimizer
 from plugnn.errors import DataError, FieldError, PluginLoadError, PlugnnError, RegistryError, ShapeError, SpecError
+from plugnn.export import export_onnx
 from plugnn.history import History
 from plugnn.hookspecs import hookimpl
 from plugnn.layers import ParameterFreeLayer
@@ -83,6 +84,7 @@ __all__ = [
     "build_optimizer",
     "default_registry",
     "evaluate",
+    "export_onnx",
     "fit",
     "hookimpl",
     "load",

@@ -169,6 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="print a recipe's resolved spec as TOML")
     show.add_argument("recipe")
     commands.add_parser("plugins", help="list every plugin and the components it registers")
+    export = commands.add_parser("export", help="export a run's model (or a model file) to ONNX")
+    export.add_argument("model", metavar="RUN_DIR", help="a run folder, or a model .npz file")
+    export.add_argument("--format", choices=["onnx"], default="onnx", help="the export format (onnx)")
+    export.add_argument("-o", "--output", metavar="FILE", required=True, help="where to write it, e.g. model.onnx")
     evaluate = commands.add_parser("evaluate", help="reload a run's model and report its test metrics")
     evaluate.add_argument("run_dir", metavar="RUN_DIR")
     evaluate.add_argument("--data", metavar="D", help="evaluate on this dataset's test split instead")
@@ -296,6 +300,17 @@ def _evaluate(args: argparse.Namespace) -> None:
     print(f"test {_metrics(test_scores(args.run_dir, data=args.data))}")
 
 
+def _export(args: argparse.Namespace) -> None:
+    from plugnn.export import export_onnx, require_onnx
+    from plugnn.model_io import load
+    from plugnn.plugins import default_registry
+
+    require_onnx()  # before loading anything
+    registry = default_registry()
+    path = export_onnx(load(args.model, registry), args.output, registry=registry)
+    print(f"wrote {path}")
+
+
 COMMANDS = {
     "run": _run,
     "sweep": _sweep,
@@ -303,6 +318,7 @@ COMMANDS = {
     "show": _show,
     "plugins": _plugins,
     "evaluate": _evaluate,
+    "export": _export,
 }
 
 

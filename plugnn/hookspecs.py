@@ -69,6 +69,12 @@ def plugnn_register_recipes(register: Callable[[str, Path], None]) -> None:
 
 
 @hookspec
+def plugnn_register_onnx_converters(register: Callable[[str, Callable[..., str]], None]) -> None:
+    """Register ONNX converters: ``register(layer_name, converter)``, ``converter(layer, spec, x, graph) -> y``
+    (:mod:`plugnn.export`); ``plugnn export`` needs one for every layer of a model."""
+
+
+@hookspec
 def plugnn_train_start(context: TrainContext) -> None:
     """Called once before the first epoch, after the network and optimizer are ready."""
 

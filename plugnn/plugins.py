@@ -49,6 +49,7 @@ ENTRY_POINT_GROUP = "plugnn"
 CORE_DISTRIBUTION = "plugnn"
 STRICT_ENV = "PLUGNN_STRICT_PLUGINS"
 RECIPES_HOOK = "plugnn_register_recipes"
+ONNX_HOOK = "plugnn_register_onnx_converters"
 
 
 def _env_flag(name: str) -> bool:
@@ -224,7 +225,7 @@ def _registrations_of(pm: pluggy.PluginManager, name: str, plugin: object) -> li
     """What ``plugin``'s registration hooks register; :class:`_HookFailed` (from the error) if one raises."""
     kinds = {kind.hook: kind.name for kind in KINDS}
     found: list[Registration] = []
-    for hook in [*kinds, RECIPES_HOOK]:
+    for hook in [*kinds, RECIPES_HOOK, ONNX_HOOK]:
 
         def register(*args: Any, _hook: str = hook) -> None:
             if _hook in kinds:  # a bad name or spec class fails inside the hook, as the hook's own error
@@ -244,6 +245,7 @@ def _commit(registry: Registry, staged: list[Registration], strict: bool) -> Non
     """Add the staged registrations; a name two plugins claim names both (unusable, or raised in strict mode)."""
     adders: dict[str, Callable[..., None]] = {kind.hook: registry.tables[kind.name].add for kind in KINDS}
     adders[RECIPES_HOOK] = registry.add_recipe
+    adders[ONNX_HOOK] = registry.add_onnx_converter
     for hook_name, plugin, args in staged:
         try:
             adders[hook_name](*args, plugin=plugin)

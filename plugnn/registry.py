@@ -168,6 +168,7 @@ class Registry:
         self._errors = [info.error for info in self.plugins if info.error]
         self._tables = {kind.name: ComponentTable(kind.name, self.describe_plugin) for kind in KINDS}
         self._recipes: dict[str, Recipe] = {}
+        self._onnx_converters: dict[str, tuple[Callable[..., str], str]] = {}
         self._sealed = False
 
     @property
@@ -226,6 +227,32 @@ class Registry:
                 "(or give the path of a .toml/.json spec file)"
             )
         return self._recipes[name]
+
+    @property
+    def onnx_converters(self) -> Mapping[str, Callable[..., str]]:
+        """The ONNX converter of each layer type that has one, by layer name (:mod:`plugnn.export`)."""
+        return MappingProxyType({layer: converter for layer, (converter, _) in self._onnx_converters.items()})
+
+    def add_onnx_converter(self, layer: str, converter: Callable[..., str], *, plugin: str) -> None:
+        """Register the ONNX converter of the layer type ``layer`` (:mod:`plugnn.export`); one per layer type."""
+        self._check_open(f"ONNX converter for {layer!r}")
+        if layer in self._onnx_converters:
+            raise RegistryError(
+                f"the ONNX converter for layer {layer!r} is registered by more than one plugin: "
+                f"{self.describe_plugin(self._onnx_converters[layer][1])}, {self.describe_plugin(plugin)}"
+            )
+        self._onnx_converters[layer] = (converter, plugin)
+
+    def onnx_converter(self, layer: str, where: str = "") -> Callable[..., str]:
+        """The ONNX converter of the layer type ``layer``; none is an error naming the layer and its plugin."""
+        if layer not in self._onnx_converters:
+            plugin = self._tables["layer"].get(layer).plugin if layer in self._tables["layer"] else None
+            origin = f" (from {self.describe_plugin(plugin)})" if plugin else ""
+            raise RegistryError(
+                f"{where + ': ' if where else ''}layer {layer!r}{origin} has no ONNX converter, so the model cannot "
+                "be exported; its plugin can add one with the plugnn_register_onnx_converters hook"
+            )
+        return self._onnx_converters[layer][0]
 
     def components(self) -> Iterator[Component]:
         """Every usable component, kind by kind (in :data:`plugnn.kinds.KINDS` order), sorted by name."""

@@ -13,12 +13,17 @@ from the network's ``noise`` generator, so a seed (and a checkpoint) fixes every
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import attrs
 
 from plugnn import BuildContext, LayerSpec, hookimpl
 from plugnn import validators as v
 from plugnn.layers import ParameterFreeLayer
 from plugnn.protocols import Array
+
+if TYPE_CHECKING:
+    from plugnn.export import OnnxGraph
 
 
 @attrs.frozen
@@ -60,3 +65,13 @@ class DropoutLayer(ParameterFreeLayer):
 @hookimpl
 def plugnn_register_layers(register) -> None:
     register("dropout", Dropout, DropoutLayer)
+
+
+def to_onnx(layer: DropoutLayer, spec: Dropout, x: str, graph: OnnxGraph) -> str:
+    """Dropout is the identity at inference: ONNX ``Identity``."""
+    return graph.node("Identity", [x])
+
+
+@hookimpl
+def plugnn_register_onnx_converters(register) -> None:
+    register("dropout", to_onnx)

@@ -8,6 +8,8 @@ r"""Leaky ReLU, element-wise. ``(N, *shape) -> (N, *shape)``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import attrs
 import numpy as np
 
@@ -15,6 +17,9 @@ from plugnn import LayerSpec, hookimpl
 from plugnn import validators as v
 from plugnn.layers import ParameterFreeLayer
 from plugnn.protocols import Array
+
+if TYPE_CHECKING:
+    from plugnn.export import OnnxGraph
 
 
 @attrs.frozen
@@ -44,3 +49,13 @@ class LeakyReLULayer(ParameterFreeLayer):
 @hookimpl
 def plugnn_register_layers(register) -> None:
     register("leaky_relu", LeakyReLU, LeakyReLULayer)
+
+
+def to_onnx(layer: LeakyReLULayer, spec: LeakyReLU, x: str, graph: OnnxGraph) -> str:
+    """ONNX ``LeakyRelu`` with ``alpha`` = the slope."""
+    return graph.node("LeakyRelu", [x], alpha=float(spec.slope))
+
+
+@hookimpl
+def plugnn_register_onnx_converters(register) -> None:
+    register("leaky_relu", to_onnx)

@@ -7,12 +7,17 @@ The tanh form never overflows, unlike :math:`1/(1+e^{-X})` for large negative ``
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import attrs
 import numpy as np
 
 from plugnn import LayerSpec, hookimpl
 from plugnn.layers import ParameterFreeLayer
 from plugnn.protocols import Array
+
+if TYPE_CHECKING:
+    from plugnn.export import OnnxGraph
 
 
 @attrs.frozen
@@ -35,3 +40,13 @@ class SigmoidLayer(ParameterFreeLayer):
 @hookimpl
 def plugnn_register_layers(register) -> None:
     register("sigmoid", Sigmoid, SigmoidLayer)
+
+
+def to_onnx(layer: SigmoidLayer, spec: Sigmoid, x: str, graph: OnnxGraph) -> str:
+    """ONNX ``Sigmoid``."""
+    return graph.node("Sigmoid", [x])
+
+
+@hookimpl
+def plugnn_register_onnx_converters(register) -> None:
+    register("sigmoid", to_onnx)

@@ -5,12 +5,17 @@ r"""Hyperbolic tangent, element-wise. ``(N, *shape) -> (N, *shape)``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import attrs
 import numpy as np
 
 from plugnn import LayerSpec, hookimpl
 from plugnn.layers import ParameterFreeLayer
 from plugnn.protocols import Array
+
+if TYPE_CHECKING:
+    from plugnn.export import OnnxGraph
 
 
 @attrs.frozen
@@ -30,3 +35,13 @@ class TanhLayer(ParameterFreeLayer):
 @hookimpl
 def plugnn_register_layers(register) -> None:
     register("tanh", Tanh, TanhLayer)
+
+
+def to_onnx(layer: TanhLayer, spec: Tanh, x: str, graph: OnnxGraph) -> str:
+    """ONNX ``Tanh``."""
+    return graph.node("Tanh", [x])
+
+
+@hookimpl
+def plugnn_register_onnx_converters(register) -> None:
+    register("tanh", to_onnx)

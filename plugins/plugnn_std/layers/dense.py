@@ -18,6 +18,8 @@ flatten step, and ``dL/dX`` is given back in the input's shape.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import attrs
 import numpy as np
@@ -28,6 +30,9 @@ from plugnn.memory import ensure_fits
 from plugnn.protocols import Array
 from plugnn.registry import Register
 from plugnn.specs import InitializerRef, component_ref
+
+if TYPE_CHECKING:
+    from plugnn.export import OnnxGraph
 
 
 @attrs.frozen
@@ -92,3 +97,15 @@ class DenseLayer:
 @hookimpl
 def plugnn_register_layers(register: Register) -> None:
     register("dense", Dense, DenseLayer)
+
+
+def to_onnx(layer: DenseLayer, spec: Dense, x: str, graph: OnnxGraph) -> str:
+    """``Gemm(X, W, b)``, after a ``Flatten`` (row-major, as the layer's reshape) for non-flat inputs."""
+    if len(layer.input_shape) != 1:
+        x = graph.node("Flatten", [x], axis=1)
+    return graph.node("Gemm", [x, graph.constant(layer.params["W"], "W"), graph.constant(layer.params["b"], "b")])
+
+
+@hookimpl
+def plugnn_register_onnx_converters(register: Callable[[str, Callable[..., str]], None]) -> None:
+    register("dense", to_onnx)

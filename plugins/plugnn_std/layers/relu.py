@@ -9,6 +9,9 @@ r"""The rectified linear unit, element-wise. ``(N, *shape) -> (N, *shape)``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import attrs
 import numpy as np
 
@@ -16,6 +19,9 @@ from plugnn import LayerSpec, hookimpl
 from plugnn.layers import ParameterFreeLayer
 from plugnn.protocols import Array
 from plugnn.registry import Register
+
+if TYPE_CHECKING:
+    from plugnn.export import OnnxGraph
 
 
 @attrs.frozen
@@ -39,3 +45,13 @@ class ReLULayer(ParameterFreeLayer):
 @hookimpl
 def plugnn_register_layers(register: Register) -> None:
     register("relu", ReLU, ReLULayer)
+
+
+def to_onnx(layer: ReLULayer, spec: ReLU, x: str, graph: OnnxGraph) -> str:
+    """ONNX ``Relu``."""
+    return graph.node("Relu", [x])
+
+
+@hookimpl
+def plugnn_register_onnx_converters(register: Callable[[str, Callable[..., str]], None]) -> None:
+    register("relu", to_onnx)

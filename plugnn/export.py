@@ -1,0 +1,119 @@
+"""ONNX export: a plugnn model as an ONNX graph that onnxruntime (or any ONNX runtime) runs.
+
+Each layer type contributes its own nodes through a converter its plugin registers with the
+``plugnn_register_onnx_converters`` hook (``register(layer_name, converter)``), so third-party layers
+export too. A converter is called as ``converter(layer, spec, x, graph) -> y``: ``layer`` is the built
+layer (its ``params`` and ``buffers`` hold the values), ``spec`` its spec, ``x`` the name of its input
+tensor ``(N, *input_shape)`` and ``graph`` an :class:`OnnxGraph` to add nodes and constants to; it
+returns the name of its output tensor ``(N, *output_shape)``. Tensors are channels-last, as in plugnn.
+
+The graph has one input ``input`` ``(N, *input_shape)`` and the output ``output``, the network's
+``(N, C)`` outputs (logits for a classifier); a classifier also gets ``probabilities``, their softmax.
+The ``onnx`` package is an optional extra: ``pip install plugnn[onnx]``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from plugnn.atomicfile import write_bytes
+from plugnn.builder import resolve
+from plugnn.errors import PlugnnError
+from plugnn.network import Network
+from plugnn.plugins import default_registry
+from plugnn.registry import Registry
+
+OPSET = 17
+"""The ONNX operator set the graphs use (onnxruntime runs it; opset 17 has LayerNormalization et al.)."""
+
+
+def require_onnx() -> Any:
+    """The ``onnx`` module, or a :class:`PlugnnError` naming the extra to install."""
+    try:
+        import onnx
+    except ImportError:
+        raise PlugnnError("ONNX export needs the onnx package: pip install plugnn[onnx]") from None
+    return onnx
+
+
+class OnnxGraph:
+    """What a converter adds its nodes and constants to; names are made unique per layer.
+
+    Attributes
+    ----------
+    dtype : numpy.dtype
+        The model's dtype; constants are stored in it.
+    prefix : str
+        The current layer's prefix (``layers.3``), put before every name the converter adds.
+    """
+
+    def __init__(self, dtype: np.dtype) -> None:
+        self._onnx = require_onnx()
+        self.dtype = np.dtype(dtype)
+        self.prefix = ""
+        self.nodes: list[Any] = []
+        self.initializers: list[Any] = []
+        self._count = 0
+
+    def _name(self, hint: str) -> str:
+        self._count += 1
+        return f"{self.prefix}/{hint}_{self._count}"
+
+    def constant(self, value: Any, hint: str = "const", dtype: Any = None) -> str:
+        """Add ``value`` as a constant (in the model's dtype unless ``dtype`` is given); returns its name."""
+        array = np.asarray(value, dtype=self.dtype if dtype is None else dtype)
+        name = self._name(hint)
+        self.initializers.append(self._onnx.numpy_helper.from_array(array, name))
+        return name
+
+    def node(self, op_type: str, inputs: list[str], **attributes: Any) -> str:
+        """Add one ONNX node ``op_type`` (``"Gemm"``, ``"Relu"``, ...) with one output; returns its name."""
+        output = self._name(op_type.lower())
+        self.nodes.append(self._onnx.helper.make_node(op_type, inputs, [output], name=output, **attributes))
+        return output
+
+
+def export_onnx(model: Network, path: str | Path, *, registry: Registry | None = None) -> Path:
+    """Write ``model`` as an ONNX model to ``path`` (atomically) and return the path.
+
+    Every layer needs a converter (see the module docstring); a layer without one is an error naming
+    it, raised before anything is written. The graph is checked with ``onnx.checker`` first.
+    """
+    onnx = require_onnx()
+    registry = registry or default_registry()
+    if not isinstance(model, Network) or model.spec is None:
+        raise PlugnnError(f"export_onnx takes a Network built from a NetworkSpec, got {type(model).__name__}")
+    specs = [resolve(ref, "layer", registry, f"layers[{i}]")[1] for i, ref in enumerate(model.spec.layers)]
+    converters = [registry.onnx_converter(name, f"layers[{i}]") for i, name in enumerate(model.names)]
+    graph = OnnxGraph(model.dtype)
+    x = "input"
+    for index, (converter, layer, spec) in enumerate(zip(converters, model.layers, specs, strict=True)):
+        graph.prefix = f"layers.{index}"
+        x = converter(layer, spec, x, graph)
+    graph.prefix = "output"
+    elem = onnx.helper.np_dtype_to_tensor_dtype(model.dtype)
+    outputs = [graph.node("Identity", [x])]
+    names = ["output"]
+    if model.targets == "labels":
+        outputs.append(graph.node("Softmax", [x], axis=1))
+        names.append("probabilities")
+    for produced, name in zip(outputs, names, strict=True):
+        graph.nodes.append(onnx.helper.make_node("Identity", [produced], [name], name=name))
+    proto = onnx.helper.make_model(
+        onnx.helper.make_graph(
+            graph.nodes,
+            "plugnn",
+            [onnx.helper.make_tensor_value_info("input", elem, ["N", *model.input_shape])],
+            [onnx.helper.make_tensor_value_info(name, elem, ["N", *model.output_shape]) for name in names],
+            graph.initializers,
+        ),
+        opset_imports=[onnx.helper.make_opsetid("", OPSET)],
+        producer_name="plugnn",
+    )
+    onnx.checker.check_model(proto, full_check=True)
+    path = Path(path)
+    write_bytes(path, proto.SerializeToString())
+    return path
