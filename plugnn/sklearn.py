@@ -51,7 +51,7 @@ NESTED = ("network", "train")
 """The parameters whose fields ``get_params(deep=True)`` lists and ``set_params`` sets as ``name__field``."""
 
 
-class _PlugnnEstimator(BaseEstimator):
+class _PlugnnEstimator(BaseEstimator):  # type: ignore[misc]  # scikit-learn ships no type hints
     """What the classifier and the regressor share; see the module docstring."""
 
     _loss: str  # the loss of the default network
@@ -85,7 +85,7 @@ class _PlugnnEstimator(BaseEstimator):
         return self.train if self.train is not None else TrainSpec()
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        params = super().get_params(deep=False)
+        params: dict[str, Any] = super().get_params(deep=False)
         if deep:
             for name, make in (("network", self.network_spec), ("train", self.train_spec)):
                 try:
@@ -135,7 +135,8 @@ class _PlugnnEstimator(BaseEstimator):
 
     def _validated(self, x: Any) -> np.ndarray:
         check_is_fitted(self, "model_")
-        return validate_data(self, x, reset=False, dtype=(np.float64, np.float32))
+        checked: np.ndarray = validate_data(self, x, reset=False, dtype=(np.float64, np.float32))
+        return checked
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickling (joblib, ``GridSearchCV(n_jobs=2)``) stores a fitted model as plugnn's own ``.npz`` bytes."""
@@ -166,7 +167,7 @@ def _fields(spec: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return found
 
 
-class PlugnnClassifier(ClassifierMixin, _PlugnnEstimator):
+class PlugnnClassifier(ClassifierMixin, _PlugnnEstimator):  # type: ignore[misc]
     """A plugnn network as a scikit-learn classifier (softmax cross-entropy by default).
 
     Parameters
@@ -221,7 +222,8 @@ class PlugnnClassifier(ClassifierMixin, _PlugnnEstimator):
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each row of ``X``, among ``classes_``."""
         x = self._validated(X)
-        return self.classes_[self.model_.predict(x)]
+        predicted: np.ndarray = self.classes_[self.model_.predict(x)]
+        return predicted
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities ``(n_samples, n_classes)``, columns in the order of ``classes_``."""
@@ -229,7 +231,7 @@ class PlugnnClassifier(ClassifierMixin, _PlugnnEstimator):
         return self.model_.predict_proba(x).astype(np.float64)
 
 
-class PlugnnRegressor(RegressorMixin, _PlugnnEstimator):
+class PlugnnRegressor(RegressorMixin, _PlugnnEstimator):  # type: ignore[misc]
     """A plugnn network as a scikit-learn regressor (mean squared error by default).
 
     Parameters are those of :class:`PlugnnClassifier`; the output layer has one unit per target
