@@ -187,7 +187,11 @@ def test_every_kind_has_its_hook_table_and_checks() -> None:
     from plugnn.testing import CHECKS
 
     registration_hooks = {name for name in dir(hookspecs) if name.startswith("plugnn_register_")}
-    assert registration_hooks == {kind.hook for kind in KINDS} | {"plugnn_register_recipes"}
+    # recipes and ONNX converters are not components (no spec, no factory): their own registrations
+    assert registration_hooks == {kind.hook for kind in KINDS} | {
+        "plugnn_register_recipes",
+        "plugnn_register_onnx_converters",
+    }
     registry = plugnn.load_registry(entry_points_enabled=False)
     assert list(registry.tables) == [kind.name for kind in KINDS] == list(CHECKS)
 
