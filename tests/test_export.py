@@ -65,27 +65,34 @@ def run_onnx(path, x) -> dict[str, np.ndarray]:
     return dict(zip(names, session.run(None, {"input": x}), strict=True))
 
 
-def network_with(layer: str) -> plugnn.Network:
-    table = REGISTRY.tables["layer"]
-    example = table.get(layer).spec.examples()[0]
-    layers = [{"type": "dense", "units": 6}, plugnn.unstructure(example, REGISTRY), {"type": "dense", "units": 3}]
-    spec = plugnn.structure(
-        {"layers": layers, "loss": "softmax_cross_entropy", "optimizer": "sgd", "init": "glorot"},
-        plugnn.NetworkSpec,
-        REGISTRY,
-    )
-    return plugnn.build_network(spec, (5,), rng=1, registry=REGISTRY)
+def networks_with(layer: str) -> list[plugnn.Network]:
+    """``[layer, dense 3]`` for each of the layer's example specs, on its first example input shape,
+    with random parameters and buffers (positive ones: running variances)."""
+    spec_class = REGISTRY.tables["layer"].get(layer).spec
+    shape = spec_class.example_input_shapes()[0]
+    rng = np.random.default_rng(3)
+    networks = []
+    for example in spec_class.examples():
+        layers = [plugnn.unstructure(example, REGISTRY), {"type": "dense", "units": 3}]
+        plain = {"layers": layers, "loss": "softmax_cross_entropy", "optimizer": "sgd", "init": "glorot"}
+        model = plugnn.build_network(plugnn.structure(plain, plugnn.NetworkSpec, REGISTRY), shape, registry=REGISTRY)
+        model.params[:] = rng.standard_normal(model.n_params) * 0.3
+        for built in model.layers:
+            for buffer in built.buffers.values():
+                buffer[...] = rng.uniform(0.5, 1.5, buffer.shape)
+        networks.append(model)
+    return networks
 
 
 @pytest.mark.parametrize("layer", sorted(REGISTRY.onnx_converters))
 def test_every_converted_layer_type_matches_plugnn(layer, tmp_path) -> None:
-    model = network_with(layer)
-    x = np.random.default_rng(0).standard_normal((7, 5)).astype(np.float32) * 3
-    path = plugnn.export_onnx(model, tmp_path / f"{layer}.onnx", registry=REGISTRY)
-    onnx.checker.check_model(onnx.load(str(path)), full_check=True)
-    outputs = run_onnx(path, x)
-    assert np.abs(outputs["output"] - model.logits(x)).max() <= TOLERANCE
-    assert np.abs(outputs["probabilities"] - model.predict_proba(x)).max() <= TOLERANCE
+    for index, model in enumerate(networks_with(layer)):
+        x = np.random.default_rng(0).random((7, *model.input_shape), dtype=np.float32)  # pixel-like, in [0, 1)
+        path = plugnn.export_onnx(model, tmp_path / f"{layer}-{index}.onnx", registry=REGISTRY)
+        onnx.checker.check_model(onnx.load(str(path)), full_check=True)
+        outputs = run_onnx(path, x)
+        assert np.abs(outputs["output"] - model.logits(x)).max() <= TOLERANCE, model.spec.layers[0]
+        assert np.abs(outputs["probabilities"] - model.predict_proba(x)).max() <= TOLERANCE
 
 
 def test_a_trained_run_exports_from_the_command_line(tmp_path, capsys) -> None:
@@ -134,6 +141,6 @@ def test_without_onnx_the_message_names_the_extra(monkeypatch, tmp_path, capsys)
 
     monkeypatch.setitem(sys.modules, "onnx", None)  # as if it were not installed
     with pytest.raises(plugnn.PlugnnError, match=r"pip install plugnn\[onnx\]"):
-        plugnn.export_onnx(network_with("relu"), tmp_path / "m.onnx", registry=REGISTRY)
+        plugnn.export_onnx(networks_with("relu")[0], tmp_path / "m.onnx", registry=REGISTRY)
     assert main(["export", str(tmp_path), "-o", str(tmp_path / "m.onnx")]) == 1
     assert "ONNX export needs the onnx package: pip install plugnn[onnx]" in capsys.readouterr().err
