@@ -228,6 +228,8 @@ EDGES = {
     "run": {"run", "resume", "evaluate", "test_scores", "recipe_table", "show"},
     "train": {"train"},
     "model_io": {"save", "load"},
+    "export": {"export_onnx"},
+    "sklearn": {"*"},  # scikit-learn's estimator API has no place for a registry
     "plugins": {"default_registry"},
     "sweeps.runner": {"sweep"},
     "sweeps.trial": {"run_trial"},  # a sweep worker's entry point: its process's installed plugins
