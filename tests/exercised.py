@@ -30,6 +30,7 @@ from plugnn.kinds import KINDS
 from plugnn.registry import ComponentTable, Registry
 
 RECIPES_HOOK = "plugnn_register_recipes"
+ONNX_HOOK = "plugnn_register_onnx_converters"
 HOOKS = tuple(name for name in dir(hookspecs) if name.startswith(f"{PROJECT}_"))
 """Every hook a plugin can implement."""
 DESELECTED = pytest.StashKey[bool]()
@@ -90,7 +91,7 @@ def install() -> None:
     if getattr(ComponentTable.add, "records_exercise", False):
         return
     registration_hook = {kind.name: kind.hook for kind in KINDS}
-    add_component, add_recipe = ComponentTable.add, Registry.add_recipe
+    add_component, add_recipe, add_converter = ComponentTable.add, Registry.add_recipe, Registry.add_onnx_converter
     add_hookspecs = pluggy.PluginManager.add_hookspecs
 
     @functools.wraps(add_component)
@@ -103,6 +104,11 @@ def install() -> None:
         add_recipe(self, *args, **kwargs)
         _hook_ran(RECIPES_HOOK)
 
+    @functools.wraps(add_converter)
+    def converter(self: Registry, *args: Any, **kwargs: Any) -> None:
+        add_converter(self, *args, **kwargs)
+        _hook_ran(ONNX_HOOK)
+
     @functools.wraps(add_hookspecs)
     def watched(self: pluggy.PluginManager, module_or_class: object) -> None:
         add_hookspecs(self, module_or_class)
@@ -112,4 +118,5 @@ def install() -> None:
     add.records_exercise = True  # type: ignore[attr-defined]
     ComponentTable.add = add  # type: ignore[method-assign]
     Registry.add_recipe = recipe  # type: ignore[method-assign]
+    Registry.add_onnx_converter = converter  # type: ignore[method-assign]
     pluggy.PluginManager.add_hookspecs = watched  # type: ignore[method-assign]
