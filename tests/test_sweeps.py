@@ -170,6 +170,7 @@ def test_first_form_local_killed_worker_then_rerun_skips_and_resumes(tmp_path, c
     winner = max(table, key=lambda r: float(r["final_test_accuracy"]))
     assert best.startswith(f"best: {winner['trial']} (network.optimizer.lr={winner['network.optimizer.lr']}, seed=0)")
     for row in table:  # ordinary run folders, whose history is the table's
+        assert row["status"] in {"ran", "resumed"}, row
         history = json.loads((out / row["trial"] / "history.json").read_text())
         assert history["epoch"] == list(range(1, 11))
         assert float(row["final_test_accuracy"]) == history["test_accuracy"][-1]
@@ -189,3 +190,36 @@ def test_first_form_local_killed_worker_then_rerun_skips_and_resumes(tmp_path, c
     argv[argv.index("--seeds") + 1] = "2"  # the same folder, another sweep
     assert main([*argv, "--set", "train.epochs=10", "--set", "train.batch_size=16"]) == 1
     assert "holds another sweep (its seeds differ)" in capsys.readouterr().err
+
+
+def test_a_trial_waits_for_its_folder_while_a_dying_worker_still_holds_it(tmp_path):
+    from plugnn.runfolder import locked
+    from plugnn.sweeps.trial import _when_free
+
+    folder = tmp_path / "trial-000"
+    folder.mkdir()
+    holding, release = threading.Event(), threading.Event()
+
+    def previous_worker() -> None:
+        with locked(folder):
+            holding.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=previous_worker)
+    holder.start()
+    holding.wait(5)
+    attempts: list[float] = []
+
+    def attempt() -> str:
+        attempts.append(time.monotonic())
+        if len(attempts) == 3:
+            release.set()  # the previous worker ends while the trial waits
+        with locked(folder):
+            return "new"
+
+    try:
+        assert _when_free(folder, attempt) == "new"
+    finally:
+        release.set()
+        holder.join()
+    assert len(attempts) >= 3  # refused twice while held, then through once released

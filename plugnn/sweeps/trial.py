@@ -15,6 +15,7 @@ import json
 import os
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +26,17 @@ from plugnn.errors import PlugnnError
 from plugnn.outputs import missing_outputs
 from plugnn.plugins import default_registry
 from plugnn.run import CHECKPOINT, resume, run
-from plugnn.runfolder import LOCK_NAME, locked
+from plugnn.runfolder import LOCK_NAME, RunFolderBusyError, locked
 from plugnn.serialize import structure
 from plugnn.specs import RunSpec
 from plugnn.threads import thread_budget
 
 STARTED_FILES = ("spec.toml", LOCK_NAME)
 """What a run folder holds before its first checkpoint: a trial killed then is started over."""
+
+BUSY_WAIT = 60.0
+"""Seconds a trial waits for its folder's lock. When one worker dies, a pool's other processes may
+still be ending (and holding their trial folders' locks) while the sweep already retries their trials."""
 
 
 def run_trial(task: dict[str, Any]) -> dict[str, Any]:
@@ -46,11 +51,7 @@ def run_trial(task: dict[str, Any]) -> dict[str, Any]:
     where = {"name": task["name"], "host": socket.gethostname(), "pid": os.getpid()}
     with thread_budget(task["threads"]) as threads:
         try:
-            state = _state(folder, registry)
-            if state == "resume":
-                resume(folder, quiet=True, registry=registry)
-            elif state == "new":
-                run(structure(task["spec"], RunSpec, registry), out=folder, quiet=True, registry=registry)
+            state = _when_free(folder, lambda: _carry_on(folder, task, registry))
         except PlugnnError as exc:  # diverged, bad data...: this trial failed, the sweep goes on
             return {**where, "status": "failed", "error": str(exc), "threads": threads}
     return {
@@ -60,6 +61,28 @@ def run_trial(task: dict[str, Any]) -> dict[str, Any]:
         "wall_seconds": time.perf_counter() - started,
         "threads": threads,
     }
+
+
+def _carry_on(folder: Path, task: dict[str, Any], registry: Any) -> str:
+    """Skip, resume or start the trial as its folder's state says; returns that state."""
+    state = _state(folder, registry)
+    if state == "resume":
+        resume(folder, quiet=True, registry=registry)
+    elif state == "new":
+        run(structure(task["spec"], RunSpec, registry), out=folder, quiet=True, registry=registry)
+    return state
+
+
+def _when_free(folder: Path, attempt: Callable[[], str]) -> str:
+    """``attempt()``, tried again while another process holds ``folder`` (for :data:`BUSY_WAIT` seconds)."""
+    deadline = time.monotonic() + BUSY_WAIT
+    while True:
+        try:
+            return attempt()
+        except RunFolderBusyError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.2)
 
 
 def _state(folder: Path, registry: Any) -> str:
