@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from plugnn.network import PREDICT_CHUNK, Network
+from plugnn.network import Network
 from plugnn.protocols import Array
 
 METRICS = {"labels": ("loss", "accuracy"), "values": ("loss", "mae", "rmse", "r2")}
@@ -40,7 +40,7 @@ def evaluate(network: Network, x: Array, y: np.ndarray) -> dict[str, float]:
     must already be checked (:func:`plugnn.checks.check_features`, :func:`plugnn.checks.check_targets`).
     """
     loss_sum, correct, outputs = 0.0, 0, []
-    chunk = min(PREDICT_CHUNK, network.predict_chunk)
+    chunk = network.predict_chunk
     for start in range(0, len(x), chunk):
         xc, yc = x[start : start + chunk], y[start : start + chunk]
         logits = network.forward(xc)

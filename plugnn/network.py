@@ -187,7 +187,7 @@ class Network:
         return np.concatenate([self.forward(x[start : start + chunk]) for start in range(0, len(x), chunk)])
 
     def logits(self, x: Array) -> Array:
-        """Inference-mode logits ``(N, C)``, computed in chunks of :data:`PREDICT_CHUNK` rows.
+        """Inference-mode logits ``(N, C)``, computed in chunks of :attr:`predict_chunk` rows.
 
         ``x`` ``(N, *input_shape)`` is checked first (shape, finiteness) and converted to the
         network's dtype.

@@ -86,7 +86,7 @@ def test_evaluation_in_chunks_equals_one_pass(registry, digits, monkeypatch) -> 
     x, _, y, _ = digits
     network = plugnn.build_network(SMALL, x.shape[1], rng=0, dtype="float64", registry=registry)
     whole = evaluate(network, x.astype(np.float64), y)
-    monkeypatch.setattr("plugnn.metrics.PREDICT_CHUNK", 100)
+    monkeypatch.setattr("plugnn.network.PREDICT_CHUNK", 100)  # what Network.predict_chunk caps at
     chunked = evaluate(network, x.astype(np.float64), y)
     assert chunked["loss"] == pytest.approx(whole["loss"], rel=1e-12) and chunked["accuracy"] == whole["accuracy"]
     logits = network.forward(x.astype(np.float64))
