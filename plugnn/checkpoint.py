@@ -20,12 +20,13 @@ from typing import Any
 import attrs
 import numpy as np
 
-from plugnn.builder import build_network, build_optimizer
+from plugnn.builder import build_network
 from plugnn.history import History
 from plugnn.hookspecs import hookimpl
 from plugnn.model_io import restore_state, shape_and_buffer_arrays, stored_buffers, stored_input_shape
 from plugnn.network import Network
 from plugnn.npzfile import CorruptFileError, member, member_json, read_npz, write_npz
+from plugnn.optimizer_state import restore_optimizer
 from plugnn.protocols import Optimizer
 from plugnn.registry import Registry
 from plugnn.serialize import structure, unstructure
@@ -51,6 +52,8 @@ class Checkpoint:
     resume: LoopState
     fingerprint: str = ""
     """The digest of the run folder's fingerprint (:mod:`plugnn.fingerprint`) this checkpoint belongs to."""
+    source: str = "checkpoint"
+    """Where it was read from, for messages."""
 
 
 def capture(context: TrainContext, spec: RunSpec, *, epoch_done: bool) -> Checkpoint:
@@ -156,6 +159,7 @@ def load_checkpoint(path: Path, registry: Registry) -> Checkpoint:
         generators["noise"],
         resume,
         fingerprint,
+        str(path),
     )
 
 
@@ -175,15 +179,20 @@ def restore(checkpoint: Checkpoint, registry: Registry) -> tuple[Network, Optimi
     spec = checkpoint.spec
     network = build_network(spec.network, checkpoint.input_shape, dtype=spec.train.dtype, registry=registry)
     restore_state(network, checkpoint.params, checkpoint.buffers, "checkpoint")
-    optimizer = build_optimizer(spec.network.optimizer, registry)
     shuffle = np.random.default_rng()
     try:
         network.noise.bit_generator.state = checkpoint.noise_state
         shuffle.bit_generator.state = checkpoint.shuffle_state
-        if checkpoint.optimizer_state:
-            optimizer.load_state_dict(checkpoint.optimizer_state)
     except (KeyError, ValueError, TypeError, IndexError) as exc:
         raise CorruptFileError(f"checkpoint state does not fit its spec ({type(exc).__name__}: {exc})") from None
+    optimizer = restore_optimizer(
+        spec.network.optimizer,
+        registry,
+        checkpoint.optimizer_state,
+        [network.params],  # what Network.train_step gives the optimizer
+        checkpoint.source,
+        OPTIMIZER_PREFIX,
+    )
     return network, optimizer, shuffle
 
 

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from plugnn.builder import build_network, build_optimizer
+from plugnn.builder import build_network
 from plugnn.errors import PlugnnError
 from plugnn.history import History
 from plugnn.network import Network
 from plugnn.npzfile import CorruptFileError, member, member_json, read_npz, write_npz
+from plugnn.optimizer_state import restore_optimizer
 from plugnn.plugins import default_registry
 from plugnn.protocols import Shape
 from plugnn.registry import Registry
@@ -162,11 +163,15 @@ def _train_state(arrays: dict[str, np.ndarray], network: Network, path: Path, re
     if not isinstance(described, dict):
         raise CorruptFileError(f"{path}: its training state is not a table")
     assert network.spec is not None
-    optimizer = build_optimizer(network.spec.optimizer, registry)
+    optimizer = restore_optimizer(
+        network.spec.optimizer,
+        registry,
+        {k.removeprefix(OPTIMIZER_PREFIX): v for k, v in arrays.items() if k.startswith(OPTIMIZER_PREFIX)},
+        [network.params],  # what Network.train_step gives the optimizer
+        str(path),
+        OPTIMIZER_PREFIX,
+    )
     try:
-        optimizer.load_state_dict(
-            {k.removeprefix(OPTIMIZER_PREFIX): v for k, v in arrays.items() if k.startswith(OPTIMIZER_PREFIX)}
-        )
         rng = np.random.default_rng()
         rng.bit_generator.state = described["generators"]["shuffle"]
         network.noise.bit_generator.state = described["generators"]["noise"]

@@ -96,9 +96,16 @@ class BufferedOptimizer:
         return state
 
     def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
+        """Take a :meth:`state_dict` back; refuses other names or a step count that is not an integer >= 0.
+
+        Shapes and dtypes are checked against the parameters by :mod:`plugnn.optimizer_state` before.
+        """
         count = len({key.split(".")[1] for key in state if "." in key})
         expected = {"t"} | {f"{name}.{i}" for name in self.buffer_names for i in range(count)}
         if set(state) != expected:
             raise ValueError(f"{type(self).__name__} state needs keys {sorted(expected)}, got {sorted(state)}")
-        self.t = int(state["t"])
+        t = np.asarray(state["t"])
+        if t.shape != () or t.dtype.kind not in "iu" or int(t) < 0:
+            raise ValueError(f"{type(self).__name__} state 't' must be a step count >= 0, got {t!r}")
+        self.t = int(t)
         self.buffers = [{name: np.array(state[f"{name}.{i}"]) for name in self.buffer_names} for i in range(count)]

@@ -142,7 +142,12 @@ class Optimizer(Protocol):
         ...
 
     def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
-        """Restore a state exported by :meth:`state_dict`; the next step continues exactly."""
+        """Restore a state exported by :meth:`state_dict`; the next step continues exactly.
+
+        Before a saved state reaches this method, plugnn checks it against the state a new optimizer
+        of the same spec exports after one step on the same parameters (names, shapes, dtypes, finite
+        floats; :mod:`plugnn.optimizer_state`), so the state's layout must not change after that step.
+        """
         ...
 
 

@@ -102,6 +102,25 @@ class SharedMomentumOptimizer:
         self.velocity = float(state["velocity"])
 
 
+class GrowingStateOptimizer(SharedMomentumOptimizer):
+    """Also records every step's gradient norm, so its state grows: the kit must notice."""
+
+    def __init__(self, spec):
+        super().__init__(spec)
+        self.norms = np.zeros(0)
+
+    def step(self, params, grads):
+        super().step(params, grads)
+        self.norms = np.append(self.norms, sum(float(np.linalg.norm(g)) for g in grads))
+
+    def state_dict(self):
+        return super().state_dict() | {"norms": self.norms.copy()}
+
+    def load_state_dict(self, state):
+        super().load_state_dict(state)
+        self.norms = np.array(state["norms"])
+
+
 @attrs.frozen
 class Stale(plugnn.LayerSpec):
     """A scale per feature, ``Y = X * w``, written as a v0.1 plugin author might have."""
@@ -141,6 +160,7 @@ class FlawedPlugin:
     @plugnn.hookimpl
     def plugnn_register_optimizers(self, register):
         register("shared", SharedMomentum, SharedMomentumOptimizer)
+        register("growing", SharedMomentum, GrowingStateOptimizer)
 
 
 def test_the_kit_catches_upcasts_and_shared_state() -> None:
@@ -154,6 +174,9 @@ def test_the_kit_catches_upcasts_and_shared_state() -> None:
         checks["optimizer:shared[0]-separate_state"]()
     with pytest.raises(ConformanceError, match=r"field 'lr' accepted \[\[\]\]"):
         checks["optimizer:shared[0]-rejects_wrong_types"]()
+    with pytest.raises(ConformanceError, match=r"optimizer 'growing' .* state's names, shapes or dtypes changed"):
+        checks["optimizer:growing[0]-state_layout"]()
+    checks["optimizer:shared[0]-state_layout"]()
 
 
 def test_the_kit_catches_stale_references_to_parameters_and_gradients() -> None:

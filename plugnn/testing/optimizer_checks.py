@@ -105,3 +105,22 @@ def check_dtype(component: Component, spec: Any, registry: Registry) -> None:
             f"{label(component, spec)}: float32 parameters gave {problem[0][2].dtype} "
             f"parameters and float64 state {wrong}"
         )
+
+
+def check_state_layout(component: Component, spec: Any, registry: Registry) -> None:
+    """The state keeps one layout (names, shapes, dtypes) from the first step on.
+
+    Saved states are checked against the layout after one step (:mod:`plugnn.optimizer_state`), so
+    a state that grows with the steps could not be restored.
+    """
+    optimizer = component.factory(spec)
+    problem = [_problem(5, 5, "float32")]
+    layouts = []
+    for steps in (1, 4):
+        _run(optimizer, problem, steps)
+        layouts.append({k: (v.shape, v.dtype.str) for k, v in optimizer.state_dict().items()})
+    if layouts[0] != layouts[1]:
+        raise ConformanceError(
+            f"{label(component, spec)}: the state's names, shapes or dtypes changed between step 1 "
+            f"({layouts[0]}) and step 5 ({layouts[1]}); a saved state is checked against its layout after one step"
+        )
