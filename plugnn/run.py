@@ -50,6 +50,7 @@ from plugnn.train import (
     TrainingInterrupted,
     build_for_training,
     fit,
+    more_epochs,
     prepare,
 )
 
@@ -259,7 +260,7 @@ def _continued_spec(before: RunSpec, spec: RunSpec, source: Path, registry: Regi
     note = f"Continued from {source} after epoch {done}."
     return attrs.evolve(
         spec,
-        train=attrs.evolve(spec.train, epochs=done + spec.train.epochs),
+        train=more_epochs(spec.train, done),
         description=f"{spec.description} {note}".strip(),
     )
 

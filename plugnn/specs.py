@@ -184,10 +184,25 @@ class TrainSpec:
     own validation split, if it has one, is used. ``callbacks`` are run in order after every epoch
     (``[[train.callbacks]]`` tables in TOML): early stopping, learning-rate reduction, ...; their
     state goes into the checkpoint.
+
+    ``epochs`` is at most :data:`plugnn.validators.MAX_EPOCHS` (10⁶) and ``batch_size`` at most
+    :data:`plugnn.validators.MAX_BATCH_SIZE` (2²⁴); a ``batch_size`` above the number of training
+    samples trains one batch of all of them per epoch, with a warning.
     """
 
-    epochs: int = attrs.field(default=10, validator=[v.integer, v.positive])
-    batch_size: int = attrs.field(default=128, validator=[v.integer, v.positive])
+    epochs: int = attrs.field(
+        default=10,
+        validator=[
+            v.integer,
+            v.positive,
+            v.at_most(
+                v.MAX_EPOCHS, "plugnn.validators.MAX_EPOCHS; to train until it stops improving, use early_stopping"
+            ),
+        ],
+    )
+    batch_size: int = attrs.field(
+        default=128, validator=[v.integer, v.positive, v.at_most(v.MAX_BATCH_SIZE, "plugnn.validators.MAX_BATCH_SIZE")]
+    )
     shuffle: bool = attrs.field(default=True, validator=v.boolean)
     seed: int = attrs.field(default=0, validator=[v.integer, v.non_negative])
     dtype: str = attrs.field(default="float32", validator=v.one_of(("float32", "float64")))

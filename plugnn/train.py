@@ -31,6 +31,7 @@ from plugnn.registry import Registry
 from plugnn.specs import NetworkSpec, TrainSpec
 from plugnn.threads import thread_budget
 from plugnn.validation import split_indices
+from plugnn.validators import MAX_EPOCHS
 
 DIVERGENCE_FACTOR = 1e4
 """Training has diverged when a batch loss exceeds this multiple of ``max(first batch loss, 1)``."""
@@ -448,12 +449,31 @@ def train(
         network, optimizer, rng, done = _continued(start_from, spec, train_spec, registry)
         history = History(list(network.train_state.history.records)) if network.train_state else History()
         resume = LoopState(done + 1, history=history)
-    total = attrs.evolve(train_spec, epochs=done + train_spec.epochs)
+    total = more_epochs(train_spec, done)
     history = fit(
         network, optimizer, x, y, total, test=test, rng=rng, registry=registry, resume=resume, plugins=plugins
     )
     network.train_state = TrainState(optimizer, rng, total, history)
     return TrainResult(network, optimizer, history)
+
+
+def more_epochs(spec: TrainSpec, done: int) -> TrainSpec:
+    """``spec`` for a run that continues after ``done`` epochs: ``epochs`` becomes ``done + spec.epochs``.
+
+    The total stays within :data:`plugnn.validators.MAX_EPOCHS`, or a :class:`SpecError` says so.
+    """
+    total = done + spec.epochs
+    if total > MAX_EPOCHS:
+        raise SpecError(
+            [
+                (
+                    "train.epochs",
+                    f"{done:,} epochs trained and {spec.epochs:,} more make {total:,}, more than "
+                    f"{MAX_EPOCHS:,} (plugnn.validators.MAX_EPOCHS)",
+                )
+            ]
+        )
+    return attrs.evolve(spec, epochs=total)
 
 
 def _continued(

@@ -44,6 +44,19 @@ non_negative: Validator = _number_check(lambda v: v >= 0, ">= 0")
 MAX_UNITS = 1 << 20
 """The largest width a layer may declare (1,048,576); memory is checked separately when building."""
 
+MAX_EPOCHS = 1_000_000
+"""The most epochs a run may declare (``train.epochs``, counting those a continued run already trained).
+
+Far beyond any real run (the bundled recipes train 10 to 60); a bigger number is a typo, or a
+wish to train until the loss stops improving, which the ``early_stopping`` callback does."""
+
+MAX_BATCH_SIZE = 1 << 24
+"""The largest ``train.batch_size`` (16,777,216 samples, 50 GiB of 28×28 float32 images).
+
+A batch larger than the training set is one batch of all of it (with a warning), as in PyTorch's
+``DataLoader``, Keras's ``fit`` and scikit-learn's ``MLPClassifier`` (which clips it the same way);
+memory is bounded by the data, not by this number."""
+
 
 def at_most(limit: int, why: str = "") -> Validator:
     """A number ``<= limit``; ``why`` (e.g. the name of the limit) is added to the message."""

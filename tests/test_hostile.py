@@ -33,9 +33,9 @@ from idx_files import idx_bytes, write_idx_folder
 
 import plugnn
 from plugnn.cli import main
-from plugnn.errors import DataError, PlugnnError
+from plugnn.errors import DataError, PlugnnError, SpecError
 from plugnn.idx import read_idx
-from plugnn.npzfile import read_npz, write_npz
+from plugnn.npzfile import CorruptFileError, read_npz, write_npz
 from plugnn.runfolder import LOCK_NAME, locked
 from plugnn.specfile import parse_file
 
@@ -157,6 +157,14 @@ BAD_VALUES = [
     ("train.epochs", "-3", r"epochs: must be > 0"),
     ("train.epochs", "2.5", r"epochs"),
     ("train.batch_size", "0", r"batch_size: must be > 0"),
+    (
+        "train.epochs",
+        "1000001",
+        r"train.epochs: must be <= 1,000,000 \(plugnn.validators.MAX_EPOCHS; to train until it stops improving, use ea",
+    ),
+    ("train.epochs", "9223372036854775807", r"train.epochs: must be <= 1,000,000 .*\(got 9223372036854775807\)"),
+    ("train.batch_size", "16777217", r"train.batch_size: must be <= 16,777,216 \(plugnn.validators.MAX_BATCH_SIZE\)"),
+    ("train.batch_size", "9223372036854775807", r"train.batch_size: must be <= 16,777,216"),
     ("train.seed", "-1", r"seed: must be >= 0"),
     ("train.dtype", '"float16"', r"dtype: must be one of"),
     ("train.checkpoint_every", "-1", r"checkpoint_every: must be >= 0"),
@@ -281,6 +289,9 @@ CLI_CASES = [
     (["run", "tiny.toml", "--epochs", "0"], 2, r"--epochs: expected a positive integer"),
     (["run", "tiny.toml", "--epochs", "1e9"], 2, r"--epochs"),
     (["run", "tiny.toml", "--batch-size", "-1"], 2, r"--batch-size"),
+    (["run", "tiny.toml", "--epochs", "10000000", "--quiet"], 1, r"train.epochs: must be <= 1,000,000"),
+    (["run", "tiny.toml", "--batch-size", "99999999999", "--quiet"], 1, r"train.batch_size: must be <= 16,777,216"),
+    (["run", "tiny.toml", "--set", "train.epochs=2000000", "--quiet"], 1, r"train.epochs: must be <= 1,000,000"),
     (["run", "tiny.toml", "--lr", "inf"], 2, r"--lr: expected a positive number"),
     (["run", "tiny.toml", "--lr", "nan"], 2, r"--lr: expected a positive number"),
     (["run", "tiny.toml", "--lr", "-1"], 2, r"--lr"),
@@ -617,6 +628,60 @@ def _state(path: Path) -> dict[str, np.ndarray]:
     return read_npz(path, "checkpoint")
 
 
+ADAM = r"like the state of adam for these parameters"
+OPTIMIZER_DAMAGE: list[tuple[str, dict[str, object], tuple[str, ...], str]] = [
+    (
+        "t-shape",
+        {"optimizer/t": np.zeros(3, np.int64)},
+        (),
+        rf"'optimizer/t' should be shape \(\) int64 {ADAM}, got sh",
+    ),
+    (
+        "t-float",
+        {"optimizer/t": np.array(2.0)},
+        (),
+        r"'optimizer/t' should be shape \(\) int64 .*got shape \(\) float64",
+    ),
+    ("t-negative", {"optimizer/t": np.array(-5, np.int64)}, (), r"the optimizer state does not fit .*count >= 0"),
+    (
+        "m-missing",
+        {},
+        ("optimizer/m.0",),
+        r"the optimizer state does not match the state of adam .*\(missing 'optimizer/m.0'\)",
+    ),
+    (
+        "all-missing",
+        {},
+        ("optimizer/t", "optimizer/m.0", "optimizer/v.0"),
+        r"the optimizer state does not match .*\(missing 'optimizer/m.0', 'optimizer/t', 'optimizer/v.0'\)",
+    ),
+    (
+        "a-second-parameter",
+        {"optimizer/m.1": np.zeros(610, np.float32), "optimizer/v.1": np.zeros(610, np.float32)},
+        (),
+        r"the optimizer state does not match .*\(unexpected 'optimizer/m.1', 'optimizer/v.1'\)",
+    ),
+    (
+        "foreign-buffer",
+        {"optimizer/velocity.0": np.zeros(610, np.float32)},
+        (),
+        r"the optimizer state does not match .*unexpected 'optimizer/velocity.0'",
+    ),
+    (
+        "m-short",
+        {"optimizer/m.0": np.zeros(512, np.float32)},
+        (),
+        rf"'optimizer/m.0' should be shape \(610,\) float32 {ADAM}, got shape \(512,\) float32",
+    ),
+    ("v-2d", {"optimizer/v.0": np.zeros((61, 10), np.float32)}, (), r"'optimizer/v.0' should be .*\(61, 10\)"),
+    ("m-float64", {"optimizer/m.0": np.zeros(610)}, (), r"'optimizer/m.0' should be .* got shape \(610,\) float64"),
+    ("v-int", {"optimizer/v.0": np.zeros(610, np.int32)}, (), r"'optimizer/v.0' should be .* got shape \(610,\) int32"),
+    ("v-bool", {"optimizer/v.0": np.zeros(610, bool)}, (), r"'optimizer/v.0' should be"),
+    ("m-nan", {"optimizer/m.0": np.full(610, np.nan, np.float32)}, (), r"'optimizer/m.0' .*holds NaN or Inf"),
+    ("v-inf", {"optimizer/v.0": np.full(610, np.inf, np.float32)}, (), r"'optimizer/v.0' .*holds NaN or Inf"),
+]
+"""Optimizer states that do not fit the tiny network's 610 parameters, as checkpoints and model files hold them."""
+
 CRAFTED_CHECKPOINTS: list[tuple[str, dict[str, object], tuple[str, ...], str]] = [
     ("spec-not-json", {"spec": np.array("{")}, (), r"'spec': not valid JSON"),
     ("spec-a-list", {"spec": np.array("[1]")}, (), r"expected a table of settings, got list"),
@@ -660,9 +725,10 @@ CRAFTED_CHECKPOINTS: list[tuple[str, dict[str, object], tuple[str, ...], str]] =
     ("generators-bad", {"generators": np.array('{"shuffle": {"a": 1}, "noise": {}}')}, (), r"checkpoint state does n"),
     ("history-list", {"history": np.array("[]")}, (), r"'history' or callback state malformed"),
     ("history-ragged", {"history": np.array('{"epoch": [1, 2], "loss": [1]}')}, (), r"'history' or callback state"),
-    ("optimizer-t-shape", {"optimizer/t": np.zeros(3, np.int64)}, (), r"checkpoint state does not fit"),
-    ("optimizer-m-missing", {}, ("optimizer/m.0",), r"checkpoint state does not fit"),
-    ("optimizer-nan", {"optimizer/m.0": np.full(512, np.nan, np.float32)}, (), r"'optimizer/m.0' holds NaN"),
+    *[
+        (f"optimizer-{case}", changes, drop, rf"checkpoint.npz: {message}")
+        for case, changes, drop, message in (OPTIMIZER_DAMAGE)
+    ],
 ]
 
 
@@ -705,6 +771,36 @@ CRAFTED_MODELS: list[tuple[str, dict[str, object], tuple[str, ...], str]] = [
 def test_crafted_models_are_refused_in_one_line(sandbox, capsys, run_copy, case, changes, drop, message) -> None:
     _rewrite(run_copy / "model.npz", "model", drop, **changes)
     cli(capsys, sandbox, ["evaluate", "run"], 1, message, run_copy)
+
+
+SAVED_WITH_TRAIN_STATE = Path(__file__).parent / "fixtures" / "v0_2" / "trained-adam.npz"
+"""A model of the tiny network saved by ``plugnn.save`` with Adam's state (see ``fixtures/make_v0_2.py``)."""
+
+
+@pytest.mark.parametrize(("case", "changes", "drop", "message"), OPTIMIZER_DAMAGE, ids=[c[0] for c in OPTIMIZER_DAMAGE])
+def test_crafted_train_states_are_refused_in_one_line(sandbox, case, changes, drop, message) -> None:
+    path = sandbox / "model.npz"
+    shutil.copy(SAVED_WITH_TRAIN_STATE, path)
+    _rewrite(path, "model", drop, **changes)
+    before = snapshot(sandbox)
+    raises_one_line(lambda: plugnn.load(path), CorruptFileError, rf"model.npz: {message}")
+    assert snapshot(sandbox) == before
+
+
+def test_continuing_past_the_epoch_cap_is_refused_before_any_work(sandbox, capsys, run_copy) -> None:
+    message = r"train.epochs: 2 epochs trained and 999,999 more make 1,000,001, more than 1,000,000"
+    cli(capsys, sandbox, ["run", "--from", "run", "--epochs", "999999", "--out", "more"], 1, message)
+    model = plugnn.load(SAVED_WITH_TRAIN_STATE)
+    more = plugnn.TrainSpec(epochs=999_998, batch_size=64, seed=1)
+    x, y = np.zeros((5, 64), np.float32), np.zeros(5, np.int64)
+    message = r"train.epochs: 3 epochs trained and 999,998 more make 1,000,001"
+    raises_one_line(lambda: plugnn.train(model.spec, x, y, more, start_from=model), SpecError, message)
+
+
+def test_run_from_a_crafted_optimizer_state_is_refused_before_any_work(sandbox, capsys, run_copy) -> None:
+    _rewrite(run_copy / "checkpoint.npz", "checkpoint", **{"optimizer/m.0": np.zeros(512, np.float32)})
+    message = r"run/checkpoint.npz: 'optimizer/m.0' should be shape \(610,\) float32 .*got shape \(512,\)"
+    cli(capsys, sandbox, ["run", "--from", "run", "--epochs", "1", "--out", "more"], 1, message)
 
 
 def _npz_with_member(path: Path, header: bytes, body: bytes) -> None:
