@@ -192,6 +192,15 @@ RUN_OVERRIDES = (
     "callbacks",
     "out",
 )
+"""The ``plugnn run`` flags that choose or change the run: ``--resume`` takes none of them."""
+
+SWEEP_OPTIONS = ("samples", "seeds", "metric", "workers", "backend", "scheduler", "timeout", "threads", "out")
+"""The ``plugnn sweep`` flags passed to :func:`plugnn.sweep` as they were parsed."""
+
+
+def _options(args: argparse.Namespace, names: Sequence[str]) -> dict[str, Any]:
+    """The parsed values of the flags stored as ``names``, by name: keywords of the Python twin."""
+    return {name: getattr(args, name) for name in names}
 
 
 def _flag(dest: str) -> str:
@@ -211,20 +220,11 @@ def _run(args: argparse.Namespace) -> None:
         with thread_budget(args.threads):  # speed only: the resumed run's results do not change
             result = resume(args.resume, quiet=args.quiet)
     else:
-        result = run(
-            args.recipe,
-            start_from=args.start_from,
-            data=args.data,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            lr=args.lr,
-            seed=args.seed,
-            full_train_accuracy=args.full_train_accuracy,
-            overrides=({"train.threads": args.threads} if args.threads else {}) | dict(args.overrides or []),
-            callbacks=args.callbacks or (),
-            out=args.out,
-            quiet=args.quiet,
-        )
+        options = _options(args, RUN_OVERRIDES) | {
+            "overrides": ({"train.threads": args.threads} if args.threads else {}) | dict(args.overrides or []),
+            "callbacks": args.callbacks or (),
+        }
+        result = run(**options, quiet=args.quiet)
     print(f"test {_metrics(result.test_scores)}; run folder {result.out}")
 
 
@@ -236,17 +236,9 @@ def _sweep(args: argparse.Namespace) -> None:
         args.target or "quickstart",
         grid={path: grid_values(value) for path, value in args.grid or []},
         random=dict(args.random or []),
-        samples=args.samples,
-        seeds=args.seeds,
         overrides=dict(args.overrides or []),
-        metric=args.metric,
-        workers=args.workers,
-        backend=args.backend,
-        scheduler=args.scheduler,
-        timeout=args.timeout,
-        threads=args.threads,
-        out=args.out,
         quiet=args.quiet,
+        **_options(args, SWEEP_OPTIONS),
     )
     print(describe_best(result))
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypedDict, Unpack
 
 import attrs
 import numpy as np
@@ -100,34 +100,35 @@ FLAG_PATHS = {
 """Each shorthand setting of :func:`run` (and its ``plugnn run`` flag) and the spec path it sets."""
 
 
-def override(
-    spec: RunSpec,
-    registry: Registry,
-    *,
-    data: DatasetRef | dict[str, Any] | None = None,
-    epochs: int | None = None,
-    batch_size: int | None = None,
-    lr: float | None = None,
-    seed: int | None = None,
-    full_train_accuracy: bool | None = None,
-    overrides: Mapping[str, Any] | None = None,
-    callbacks: Sequence[Any] = (),
-) -> RunSpec:
+class Settings(TypedDict, total=False):
+    """The shorthand settings :func:`run` and :func:`override` take as keywords (``plugnn run``'s flags).
+
+    ``data`` … ``full_train_accuracy`` set the spec paths in :data:`FLAG_PATHS` (``None`` leaves a field
+    as it is); ``overrides`` sets any field by its path; ``callbacks`` are added to ``train.callbacks``.
+    """
+
+    data: DatasetRef | dict[str, Any] | None
+    epochs: int | None
+    batch_size: int | None
+    lr: float | None
+    seed: int | None
+    full_train_accuracy: bool | None
+    overrides: Mapping[str, Any] | None
+    callbacks: Sequence[Any]
+
+
+def override(spec: RunSpec, registry: Registry, **settings: Unpack[Settings]) -> RunSpec:
     """``spec`` with the named settings (paths in :data:`FLAG_PATHS`), then ``overrides`` (path: value), set.
 
     ``data`` also takes ``"idx:DIR"``; ``callbacks`` (names, dicts or specs) are added after the spec's
     own ``train.callbacks``. Every new value is validated with its path.
     """
-    flags = {
-        "data": parse_data_option(data) if isinstance(data, str) else data,
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "lr": lr,
-        "seed": seed,
-        "full_train_accuracy": full_train_accuracy,
-    }
+    flags: dict[str, Any] = {name: value for name, value in settings.items() if name in FLAG_PATHS}
+    if isinstance(flags.get("data"), str):
+        flags["data"] = parse_data_option(flags["data"])
     changes = {FLAG_PATHS[name]: value for name, value in flags.items() if value is not None}
-    spec = apply_overrides(spec, changes | dict(overrides or {}), registry)
+    spec = apply_overrides(spec, changes | dict(settings.get("overrides") or {}), registry)
+    callbacks = settings.get("callbacks", ())
     if callbacks:
         added = [unstructure(c, registry) if isinstance(c, CallbackSpec) else c for c in callbacks]
         spec = apply_overrides(
@@ -139,24 +140,19 @@ def override(
 def run(
     recipe: str | Path | RunSpec | None = None,
     *,
-    data: DatasetRef | None = None,
-    epochs: int | None = None,
-    batch_size: int | None = None,
-    lr: float | None = None,
-    seed: int | None = None,
-    full_train_accuracy: bool | None = None,
-    overrides: Mapping[str, Any] | None = None,
-    callbacks: Sequence[Any] = (),
     start_from: str | Path | None = None,
     out: str | Path | None = None,
     quiet: bool = False,
     stream: TextIO | None = None,
     registry: Registry | None = None,
     plugins: Iterable[object] = (),
+    **settings: Unpack[Settings],
 ) -> RunResult:
     """Train a recipe (``quickstart`` by default), a spec file or a :class:`RunSpec` and write its run folder.
 
-    Everything is checked (spec, overrides, output folder, data) before training starts. ``data``
+    Everything is checked (spec, overrides, output folder, data) before training starts. The
+    ``settings`` (:class:`Settings`) are ``data``, ``epochs``, ``batch_size``, ``lr``, ``seed``,
+    ``full_train_accuracy``, ``overrides`` and ``callbacks``: ``data``
     takes a name, ``"idx:DIR"`` or a dataset spec; ``overrides`` sets any field by its path, e.g.
     ``{"network.optimizer.lr": 0.01}`` (see :mod:`plugnn.overrides`), after the named settings;
     ``callbacks`` are added to the spec's ``train.callbacks``;
@@ -176,7 +172,7 @@ def run(
     if start_from is not None:
         if recipe is not None:
             raise PlugnnError("a run started from another run's checkpoint takes no recipe: it has its spec")
-        if epochs is None and "train.epochs" not in (overrides or {}):
+        if settings.get("epochs") is None and "train.epochs" not in (settings.get("overrides") or {}):
             raise PlugnnError("say how many more epochs to train the run for: --epochs N (epochs=N)")
         checkpoint = _finished_run(Path(start_from), registry)
         name, spec = Path(start_from).name, checkpoint.spec
@@ -184,18 +180,7 @@ def run(
         name, spec = "spec", recipe
     else:
         name, spec = load_recipe(DEFAULT_RECIPE if recipe is None else recipe, registry)
-    spec = override(
-        spec,
-        registry,
-        data=data,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        seed=seed,
-        full_train_accuracy=full_train_accuracy,
-        overrides=overrides,
-        callbacks=callbacks,
-    )
+    spec = override(spec, registry, **settings)
     if checkpoint is not None:
         spec = _continued_spec(checkpoint.spec, spec, Path(start_from), registry)  # type: ignore[arg-type]
     with claim_new(out, name) as folder:
