@@ -52,6 +52,18 @@ def digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return tuple(train_test_split(x, data.target, test_size=0.25, stratify=data.target, random_state=0))
 
 
+@pytest.fixture
+def train_on_digits(registry, digits) -> Callable[..., plugnn.TrainResult]:
+    """``train_on_digits(network, train_spec)``: :func:`plugnn.train` on the ``digits`` training split,
+    scored on its test split each epoch, with the fresh ``registry``."""
+    x_train, x_test, y_train, y_test = digits
+
+    def train(network: plugnn.NetworkSpec, train_spec: plugnn.TrainSpec) -> plugnn.TrainResult:
+        return plugnn.train(network, x_train, y_train, train_spec, test=(x_test, y_test), registry=registry)
+
+    return train
+
+
 @pytest.fixture(scope="session")
 def quickstart_run(tmp_path_factory) -> Callable[[Path], Path]:
     """``quickstart_run(dest)``: a copy at ``dest`` of a finished 2-epoch quickstart run folder.

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from interrupt_at import InterruptAt
 from plugnn_std import SGD, BestCheckpoint, Dense, EarlyStopping, ReduceLROnPlateau
+from spec_files import mlp_layers, spec_toml
 
 import plugnn
 from plugnn import NetworkSpec, SpecError, TrainSpec
@@ -134,26 +135,19 @@ def test_an_unknown_column_is_refused_before_training(tmp_path, registry, callba
     assert not (tmp_path / "run").exists()  # refused before anything was written
 
 
-EARLY_STOPPING_TOML = """
-description = "digits with early stopping on the validation loss"
-data = "digits"
-
-[network]
-layers = [{ type = "dense", units = 64 }, "relu", { type = "dense", units = 10 }]
-loss = "softmax_cross_entropy"
-optimizer = { type = "adam", lr = 0.01 }
-init = "he"
-
-[train]
-epochs = 60
-batch_size = 32
-validation = 0.2
+EARLY_STOPPING_TOML = spec_toml(
+    "digits with early stopping on the validation loss",
+    layers=mlp_layers(64, 10),
+    epochs=60,
+    batch_size=32,
+    train="""validation = 0.2
 
 [[train.callbacks]]
 type = "early_stopping"
 monitor = "val_loss"
 patience = 3
-"""
+""",
+)
 
 
 @pytest.mark.slow

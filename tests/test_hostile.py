@@ -30,6 +30,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from idx_files import idx_bytes, write_idx_folder
+from spec_files import spec_toml
 
 import plugnn
 from plugnn.cli import main
@@ -39,18 +40,7 @@ from plugnn.npzfile import CorruptFileError, read_npz, write_npz
 from plugnn.runfolder import LOCK_NAME, locked
 from plugnn.specfile import parse_file
 
-TINY = """
-description = "a tiny network"
-data = "digits"
-[network]
-layers = [{type = "dense", units = 8}, "relu", {type = "dense", units = 10}]
-loss = "softmax_cross_entropy"
-optimizer = {type = "adam", lr = 0.01}
-init = "he"
-[train]
-epochs = 2
-batch_size = 256
-"""
+TINY = spec_toml("a tiny network")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -11,24 +11,14 @@ import numpy as np
 import pytest
 from bad_data import BadDataPlugin
 from plugnn_std import SGD, Dense
+from spec_files import mlp_layers, spec_toml
 
 import plugnn
 from plugnn import plugins as plugin_module
 from plugnn.cli import main
 from plugnn.specs import RunSpec
 
-SMALL = """
-description = "a small network for the bad-data plugin"
-data = "bad"
-[network]
-layers = [{type = "dense", units = 8}, "relu", {type = "dense", units = 3}]
-loss = "softmax_cross_entropy"
-optimizer = {type = "adam", lr = 0.01}
-init = "he"
-[train]
-epochs = 2
-batch_size = 8
-"""
+SMALL = spec_toml("a small network for the bad-data plugin", data="bad", layers=mlp_layers(8, 3), batch_size=8)
 
 
 @pytest.fixture

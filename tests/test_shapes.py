@@ -142,10 +142,10 @@ def test_dense_flattens_images_bit_for_bit(registry) -> None:
     assert shaped.layers[0].backward(grad, input_grad=True).shape == (7, 4, 4, 2)
 
 
-def test_train_takes_samples_of_any_shape_and_equals_the_flat_run(registry, digits) -> None:
+def test_train_takes_samples_of_any_shape_and_equals_the_flat_run(registry, digits, train_on_digits) -> None:
     x_train, x_test, y_train, y_test = digits
     spec = TrainSpec(epochs=2, batch_size=64, seed=3)
-    flat = plugnn.train(MLP, x_train, y_train, spec, test=(x_test, y_test), registry=registry)
+    flat = train_on_digits(MLP, spec)
     images = plugnn.train(
         MLP, x_train.reshape(-1, 8, 8, 1), y_train, spec, test=(x_test.reshape(-1, 8, 8, 1), y_test), registry=registry
     )

@@ -69,18 +69,13 @@ def test_last_partial_batch_is_kept(registry, monkeypatch) -> None:
     assert sizes == [4, 4, 2, 4, 4, 2]
 
 
-def test_same_seed_gives_bit_identical_weights_and_history(registry, digits) -> None:
-    x_train, x_test, y_train, y_test = digits
+def test_same_seed_gives_bit_identical_weights_and_history(train_on_digits) -> None:
     train = TrainSpec(epochs=3, batch_size=64, seed=11)
-    runs = [
-        plugnn.train(NOTEBOOK_ADAM, x_train, y_train, train, test=(x_test, y_test), registry=registry) for _ in range(2)
-    ]
+    runs = [train_on_digits(NOTEBOOK_ADAM, train) for _ in range(2)]
     np.testing.assert_array_equal(runs[0].network.params, runs[1].network.params)
     strip = [{k: v for k, v in r.history.to_dict().items() if k != "seconds"} for r in runs]
     assert strip[0] == strip[1]
-    other = plugnn.train(
-        NOTEBOOK_ADAM, x_train, y_train, TrainSpec(epochs=3, batch_size=64, seed=12), registry=registry
-    )
+    other = train_on_digits(NOTEBOOK_ADAM, TrainSpec(epochs=3, batch_size=64, seed=12))
     assert not np.array_equal(other.network.params, runs[0].network.params)
 
 
@@ -150,16 +145,9 @@ def test_unscaled_integer_pixels_warn(registry) -> None:
 
 
 @pytest.mark.slow
-def test_notebook_architecture_learns_digits(registry, digits) -> None:
-    x_train, x_test, y_train, y_test = digits
-    result = plugnn.train(
-        NOTEBOOK_ADAM,
-        x_train,
-        y_train,
-        TrainSpec(epochs=30, batch_size=32, seed=0),
-        test=(x_test, y_test),
-        registry=registry,
-    )
+def test_notebook_architecture_learns_digits(train_on_digits, digits) -> None:
+    _, x_test, _, y_test = digits
+    result = train_on_digits(NOTEBOOK_ADAM, TrainSpec(epochs=30, batch_size=32, seed=0))
     accuracy = float(np.mean(result.network.predict(x_test) == y_test))
     assert accuracy >= 0.95
     assert result.history.records[-1]["test_accuracy"] == pytest.approx(accuracy)

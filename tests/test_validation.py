@@ -62,16 +62,9 @@ def test_a_fraction_leaving_a_class_empty_is_refused_before_training(
     assert steps == []
 
 
-def test_history_records_validation_and_test_loss_and_accuracy(registry, digits) -> None:
+def test_history_records_validation_and_test_loss_and_accuracy(train_on_digits, digits) -> None:
     x_train, x_test, y_train, y_test = digits
-    result = plugnn.train(
-        SMALL,
-        x_train,
-        y_train,
-        TrainSpec(epochs=2, batch_size=32, validation=0.2),
-        test=(x_test, y_test),
-        registry=registry,
-    )
+    result = train_on_digits(SMALL, TrainSpec(epochs=2, batch_size=32, validation=0.2))
     history = result.history
     assert history.columns == COLUMNS
     val = split_indices(y_train, 0.2, seed=0)[1]

@@ -13,30 +13,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 from interrupt_at import InterruptAt
+from spec_files import spec_toml
 
 import plugnn
 from plugnn.model_io import load_model
 
-SPEC = """
-description = "A tiny batch-norm convnet on digits, for the resume tests."
-data = "digits"
-
-[network]
-layers = [
+CONVNET = """[
     { type = "conv2d", filters = 4, kernel_size = 3, padding = "same", bias = false },
     "batch_norm",
     "relu",
     { type = "max_pool2d", pool_size = 2 },
     { type = "dense", units = 10 },
-]
-loss = "softmax_cross_entropy"
-optimizer = { type = "adam", lr = 0.01 }
-init = "he"
-
-[train]
-epochs = 4
-batch_size = 64
-"""
+]"""
+SPEC = spec_toml("A tiny batch-norm convnet on digits, for the resume tests.", layers=CONVNET, epochs=4, batch_size=64)
 
 
 def final_state(folder: Path) -> tuple[np.ndarray, dict[str, np.ndarray], dict]:
