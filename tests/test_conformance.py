@@ -6,9 +6,10 @@ import attrs
 import numpy as np
 import pytest
 from buffered_layer import Center, CenterLayer, CenterPlugin, registry_with
+from layer_plugin import layer_plugin
 
 import plugnn
-from plugnn.testing import ConformanceError, iter_checks, parametrize_with_checks
+from plugnn.testing import Check, ConformanceError, iter_checks, parametrize_with_checks
 
 
 @parametrize_with_checks(plugnn.load_registry(strict=True))
@@ -27,10 +28,7 @@ class Broken(plugnn.LayerSpec):
     """Y = 2X, but claims dX = G."""
 
 
-class BrokenLayer:
-    def __init__(self, spec, input_shape, ctx):
-        self.output_shape, self.params, self.grads, self.buffers = input_shape, {}, {}, {}
-
+class BrokenLayer(plugnn.ParameterFreeLayer):
     def forward(self, x, *, training=False):
         return 2 * x
 
@@ -38,23 +36,10 @@ class BrokenLayer:
         return grad_out
 
 
-class BrokenPlugin:
-    @plugnn.hookimpl
-    def plugnn_register_layers(self, register):
-        register("broken", Broken, BrokenLayer)
-
-
-def test_a_wrong_gradient_is_caught_with_where_and_how_much() -> None:
-    registry = plugnn.load_registry(entry_points_enabled=False, extra_plugins=[BrokenPlugin()])
-    checks = {check.name: check for check in iter_checks(registry)}
-    with pytest.raises(
-        ConformanceError,
-        match=r"^layer 'broken' \(Broken\(\)\) on input \(5,\) \(inference\) d/dX: wrong gradient, "
-        r"largest relative error 0\.333 \(tolerance 1e-05\) at index \(\d, \d\): analytic .*, numeric .*",
-    ):
-        checks["gradients_inference"]()
-    checks["protocol"]()  # the rest of its contract holds: only the gradient is wrong
-    checks["shapes"]()
+def checks_of(plugin: object) -> dict[str, Check]:
+    """The kit's checks of ``plugin``'s components alone (no entry points), by id."""
+    registry = plugnn.load_registry(entry_points_enabled=False, extra_plugins=[plugin])
+    return {check.id: check for check in iter_checks(registry)}
 
 
 def test_softmax_cross_entropy_is_stable_on_unscaled_logits(registry) -> None:
@@ -163,34 +148,6 @@ class FlawedPlugin:
         register("growing", SharedMomentum, GrowingStateOptimizer)
 
 
-def test_the_kit_catches_upcasts_and_shared_state() -> None:
-    registry = plugnn.load_registry(entry_points_enabled=False, extra_plugins=[FlawedPlugin()])
-    checks = {check.id: check for check in iter_checks(registry)}
-    with pytest.raises(
-        ConformanceError, match=r"layer 'upcasting' .* expected float32 throughout, got .*'forward': 'float64'"
-    ):
-        checks["layer:upcasting[0]-dtype"]()
-    with pytest.raises(ConformanceError, match=r"optimizer 'shared' .* moved differently beside another parameter"):
-        checks["optimizer:shared[0]-separate_state"]()
-    with pytest.raises(ConformanceError, match=r"field 'lr' accepted \[\[\]\]"):
-        checks["optimizer:shared[0]-rejects_wrong_types"]()
-    with pytest.raises(ConformanceError, match=r"optimizer 'growing' .* state's names, shapes or dtypes changed"):
-        checks["optimizer:growing[0]-state_layout"]()
-    checks["optimizer:shared[0]-state_layout"]()
-
-
-def test_the_kit_catches_stale_references_to_parameters_and_gradients() -> None:
-    registry = plugnn.load_registry(entry_points_enabled=False, extra_plugins=[FlawedPlugin()])
-    checks = {check.id: check for check in iter_checks(registry)}
-    with pytest.raises(ConformanceError, match=r"layer 'stale' .* forward still computed with the old ones"):
-        checks["layer:stale[0]-parameters_rebound"]()
-    with pytest.raises(ConformanceError, match=r"layer 'stale' .* backward did not write grads\['w'\] into the array"):
-        checks["layer:stale[1]-parameters_rebound"]()
-    for name in ("gradients_inference", "dtype", "shapes"):  # correct maths: only the references are wrong
-        checks[f"layer:stale[0]-{name}"]()
-        checks[f"layer:stale[1]-{name}"]()
-
-
 @parametrize_with_checks(registry_with(CenterPlugin()), plugins=["CenterPlugin"])
 def test_a_layer_with_buffers_and_image_shapes_conforms(check) -> None:
     check()
@@ -242,36 +199,110 @@ class NumpyErrorLayer(BrokenLayer):
         np.zeros(3).reshape(input_shape)
 
 
-class BufferFaultsPlugin:
-    @plugnn.hookimpl
-    def plugnn_register_layers(self, register):
-        register("stale", attrs.frozen(type("Stale", (Center,), {})), StaleCenterLayer)
-        register("leaky", attrs.frozen(type("Leaky", (Center,), {})), LeakyCenterLayer)
-        register("strict", Strict, NumpyErrorLayer)
+BROKEN = layer_plugin(("broken", Broken, BrokenLayer))
+BUFFER_FAULTS = layer_plugin(
+    ("stale", attrs.frozen(type("Stale", (Center,), {})), StaleCenterLayer),
+    ("leaky", attrs.frozen(type("Leaky", (Center,), {})), LeakyCenterLayer),
+    ("strict", Strict, NumpyErrorLayer),
+)
 
-
-def test_the_kit_catches_unrestored_buffers_mutating_inference_and_numpy_shape_errors() -> None:
-    registry = plugnn.load_registry(entry_points_enabled=False, extra_plugins=[BufferFaultsPlugin()])
-    checks = {check.id: check for check in iter_checks(registry)}
-    with pytest.raises(
-        ConformanceError,
-        match=r"^layer 'stale' .* on input \(4,\): a new layer given the trained parameters and buffers computes "
+# each flaw the kit must catch: (plugin, check id, the message it fails with)
+CAUGHT = [
+    pytest.param(
+        BROKEN,
+        "layer:broken[0]-gradients_inference",
+        r"^layer 'broken' \(Broken\(\)\) on input \(5,\) \(inference\) d/dX: wrong gradient, "
+        r"largest relative error 0\.333 \(tolerance 1e-05\) at index \(\d, \d\): analytic .*, numeric .*",
+        id="a wrong gradient, with where and how much",
+    ),
+    pytest.param(
+        FlawedPlugin(),
+        "layer:upcasting[0]-dtype",
+        r"layer 'upcasting' .* expected float32 throughout, got .*'forward': 'float64'",
+        id="an upcast",
+    ),
+    pytest.param(
+        FlawedPlugin(),
+        "optimizer:shared[0]-separate_state",
+        r"optimizer 'shared' .* moved differently beside another parameter",
+        id="state shared between parameters",
+    ),
+    pytest.param(
+        FlawedPlugin(),
+        "optimizer:shared[0]-rejects_wrong_types",
+        r"field 'lr' accepted \[\[\]\]",
+        id="an untyped spec field",
+    ),
+    pytest.param(
+        FlawedPlugin(),
+        "optimizer:growing[0]-state_layout",
+        r"optimizer 'growing' .* state's names, shapes or dtypes changed",
+        id="an optimizer state that grows",
+    ),
+    pytest.param(
+        FlawedPlugin(),
+        "layer:stale[0]-parameters_rebound",
+        r"layer 'stale' .* forward still computed with the old ones",
+        id="a stale reference to the parameters",
+    ),
+    pytest.param(
+        FlawedPlugin(),
+        "layer:stale[1]-parameters_rebound",
+        r"layer 'stale' .* backward did not write grads\['w'\] into the array",
+        id="a stale reference to the gradients",
+    ),
+    pytest.param(
+        BUFFER_FAULTS,
+        "layer:stale[0]-buffers_round_trip",
+        r"^layer 'stale' .* on input \(4,\): a new layer given the trained parameters and buffers computes "
         r"other outputs .*read it from there$",
-    ):
-        checks["layer:stale[0]-buffers_round_trip"]()
-    checks["layer:stale[0]-inference_mode"]()  # the rest of its contract holds
-    with pytest.raises(ConformanceError, match=r"^layer 'leaky' .* on input \(4,\): inference mode changed buffers"):
-        checks["layer:leaky[0]-inference_mode"]()
-    with pytest.raises(
-        ConformanceError, match=r"^layer 'strict' .* built for input \(6,\): raised ValueError \(.*\) instead of "
-    ):
-        checks["layer:strict[0]-shape_errors"]()
-    assert "layer:leaky[0]-shape_errors" not in checks  # declares no invalid input shape: nothing to check
+        id="a buffer kept outside buffers",
+    ),
+    pytest.param(
+        BUFFER_FAULTS,
+        "layer:leaky[0]-inference_mode",
+        r"^layer 'leaky' .* on input \(4,\): inference mode changed buffers",
+        id="buffers changed in inference mode",
+    ),
+    pytest.param(
+        BUFFER_FAULTS,
+        "layer:strict[0]-shape_errors",
+        r"^layer 'strict' .* built for input \(6,\): raised ValueError \(.*\) instead of ",
+        id="numpy's error for a wrong shape",
+    ),
+]
+
+
+@pytest.mark.parametrize(("plugin", "check", "message"), CAUGHT)
+def test_the_kit_catches_each_flaw_naming_it(plugin, check, message) -> None:
+    with pytest.raises(ConformanceError, match=message):
+        checks_of(plugin)[check]()
+
+
+# the rest of a flawed component's contract holds: each check catches its own flaw only
+HOLDS = [
+    *(pytest.param(BROKEN, f"layer:broken[0]-{name}", id=f"broken {name}") for name in ("protocol", "shapes")),
+    *(
+        pytest.param(FlawedPlugin(), f"layer:stale[{i}]-{name}", id=f"stale[{i}] {name}")
+        for i in (0, 1)
+        for name in ("gradients_inference", "dtype", "shapes")
+    ),
+    pytest.param(FlawedPlugin(), "optimizer:shared[0]-state_layout", id="shared state_layout"),
+    pytest.param(BUFFER_FAULTS, "layer:stale[0]-inference_mode", id="stale buffer inference_mode"),
+]
+
+
+@pytest.mark.parametrize(("plugin", "check"), HOLDS)
+def test_the_other_checks_of_a_flawed_component_pass(plugin, check) -> None:
+    checks_of(plugin)[check]()
+
+
+def test_a_layer_declaring_no_invalid_input_shape_has_no_shape_error_check() -> None:
+    assert "layer:leaky[0]-shape_errors" not in checks_of(BUFFER_FAULTS)
 
 
 def test_a_check_marked_not_applicable_is_skipped_with_its_reason() -> None:
-    registry = plugnn.load_registry(entry_points_enabled=False, extra_plugins=[BufferFaultsPlugin()])
-    checks = {check.id: check for check in iter_checks(registry)}
+    checks = checks_of(BUFFER_FAULTS)
     assert checks["layer:strict[0]-determinism"].not_applicable == "nothing random happens here"
     with pytest.raises(pytest.skip.Exception, match=r"determinism: not applicable: nothing random happens here"):
         checks["layer:strict[0]-determinism"]()
@@ -284,13 +315,7 @@ def test_not_applicable_must_name_real_checks() -> None:
         def not_applicable(cls):
             return {"determinsm": "typo"}
 
-    class TypoPlugin:
-        @plugnn.hookimpl
-        def plugnn_register_layers(self, register):
-            register("typo", Typo, BrokenLayer)
-
-    registry = plugnn.load_registry(entry_points_enabled=False, extra_plugins=[TypoPlugin()])
     with pytest.raises(
         ConformanceError, match=r"layer 'typo': Typo\.not_applicable\(\) names unknown checks \['determinsm'\]"
     ):
-        list(iter_checks(registry))
+        checks_of(layer_plugin(("typo", Typo, BrokenLayer)))

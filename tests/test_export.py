@@ -7,9 +7,11 @@ import sys
 import attrs
 import numpy as np
 import pytest
+import scale_layer
+from layer_plugin import layer_plugin
+from scale_layer import Scale, ScaleLayer
 
 import plugnn
-from plugnn.layers import ParameterFreeLayer
 from plugnn.registry import RegistryError
 
 onnx = pytest.importorskip("onnx")
@@ -19,44 +21,11 @@ TOLERANCE = 1e-5
 
 
 @attrs.frozen
-class Scale(plugnn.LayerSpec):
-    """An example third-party layer: ``Y = factor · X``."""
-
-    factor: float = 2.0
-
-
-class ScaleLayer(ParameterFreeLayer):
-    def forward(self, x, *, training=False):
-        return x * x.dtype.type(self.spec.factor)
-
-    def backward(self, grad_out, *, input_grad=True):
-        return grad_out * grad_out.dtype.type(self.spec.factor) if input_grad else None
-
-
-class ScalePlugin:
-    """Registers the layer and its ONNX converter through the hooks, as an installed plugin would."""
-
-    @plugnn.hookimpl
-    def plugnn_register_layers(self, register):
-        register("scale", Scale, ScaleLayer)
-
-    @plugnn.hookimpl
-    def plugnn_register_onnx_converters(self, register):
-        register("scale", lambda layer, spec, x, graph: graph.node("Mul", [x, graph.constant(spec.factor)]))
-
-
-@attrs.frozen
 class Twice(Scale):
     """A layer whose plugin registers no ONNX converter."""
 
 
-class NoConverterPlugin:
-    @plugnn.hookimpl
-    def plugnn_register_layers(self, register):
-        register("twice", Twice, ScaleLayer)
-
-
-REGISTRY = plugnn.load_registry(strict=True, extra_plugins=[ScalePlugin(), NoConverterPlugin()])
+REGISTRY = plugnn.load_registry(strict=True, extra_plugins=[scale_layer, layer_plugin(("twice", Twice, ScaleLayer))])
 
 
 def run_onnx(path, x) -> dict[str, np.ndarray]:

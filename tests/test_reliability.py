@@ -10,6 +10,7 @@ import attrs
 import numpy as np
 import pytest
 from bad_data import BadDataPlugin
+from layer_plugin import layer_plugin
 from plugnn_std import SGD, Dense
 from spec_files import mlp_layers, spec_toml
 
@@ -98,14 +99,14 @@ class Explode(plugnn.LayerSpec):
     after: int = 10
 
 
-class ExplodeLayer:
+class ExplodeLayer(plugnn.ParameterFreeLayer):
     def __init__(self, spec, input_shape, ctx):
-        self.output_shape, self.params, self.grads, self.buffers = input_shape, {}, {}, {}
-        self.after, self.calls = spec.after, 0
+        super().__init__(spec, input_shape, ctx)
+        self.calls = 0
 
     def forward(self, x, *, training=False):
         self.calls += training
-        if training and self.calls > self.after:
+        if training and self.calls > self.spec.after:
             with np.errstate(invalid="ignore", over="ignore"):  # the point of this layer
                 return x * np.float32(np.inf)
         return x
@@ -114,14 +115,10 @@ class ExplodeLayer:
         return grad_out
 
 
-class ExplodePlugin:
-    @plugnn.hookimpl
-    def plugnn_register_layers(self, register):
-        register("explode", Explode, ExplodeLayer)
-
-
 def test_divergence_stops_at_once_and_keeps_the_last_good_checkpoint(tmp_path) -> None:
-    registry = plugnn.load_registry(strict=True, third_party=False, extra_plugins=[ExplodePlugin()])
+    registry = plugnn.load_registry(
+        strict=True, third_party=False, extra_plugins=[layer_plugin(("explode", Explode, ExplodeLayer))]
+    )
     spec = RunSpec(
         data="digits",
         network=plugnn.NetworkSpec(

@@ -100,36 +100,48 @@ def test_a_shape_mismatch_names_layer_type_shapes_and_fix_before_training(shape_
     assert str(error.value) == (
         "layers[3] (needs_image): got input shape (32,), needs (H, W, C); put it before the dense layers"
     )
-    with pytest.raises(
+
+
+UNBUILDABLE = [
+    pytest.param(
+        ["needs_image", Dense(10)],
+        (64,),
         ShapeError,
-        match=r"^layers\[0\] \(needs_image\): got input shape \(64,\), needs \(H, W, C\); "
+        r"^layers\[0\] \(needs_image\): got input shape \(64,\), needs \(H, W, C\); "
         r".* \(the data's samples have shape \(64,\)\)$",
-    ):
-        network_of(["needs_image", Dense(10)], (64,), shape_registry)
-
-
-def test_the_network_must_end_in_flat_logits(shape_registry) -> None:
-    with pytest.raises(
+        id="a shape mismatch at the first layer names the data's shape",
+    ),
+    pytest.param(
+        ["relu", "needs_image"],
+        (4, 4, 1),
         ShapeError,
-        match=r"^layers\[1\] \(needs_image\): the network must end in flat logits \(C,\), "
+        r"^layers\[1\] \(needs_image\): the network must end in flat logits \(C,\), "
         r"got output shape \(2, 2, 1\); end with a dense layer",
-    ):
-        network_of(["relu", "needs_image"], (4, 4, 1), shape_registry)
-
-
-def test_a_v0_1_layer_is_named_with_what_to_change(shape_registry) -> None:
-    with pytest.raises(
+        id="the network must end in flat logits",
+    ),
+    pytest.param(
+        [Dense(4), "old_style", Dense(2)],
+        (3,),
         PlugnnError,
-        match=r"^layers\[1\] \(old_style\), from plugin 'ShapePlugin': follows the v0\.1 "
+        r"^layers\[1\] \(old_style\), from plugin 'ShapePlugin': follows the v0\.1 "
         r"layer protocol \(out_features\); .* declares output_shape",
-    ):
-        network_of([Dense(4), "old_style", Dense(2)], (3,), shape_registry)
-    with pytest.raises(
+        id="a v0.1 layer is named with what to change",
+    ),
+    pytest.param(
+        ["int_only", Dense(2)],
+        (3,),
         PlugnnError,
-        match=r"^layers\[0\] \(int_only\), from plugin 'ShapePlugin': building it for "
+        r"^layers\[0\] \(int_only\), from plugin 'ShapePlugin': building it for "
         r"input shape \(3,\) failed with TypeError: .*input_shape, a tuple",
-    ):
-        network_of(["int_only", Dense(2)], (3,), shape_registry)
+        id="a factory that does arithmetic on an int width",
+    ),
+]
+
+
+@pytest.mark.parametrize(("layers", "shape", "error", "message"), UNBUILDABLE)
+def test_a_network_that_cannot_be_built_is_refused_in_one_line(shape_registry, layers, shape, error, message) -> None:
+    with pytest.raises(error, match=message):
+        network_of(layers, shape, shape_registry)
 
 
 def test_dense_flattens_images_bit_for_bit(registry) -> None:

@@ -2,44 +2,20 @@
 
 from __future__ import annotations
 
-import attrs
 import numpy as np
 import pytest
+import scale_layer
 from plugnn_std import Adam, Dense
+from scale_layer import Scale
 
 import plugnn
 from plugnn.specfile import load_spec, save_spec
 from plugnn.specs import RunSpec, TrainSpec
 
 
-@attrs.frozen
-class Scale(plugnn.LayerSpec):
-    """A third party's layer: Y = factor * X."""
-
-    factor: float = 2.0
-
-
-class ScaleLayer:
-    def __init__(self, spec, input_shape, ctx):
-        self.output_shape, self.params, self.grads, self.buffers = input_shape, {}, {}, {}
-        self.factor = spec.factor
-
-    def forward(self, x, *, training=False):
-        return x * x.dtype.type(self.factor)
-
-    def backward(self, grad_out, *, input_grad=True):
-        return grad_out * grad_out.dtype.type(self.factor) if input_grad else None
-
-
-class ScalePlugin:
-    @plugnn.hookimpl
-    def plugnn_register_layers(self, register):
-        register("scale", Scale, ScaleLayer)
-
-
 @pytest.fixture
 def registry():
-    return plugnn.load_registry(strict=True, third_party=False, extra_plugins=[ScalePlugin()])
+    return plugnn.load_registry(strict=True, third_party=False, extra_plugins=[scale_layer])
 
 
 SPEC = RunSpec(
