@@ -13,6 +13,10 @@ Components are found by name in the :class:`Registry`, which plugins fill throug
 
 from importlib.metadata import version as _version
 
+from plugnn.threads import thread_budget  # first: importing it sets OPENBLAS_THREAD_TIMEOUT before numpy loads
+
+# isort: split
+
 from plugnn.builder import BuildContext, build_loss, build_network, build_optimizer
 from plugnn.errors import DataError, FieldError, PluginLoadError, PlugnnError, RegistryError, ShapeError, SpecError
 from plugnn.export import export_onnx
@@ -97,6 +101,7 @@ __all__ = [
     "show",
     "structure",
     "sweep",
+    "thread_budget",
     "train",
     "unstructure",
 ]

@@ -5,41 +5,21 @@ parameter; this class creates the buffers on the first step and turns them into 
 ``state_dict`` of plain arrays (``{"t": 3, "m.0": ..., "v.0": ...}``) and back. Each parameter
 also gets a scratch array for temporaries, so that an update allocates nothing.
 
-Because the update is element-wise, a large parameter (the network's flat buffer) is cut into one
-contiguous chunk per thread of the run's budget (:mod:`plugnn.threads`) and the chunks are updated
-in parallel threads (numpy releases the
-GIL inside its loops). Every element sees the same operations in the same order, so the result is
-bit-identical to a single-threaded update.
+Because the update is element-wise, a contiguous parameter (the network's flat buffer) is updated
+by :func:`plugnn.parallel.for_rows`: one share per thread of the run's budget, each in blocks that
+stay in the core's cache across the update's several passes. Every element sees the same operations
+in the same order, so the result is bit-identical to a single-threaded update.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from functools import cache
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from plugnn.parallel import for_rows
 from plugnn.protocols import Array
-from plugnn.threads import current_threads
-
-PARALLEL_MIN_SIZE = 1 << 19
-"""Parameters with at least this many elements are updated in parallel chunks (below it, measured on
-2 cores, the threads cost more than they save)."""
-
-
-@cache
-def _pool(workers: int) -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="plugnn-optim")
-
-
-def _chunks(size: int, workers: int) -> list[slice]:
-    if size < PARALLEL_MIN_SIZE or workers == 1:
-        return [slice(0, size)]
-    bounds = np.linspace(0, size, workers + 1).astype(int)
-    return [slice(a, b) for a, b in itertools.pairwise(bounds)]
 
 
 class BufferedOptimizer:
@@ -64,23 +44,22 @@ class BufferedOptimizer:
         if not self._scratch:
             self._scratch = [np.empty_like(p) for p in params]
         self.t += 1
-        workers = current_threads()
-        jobs = []
         for param, grad, buffers, scratch in zip(params, grads, self.buffers, self._scratch, strict=True):
             arrays = [param, grad, scratch, *buffers.values()]
             if not all(a.flags.c_contiguous for a in arrays):
-                jobs.append((param, grad, buffers, scratch))
+                self.update(param, grad, buffers, scratch)
                 continue
             flat = [a.reshape(-1) for a in arrays]  # views: contiguous arrays reshape without copying
-            for part in _chunks(param.size, workers):
-                chunk = [a[part] for a in flat]
-                jobs.append((chunk[0], chunk[1], dict(zip(buffers, chunk[3:], strict=True)), chunk[2]))
-        if len(jobs) == len(params):  # nothing was large enough to split
-            for job in jobs:
-                self.update(*job)
-        else:
-            for future in [_pool(workers).submit(self.update, *job) for job in jobs]:
-                future.result()
+            for_rows(self._updater(flat, tuple(buffers)), param.size, param.itemsize)
+
+    def _updater(self, flat: list[Array], names: tuple[str, ...]) -> Callable[[slice], None]:
+        """``update`` of the elements ``rows`` of the flat ``[param, grad, scratch, *buffers]``."""
+
+        def update(rows: slice) -> None:
+            param, grad, scratch, *buffers = (a[rows] for a in flat)
+            self.update(param, grad, dict(zip(names, buffers, strict=True)), scratch)
+
+        return update
 
     def update(self, param: Array, grad: Array, buffers: dict[str, Array], scratch: Array) -> None:
         """Update one parameter in place from its gradient and its buffers (also updated in place).

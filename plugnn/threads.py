@@ -15,6 +15,12 @@ Why not always all cores: a BLAS splits every product between its threads and wa
 slowest. When another process holds one of two cores, the thread that shares its core is
 descheduled for whole time slices while the other spins; an epoch then took 2.7–4.5× its quiet
 time. One thread on the free core takes at most about twice (the work of two cores on one).
+
+Importing plugnn also sets ``OPENBLAS_THREAD_TIMEOUT`` (:data:`BLAS_SPIN`) unless it is set: after
+each product OpenBLAS's idle threads spin for 2**28 cycles (about 0.1 s) before they sleep, and
+between the products of a train step that spinning takes the cores plugnn's own threads
+(:mod:`plugnn.parallel`) need. OpenBLAS reads it once, when numpy loads it, so it takes effect when
+plugnn is imported before numpy (as the ``plugnn`` command does); otherwise set it yourself.
 """
 
 from __future__ import annotations
@@ -33,6 +39,12 @@ SAMPLE_SECONDS = 0.1
 """How long :func:`busy_cores` watches ``/proc/stat`` (at 100 ticks a second, 10 ticks per core)."""
 REUSE_SECONDS = 5.0
 """A measurement of the machine's load is reused for this long (runs started in quick succession)."""
+
+BLAS_SPIN = ("OPENBLAS_THREAD_TIMEOUT", "16")
+"""OpenBLAS's idle threads spin 2**16 cycles (tens of microseconds, enough to catch the next product
+of a burst) before they sleep. Measured on the convnet of ``benchmarks/bench_cnn.py`` (2 threads):
+an epoch took 13.0–13.9 s with 4, 16 or 20 and 17.0–17.8 s with OpenBLAS's default of 28."""
+os.environ.setdefault(*BLAS_SPIN)
 
 _current: contextvars.ContextVar[int | None] = contextvars.ContextVar("plugnn_threads", default=None)
 _last_measure: tuple[float, float] | None = None  # (monotonic time, busy cores)

@@ -12,7 +12,7 @@ from threadpoolctl import threadpool_info
 import plugnn
 from plugnn import threads
 from plugnn.errors import PlugnnError
-from plugnn.optim import PARALLEL_MIN_SIZE
+from plugnn.parallel import BLOCK_BYTES, PARALLEL_MIN_BYTES
 
 train_module = importlib.import_module("plugnn.train")  # the module, not the function plugnn.train
 
@@ -73,6 +73,8 @@ def test_busy_cores_from_proc_stat_ticks_minus_this_process(monkeypatch):
     monkeypatch.setattr(threads, "_cpu_ticks", lambda cpus: next(samples))
     monkeypatch.setattr(threads.os, "sched_getaffinity", lambda pid: {0, 1})
     monkeypatch.setattr(threads, "_last_measure", None)
+    monkeypatch.setattr(threads.time, "process_time", lambda: 7.0)  # BLAS threads spinning down from
+    # an earlier test would otherwise count as this process's own work
     assert threads.busy_cores() == pytest.approx(1.5, abs=0.05)
     assert threads.busy_cores() == pytest.approx(1.5, abs=0.05)  # reused, not measured again
 
@@ -99,7 +101,7 @@ def test_fit_runs_inside_the_budget_and_results_do_not_depend_on_it(digits, regi
 
 
 def test_optimizer_chunks_follow_the_budget_bit_for_bit(registry):
-    size = PARALLEL_MIN_SIZE * 2
+    size = 3 * max(BLOCK_BYTES, PARALLEL_MIN_BYTES) // 4 + 5  # several blocks in each of 3 shares
     rng = np.random.default_rng(0)
     param, grad = rng.standard_normal(size, dtype=np.float32), rng.standard_normal(size, dtype=np.float32)
     out = []
@@ -143,3 +145,17 @@ def test_cli_refuses_a_bad_environment_value_before_any_work(tmp_path, capsys, m
         "plugnn: error: PLUGNN_THREADS: expected a positive integer or 'auto', got 'many'\n"
     )
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(("preset", "expected"), [(None, threads.BLAS_SPIN[1]), ("8", "8")])
+def test_importing_plugnn_sets_openblas_spin_unless_the_user_did(preset, expected):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != threads.BLAS_SPIN[0]}
+    if preset is not None:
+        env[threads.BLAS_SPIN[0]] = preset
+    code = "import plugnn, os, sys; print(os.environ['OPENBLAS_THREAD_TIMEOUT'], 'numpy' in sys.modules, end='')"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout == f"{expected} True"

@@ -33,13 +33,18 @@ import numpy as np
 from plugnn import BuildContext, InitializerSpec, LayerSpec, ShapeError, hookimpl
 from plugnn import validators as v
 from plugnn.errors import FieldError
+from plugnn.parallel import for_rows
 from plugnn.protocols import Array
 from plugnn.specs import InitializerRef, component_ref
-from plugnn_vision.ops.im2col import im2col, input_gradient, output_size, same_padding
+from plugnn_vision.ops.im2col import im2col, im2col_t, input_gradient, output_size, same_padding
 from plugnn_vision.shapes import image_shape
 
 COLUMN_BUDGET = 1 << 23
 """Most column-matrix entries held at once (32 MiB in float32); larger batches (inference) go in chunks."""
+FEW_CHANNELS = 4
+"""Inputs with at most this many channels use the transposed column matrix (:func:`im2col_t`):
+measured for a 3×3 kernel on 128 images of 28×28, it is built 5.6× faster with 1 channel and 2.4×
+with 3, and 2× slower with 8."""
 
 
 def _padding(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -103,7 +108,7 @@ class Conv2D(LayerSpec):
 
     @classmethod
     def example_input_shapes(cls) -> list[tuple[int, ...]]:
-        return [(5, 6, 2), (7, 7, 1), (4, 4, 3)]
+        return [(5, 6, 2), (7, 7, 1), (4, 4, 3), (4, 5, 6)]  # the last: more channels than FEW_CHANNELS
 
     @classmethod
     def invalid_input_shapes(cls) -> list[tuple[int, ...]]:
@@ -140,13 +145,16 @@ class Conv2DLayer:
             self.params["b"] = np.zeros(spec.filters, dtype=ctx.dtype)
         self.grads = {name: np.zeros_like(value) for name, value in self.params.items()}
         self.buffers: dict[str, Array] = {}
+        self.relu = spec.activation == "relu"
+        self._transposed = channels <= FEW_CHANNELS
+        # the transposed column matrix carries the bias as a last row of ones: Y = [colsᵀ; 1]ᵀ [K; b]
+        self._depth = k * k * channels + (1 if self._transposed and spec.bias else 0)
         self._positions = self.output_shape[0] * self.output_shape[1]  # rows of the column matrix per sample
-        self._chunk = max(1, COLUMN_BUDGET // (self._positions * k * k * channels))
+        self._chunk = max(1, COLUMN_BUDGET // (self._positions * self._depth))
         self._scratch: dict[str, Array] = {}
         self._xp: Array | None = None
         self._cols: Array | None = None
         self._active: Array | None = None
-        self.relu = spec.activation == "relu"
 
     def _kept(self, name: str, shape: tuple[int, ...], dtype: np.dtype, fill: int = 0) -> Array:
         """A scratch array kept between batches, made again (filled with ``fill``) when the shape or dtype changes."""
@@ -154,6 +162,12 @@ class Conv2DLayer:
         if array is None or array.shape != shape or array.dtype != dtype:
             array = self._scratch[name] = np.full(shape, fill, dtype=dtype)
         return array
+
+    def _scratch_for(self, name: str, shape: tuple[int, ...], dtype: np.dtype, fill: int = 0) -> Array:
+        """A kept array for training-size batches, a new one for larger (inference) batches."""
+        if shape[0] <= self._chunk * max(self._positions, 1):
+            return self._kept(name, shape, dtype, fill)
+        return np.full(shape, fill, dtype=dtype)
 
     def _pad(self, x: Array) -> Array:
         """``x`` inside a zero border (kept for training-size batches: its border is never written), or ``x``."""
@@ -165,47 +179,86 @@ class Conv2DLayer:
         padded[:, top : top + x.shape[1], left : left + x.shape[2]] = x
         return padded
 
-    def _columns(self, xp: Array) -> Array:
-        """im2col of ``xp`` into a kept array."""
-        shape = (len(xp) * self._positions, self.kernel[0] * self.kernel[1] * self.input_shape[2])
-        return im2col(xp, self.kernel, self.stride, out=self._kept("cols", shape, xp.dtype))
+    def _columns(self, xp: Array, kept: bool = True) -> Array:
+        """The column matrix of ``xp`` (``colsᵀ`` with few channels), in a kept array or a new one."""
+        rows = len(xp) * self._positions
+        if self._transposed:
+            shape = (self._depth, rows)
+            out = self._kept("cols", shape, xp.dtype, fill=1) if kept else np.ones(shape, xp.dtype)
+            return im2col_t(xp, self.kernel, self.stride, out=out)
+        shape = (rows, self._depth)
+        return im2col(xp, self.kernel, self.stride, out=self._kept("cols", shape, xp.dtype) if kept else None)
+
+    def _kernel_matrix(self) -> Array:
+        """``K`` as ``(k·k·C, F)``, with ``b`` as a last row when the columns carry the bias."""
+        kernel = self.params["W"].reshape(-1, self.filters)
+        if self._depth == len(kernel):
+            return kernel
+        matrix = self._kept("kernel", (self._depth, self.filters), kernel.dtype)
+        matrix[:-1], matrix[-1] = kernel, self.params["b"]
+        return matrix
+
+    def _product(self, cols: Array, kernel: Array, out: Array) -> None:
+        np.matmul(cols.T if self._transposed else cols, kernel, out=out)
+
+    def _finish(self, flat: Array) -> None:
+        """Add the bias (unless the product did) and apply the ReLU, keeping its mask, in cache-sized blocks."""
+        bias = self.params["b"] if "b" in self.params and not self._transposed else None
+        if bias is None and not self.relu:
+            return
+        active = self._scratch_for("active", flat.shape, np.dtype(bool)) if self.relu else None
+
+        def finish(rows: slice) -> None:
+            block = flat[rows]
+            if bias is not None:
+                np.add(block, bias, out=block)
+            if active is not None:
+                np.maximum(block, 0, out=block)
+                np.greater(block, 0, out=active[rows])
+
+        for_rows(finish, len(flat), flat[0].nbytes)
+        self._active = active
 
     def forward(self, x: Array, *, training: bool = False) -> Array:
         self._xp = self._cols = self._active = None  # let the last batch's arrays go before making new ones
         xp = self._pad(x)
-        kernel = self.params["W"].reshape(-1, self.filters)
+        kernel = self._kernel_matrix()
         out = np.empty((len(x), *self.output_shape), dtype=x.dtype)
         flat = out.reshape(-1, self.filters)
         if len(x) <= self._chunk:
             self._cols = self._columns(xp)
-            np.matmul(self._cols, kernel, out=flat)
+            self._product(self._cols, kernel, flat)
         else:  # a large inference batch: bounded memory, columns rebuilt by backward if ever asked
-            self._cols = None
             for start in range(0, len(x), self._chunk):
-                cols = im2col(xp[start : start + self._chunk], self.kernel, self.stride)
-                np.matmul(cols, kernel, out=flat[start * self._positions : start * self._positions + len(cols)])
-        if "b" in self.params:
-            flat += self.params["b"]
-        if self.relu:
-            np.maximum(out, 0, out=out)
-            self._active = out > 0  # what backward needs of the output: a quarter of its memory
+                cols = self._columns(xp[start : start + self._chunk], kept=False)
+                rows = slice(start * self._positions, (start + self._chunk) * self._positions)
+                self._product(cols, kernel, flat[rows])
+        self._finish(flat)
         self._xp = xp
         return out
 
     def backward(self, grad_out: Array, *, input_grad: bool = True) -> Array | None:
         if self.relu:
-            grad_out = np.multiply(grad_out, self._active, out=grad_out)  # the protocol lets us reuse grad_out
-        cols = self._cols if self._cols is not None else im2col(self._xp, self.kernel, self.stride)
+            grad_out = np.multiply(grad_out, self._active.reshape(grad_out.shape), out=grad_out)  # may reuse grad_out
+        cols = self._cols if self._cols is not None else self._columns(self._xp, kept=False)
         grad = grad_out.reshape(-1, self.filters)
-        np.matmul(cols.T, grad, out=self.grads["W"].reshape(-1, self.filters))
-        if "b" in self.params:
-            ones = self._kept("ones", (len(grad),), grad.dtype, fill=1)
-            np.matmul(
-                ones, grad, out=self.grads["b"]
-            )  # Σ G as a product: ten times faster than a sum  # Σ G as a product: 10x a sum
+        weights = self.grads["W"].reshape(-1, self.filters)
+        if self._transposed:
+            if self._depth == len(weights):
+                np.matmul(cols, grad, out=weights)
+            else:  # the bias row of the columns gives ∂L/∂b = Σ G in the same product
+                both = self._kept("dkernel", (self._depth, self.filters), grad.dtype)
+                np.matmul(cols, grad, out=both)
+                weights[...], self.grads["b"][...] = both[:-1], both[-1]
+        else:
+            np.matmul(cols.T, grad, out=weights)
+            if "b" in self.params:
+                ones = self._kept("ones", (len(grad),), grad.dtype, fill=1)
+                np.matmul(ones, grad, out=self.grads["b"])  # Σ G as a product: ten times faster than a sum
         if not input_grad:
             return None
-        scratch = self._kept("dx", (len(grad), self.input_shape[2]), grad.dtype)
+        kh, kw = self.kernel
+        scratch = self._kept("dx", (kh, kw, len(grad), self.input_shape[2]), grad.dtype)
         dx = input_gradient(grad, self.params["W"], self._xp.shape, self.stride, scratch)
         top, _, left, _ = self.pad
         return dx[:, top : top + self.input_shape[0], left : left + self.input_shape[1]]

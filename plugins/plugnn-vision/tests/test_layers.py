@@ -61,16 +61,19 @@ def test_conv2d_relu_activation_is_a_relu_after_it() -> None:
     np.testing.assert_array_equal(dx, plain.backward(g * (y > 0)))
 
 
-def test_conv2d_large_inference_batches_go_in_chunks_with_the_same_result(monkeypatch) -> None:
-    x = np.random.default_rng(3).standard_normal((9, 6, 6, 2)).astype(np.float32)
-    whole = build("conv2d", Conv2D(4, 3, padding="same"), (6, 6, 2), "float32")
-    monkeypatch.setattr(conv2d_module, "COLUMN_BUDGET", 2 * 36 * 18)  # two samples' columns at a time
-    chunked = build("conv2d", Conv2D(4, 3, padding="same"), (6, 6, 2), "float32")
+@pytest.mark.parametrize("channels", [2, 6])  # transposed columns (bias in them) and plain ones
+def test_conv2d_large_inference_batches_go_in_chunks_with_the_same_result(monkeypatch, channels) -> None:
+    x = np.random.default_rng(3).standard_normal((9, 6, 6, channels)).astype(np.float32)
+    whole = build("conv2d", Conv2D(4, 3, padding="same"), (6, 6, channels), "float32")
+    assert whole._transposed == (channels <= conv2d_module.FEW_CHANNELS)
+    monkeypatch.setattr(conv2d_module, "COLUMN_BUDGET", 2 * 36 * whole._depth)  # two samples' columns at a time
+    chunked = build("conv2d", Conv2D(4, 3, padding="same"), (6, 6, channels), "float32")
     assert chunked._chunk == 2
     np.testing.assert_array_equal(chunked.forward(x), whole.forward(x))
     g = np.ones((9, 6, 6, 4), dtype=np.float32)
     np.testing.assert_array_equal(chunked.backward(g.copy()), whole.backward(g.copy()))
     np.testing.assert_array_equal(chunked.grads["W"], whole.grads["W"])
+    np.testing.assert_array_equal(chunked.grads["b"], whole.grads["b"])
 
 
 def test_max_pool_drops_what_no_window_reaches_as_keras() -> None:

@@ -140,3 +140,39 @@ def test_batch_norm_statistics_and_backward_against_the_definition() -> None:
     np.testing.assert_allclose(dx, numeric, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(dgamma, np.sum(g * x_hat, axis=0))
     np.testing.assert_allclose(dbeta, g.sum(axis=0))
+
+
+def test_blocked_threaded_ops_give_the_same_bits_as_one_pass(monkeypatch) -> None:
+    """Blocks of 2 samples on 3 threads against one block on one thread: every op, bit for bit."""
+    from plugnn import parallel, threads
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((7, 9, 8, 3)).astype(np.float32)
+    k = rng.standard_normal((3, 3, 3, 4)).astype(np.float32)
+
+    def everything() -> list[np.ndarray]:
+        cols = im2col.im2col(x, (3, 3), 1)
+        g = rng.standard_normal((len(cols), 4)).astype(np.float32)
+        y, winner = pooling.max_pool(x, 2, 1)
+        return [
+            cols,
+            im2col.im2col_t(x, (3, 3), 2),
+            im2col.input_gradient(g, k, x.shape, 1),
+            y,
+            winner,
+            pooling.max_pool_backward(y, winner, x.shape, 2, 1),
+            pooling.max_pool_backward(y[:, ::2, ::2], pooling.max_pool(x, 2, 2)[1], x.shape, 2, 2),
+            pooling.avg_pool(x, 3, 2),
+            pooling.avg_pool_backward(pooling.avg_pool(x, 2, 2), x.shape, 2, 2),
+        ]
+
+    rng = np.random.default_rng(6)
+    with threads.thread_budget(1):
+        whole = everything()
+    monkeypatch.setattr(parallel, "BLOCK_BYTES", 2 * x[0].nbytes)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
+    rng = np.random.default_rng(6)
+    with threads.thread_budget(3):
+        blocked = everything()
+    for a, b in zip(whole, blocked, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -12,9 +12,16 @@ gives every window as a zero-copy view ``(N, H', W', C, kh, kw)``; transposed to
 
 With the kernel ``K`` stored as ``(kh, kw, C, F)`` (so ``K.reshape(kh·kw·C, F)`` is a free view in
 the same ``(p, q, c)`` order), ``Y = cols · K`` is ``(N H' W', F)``: already ``(N, H', W', F)``,
-channels-last, with no transpose. The input gradient is the adjoint (col2im of ``G · Kᵀ``): each
-window's gradient is added back at its position, a loop over the ``kh·kw`` kernel offsets of
-vectorised strided adds.
+channels-last, with no transpose.
+
+With few channels (a grey or colour image entering the first layer) a row of ``cols`` is a handful
+of scattered values, slow to gather. :func:`im2col_t` builds ``colsᵀ`` ``(kh·kw·C, N H' W')``
+instead, one contiguous row per ``(p, q, c)``, each a strided copy of a whole image plane; the
+product is then ``Y = (colsᵀ)ᵀ · K``, a transposed operand the BLAS reads as fast.
+
+The input gradient is the adjoint: ``G · K[p, q]ᵀ`` ``(N H' W', C)`` is every window's gradient at
+kernel offset ``(p, q)``, and col2im adds each offset's block back at its position. The copies and adds run
+in blocks of samples split between the run's threads (:func:`plugnn.parallel.for_rows`).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from plugnn.parallel import for_rows
 from plugnn.protocols import Array
 
 
@@ -40,16 +48,66 @@ def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
+def _windows(x: Array, kernel: tuple[int, int], stride: int) -> Array:
+    """Every window of ``x`` ``(N, H, W, C)`` as a view ``(N, H', W', kh, kw, C)``."""
+    return sliding_window_view(x, kernel, axis=(1, 2))[:, ::stride, ::stride].transpose(0, 1, 2, 4, 5, 3)
+
+
 def im2col(x: Array, kernel: tuple[int, int], stride: int, out: Array | None = None) -> Array:
     """The column matrix ``(N·H'·W', kh·kw·C)`` of ``x`` ``(N, H, W, C)``; ``out`` is reused when given."""
-    n, height, width, channels = x.shape
-    kh, kw = kernel
-    rows, cols = output_size(height, kh, stride), output_size(width, kw, stride)
-    windows = sliding_window_view(x, (kh, kw), axis=(1, 2))[:, ::stride, ::stride]  # (N, H', W', C, kh, kw)
+    windows = _windows(x, kernel, stride)
+    n, rows, cols = windows.shape[:3]
     if out is None:
-        out = np.empty((n * rows * cols, kh * kw * channels), dtype=x.dtype)
-    np.copyto(out.reshape(n, rows, cols, kh, kw, channels), windows.transpose(0, 1, 2, 4, 5, 3))
+        out = np.empty((n * rows * cols, kernel[0] * kernel[1] * x.shape[3]), dtype=x.dtype)
+    target = out.reshape(windows.shape)
+
+    def copy(samples: slice) -> None:
+        np.copyto(target[samples], windows[samples])
+
+    for_rows(copy, n, target[0].nbytes)
     return out
+
+
+def im2col_t(x: Array, kernel: tuple[int, int], stride: int, out: Array | None = None) -> Array:
+    """``colsᵀ`` ``(kh·kw·C, N·H'·W')`` of ``x`` ``(N, H, W, C)``, rows in ``(p, q, c)`` order.
+
+    ``out`` may have more rows than ``kh·kw·C`` (a row of ones for the bias): only the first are written.
+    """
+    windows = _windows(x, kernel, stride)  # (N, H', W', kh, kw, C)
+    n, rows, cols, kh, kw, channels = windows.shape
+    if out is None:
+        out = np.empty((kh * kw * channels, n * rows * cols), dtype=x.dtype)
+    planes = out[: kh * kw * channels].reshape(kh, kw, channels, n, rows, cols)
+    source = windows.transpose(3, 4, 5, 0, 1, 2)  # (kh, kw, C, N, H', W')
+
+    def copy(samples: slice) -> None:
+        np.copyto(planes[:, :, :, samples], source[:, :, :, samples])
+
+    for_rows(copy, n, planes[:, :, :, 0].nbytes)
+    return out
+
+
+def col2im(offset_grads: Array, input_shape: tuple[int, ...], stride: int) -> Array:
+    r"""``∂L/∂X`` ``input_shape`` from the windows' gradients ``(kh, kw, N·H'·W', C)``, one block per offset.
+
+    ``∂L/∂X[n, s i + p, s j + q, c] = Σ`` over the windows ``(i, j)`` and offsets ``(p, q)`` that
+    reach it of ``offset_grads[p, q, (n, i, j), c]``: one strided add per offset and block of samples
+    (from a contiguous block: with stride 1 an add runs over whole rows ``W'·C`` long).
+    """
+    n, height, width, channels = input_shape
+    kh, kw = offset_grads.shape[:2]
+    rows, cols = output_size(height, kh, stride), output_size(width, kw, stride)
+    blocks = offset_grads.reshape(kh, kw, n, rows, cols, channels)
+    dx = np.empty(input_shape, dtype=offset_grads.dtype)
+
+    def fold(samples: slice) -> None:
+        dx[samples] = 0
+        for p in range(kh):
+            for q in range(kw):
+                dx[samples, p : p + stride * rows : stride, q : q + stride * cols : stride] += blocks[p, q, samples]
+
+    for_rows(fold, n, dx[0].nbytes + blocks[:, :, 0].nbytes)
+    return dx
 
 
 def input_gradient(
@@ -57,20 +115,14 @@ def input_gradient(
 ) -> Array:
     r"""``∂L/∂X`` (padded) of ``Y = im2col(X) · K``, for ``G`` ``(N·H'·W', F)`` and ``K`` ``(kh, kw, C, F)``.
 
-    col2im of ``G · Kᵀ``, one kernel offset at a time: ``∂L/∂X[n, s i + p, s j + q, :] += G[(n, i, j)] · K[p, q]ᵀ``,
-    a ``(N·H'·W', F) × (F, C)`` product and one strided add per offset ``(p, q)``. Computing each offset's
-    block contiguously avoids both the ``(N·H'·W', kh·kw·C)`` matrix and strided reads when folding it.
-    ``scratch`` (``(N·H'·W', C)``) is reused when given.
+    :func:`col2im` of ``G · K[p, q]ᵀ`` ``(N·H'·W', C)`` for each offset ``(p, q)``: the gradient of
+    every window, offset by offset (``G · Kᵀ`` as ``kh·kw`` contiguous blocks, which col2im adds
+    fastest). ``scratch`` ``(kh, kw, N·H'·W', C)`` is reused when given.
     """
-    n, height, width, channels = input_shape
-    kh, kw = kernel.shape[:2]
-    rows, cols = output_size(height, kh, stride), output_size(width, kw, stride)
+    kh, kw, channels, _ = kernel.shape
     if scratch is None:
-        scratch = np.empty((len(grad), channels), dtype=grad.dtype)
-    block = scratch.reshape(n, rows, cols, channels)
-    dx = np.zeros(input_shape, dtype=grad.dtype)
+        scratch = np.empty((kh, kw, len(grad), channels), dtype=grad.dtype)
     for p in range(kh):
         for q in range(kw):
-            np.matmul(grad, kernel[p, q].T, out=scratch)
-            dx[:, p : p + stride * rows : stride, q : q + stride * cols : stride] += block
-    return dx
+            np.matmul(grad, kernel[p, q].T, out=scratch[p, q])
+    return col2im(scratch, input_shape, stride)

@@ -9,15 +9,17 @@ over the ``p²`` window offsets ``(a, b)``; each step is one vectorised operatio
   offset in row-major order among equal maxima (ties broken deterministically), so ``Σ ∂L/∂X = Σ G``.
 * average: ``Y = (1/p²) Σ_{a,b} X[:, s i + a, s j + b]``; ``∂L/∂X`` receives ``G / p²`` at each offset.
 
-Overlapping windows (``s < p``) accumulate.
+Overlapping windows (``s < p``) accumulate. Each function works on blocks of samples split between
+the run's threads (:func:`plugnn.parallel.for_rows`), so that its passes over a block stay in cache.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from plugnn.parallel import for_rows
 from plugnn.protocols import Array
 
 
@@ -30,52 +32,94 @@ def offsets(x: Array, pool: int, stride: int) -> Iterator[tuple[int, Array]]:
             yield a * pool + b, x[:, a : a + stride * rows : stride, b : b + stride * cols : stride]
 
 
+def _covers(shape: tuple[int, ...], pool: int, stride: int) -> bool:
+    """Whether the windows tile the input exactly (each input value in exactly one window)."""
+    return stride == pool and shape[1] % pool == 0 and shape[2] % pool == 0
+
+
+def _by_samples(work: Callable[[slice], None], x: Array) -> None:
+    """``work(samples)`` over blocks of samples of ``x`` ``(N, ...)``, in the run's threads."""
+    for_rows(work, len(x), x[0].nbytes if len(x) else 0)
+
+
 def max_pool(x: Array, pool: int, stride: int) -> tuple[Array, Array]:
     """``Y`` and the winning offset of every window (``uint8`` ``(N, H', W', C)``), for :func:`max_pool_backward`."""
-    views = offsets(x, pool, stride)
-    _, first = next(views)
-    y = first.copy()
-    winner = np.zeros(y.shape, dtype=np.uint8)
-    better = np.empty(y.shape, dtype=bool)
-    taken = np.empty(y.shape, dtype=np.uint8)
-    for k, view in views:
-        np.greater(view, y, out=better)  # strictly greater: an equal later value never takes over
-        np.maximum(y, view, out=y)
-        # offsets come in increasing k, so the winner is the largest k that was strictly better
-        np.multiply(better, np.uint8(k), out=taken)
-        np.maximum(winner, taken, out=winner)
+    first = next(offsets(x[:0], pool, stride))[1]
+    y = np.empty((len(x), *first.shape[1:]), dtype=x.dtype)
+    winner = np.empty(y.shape, dtype=np.uint8)
+
+    def block(samples: slice) -> None:
+        views = offsets(x[samples], pool, stride)
+        out, won = y[samples], winner[samples]
+        np.copyto(out, next(views)[1])
+        won[...] = 0
+        better = np.empty(out.shape, dtype=bool)
+        taken = np.empty(out.shape, dtype=np.uint8)
+        for k, view in views:
+            np.greater(view, out, out=better)  # strictly greater: an equal later value never takes over
+            np.maximum(out, view, out=out)
+            # offsets come in increasing k, so the winner is the largest k that was strictly better
+            np.multiply(better, np.uint8(k), out=taken)
+            np.maximum(won, taken, out=won)
+
+    _by_samples(block, x)
     return y, winner
 
 
 def max_pool_backward(grad_out: Array, winner: Array, input_shape: tuple[int, ...], pool: int, stride: int) -> Array:
     """``∂L/∂X`` ``input_shape``: each ``G`` entry routed to its window's winner."""
-    dx = np.zeros(input_shape, dtype=grad_out.dtype)
-    if stride >= pool:  # windows do not overlap: each offset's view is written once, no add needed
-        for k, view in offsets(dx, pool, stride):
-            np.multiply(grad_out, winner == k, out=view)
-        return dx
-    routed = np.empty_like(grad_out)
-    for k, view in offsets(dx, pool, stride):
-        np.multiply(grad_out, winner == k, out=routed)
-        view += routed
+    dx = np.empty(input_shape, dtype=grad_out.dtype)
+    covers = _covers(input_shape, pool, stride)
+
+    def block(samples: slice) -> None:
+        g, won, target = grad_out[samples], winner[samples], dx[samples]
+        if not covers:
+            target[...] = 0
+        routed = np.empty_like(g)
+        for k, view in offsets(target, pool, stride):
+            if stride >= pool:  # windows do not overlap: each offset's view is written once, no add needed
+                np.multiply(g, won == k, out=view)
+            else:
+                np.multiply(g, won == k, out=routed)
+                view += routed
+
+    _by_samples(block, dx)
     return dx
 
 
 def avg_pool(x: Array, pool: int, stride: int) -> Array:
     """The mean of every window."""
-    views = offsets(x, pool, stride)
-    _, first = next(views)
-    y = first.copy()
-    for _, view in views:
-        y += view
-    y *= y.dtype.type(1 / pool**2)
+    first = next(offsets(x[:0], pool, stride))[1]
+    y = np.empty((len(x), *first.shape[1:]), dtype=x.dtype)
+    share = x.dtype.type(1 / pool**2)
+
+    def block(samples: slice) -> None:
+        views = offsets(x[samples], pool, stride)
+        out = y[samples]
+        np.copyto(out, next(views)[1])
+        for _, view in views:
+            out += view
+        out *= share
+
+    _by_samples(block, x)
     return y
 
 
 def avg_pool_backward(grad_out: Array, input_shape: tuple[int, ...], pool: int, stride: int) -> Array:
     """``∂L/∂X``: ``G / p²`` added at every offset of every window."""
-    dx = np.zeros(input_shape, dtype=grad_out.dtype)
-    share = grad_out * grad_out.dtype.type(1 / pool**2)
-    for _, view in offsets(dx, pool, stride):
-        view += share
+    dx = np.empty(input_shape, dtype=grad_out.dtype)
+    covers = _covers(input_shape, pool, stride)
+
+    def block(samples: slice) -> None:
+        target = dx[samples]
+        share = grad_out[samples] * grad_out.dtype.type(1 / pool**2)
+        if covers:
+            for _, view in offsets(target, pool, stride):
+                np.copyto(view, share)
+            return
+        target[...] = 0
+        for _, view in offsets(target, pool, stride):
+            view += share
+
+    _by_samples(block, dx)
     return dx
