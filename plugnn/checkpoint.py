@@ -21,8 +21,8 @@ import attrs
 import numpy as np
 
 from plugnn.builder import build_network
-from plugnn.history import History
 from plugnn.hookspecs import hookimpl
+from plugnn.loopfile import loop_arrays, stored_loop
 from plugnn.model_io import restore_state, shape_and_buffer_arrays, stored_buffers, stored_input_shape
 from plugnn.network import Network
 from plugnn.npzfile import CorruptFileError, member, member_json, read_npz, write_npz
@@ -35,7 +35,6 @@ from plugnn.train import LoopState, TrainContext
 
 KIND = "checkpoint"
 OPTIMIZER_PREFIX = "optimizer/"
-CALLBACK_PREFIX = "callbacks/"
 
 
 @attrs.frozen(eq=False)
@@ -72,21 +71,13 @@ def capture(context: TrainContext, spec: RunSpec, *, epoch_done: bool) -> Checkp
 
 def save_checkpoint(path: Path, checkpoint: Checkpoint, registry: Registry) -> None:
     """Write ``checkpoint`` to ``path`` atomically (the previous file stays whole until the rename)."""
-    r = checkpoint.resume
     arrays = {
         "spec": np.array(json.dumps(unstructure(checkpoint.spec, registry))),
         "params": checkpoint.params,
         "generators": np.array(json.dumps({"shuffle": checkpoint.shuffle_state, "noise": checkpoint.noise_state})),
-        "loop": np.array([r.epoch, r.position, r.correct, r.stop], dtype=np.int64),
-        "sums": np.array([r.loss_sum, r.seconds, r.lr_scale, r.start_loss], dtype=np.float64),
-        "order": r.order if r.order is not None else np.zeros(0, dtype=np.int64),
-        "history": np.array(json.dumps(r.history.to_dict())),
-        "stop_reason": np.array(r.stop_reason),
         "fingerprint": np.array(checkpoint.fingerprint),
     }
-    for index, state in enumerate(r.callback_states):
-        arrays |= {f"{CALLBACK_PREFIX}{index}/{key}": np.asarray(value) for key, value in state.items()}
-    arrays["callbacks"] = np.array(len(r.callback_states), dtype=np.int64)
+    arrays |= loop_arrays(checkpoint.resume)
     arrays |= shape_and_buffer_arrays(checkpoint.input_shape, checkpoint.buffers)
     arrays |= {OPTIMIZER_PREFIX + key: value for key, value in checkpoint.optimizer_state.items()}
     write_npz(path, KIND, arrays)
@@ -96,15 +87,13 @@ def load_checkpoint(path: Path, registry: Registry) -> Checkpoint:
     """Read and verify a checkpoint; a truncated, altered, malformed or foreign file raises :class:`CorruptFileError`.
 
     After the checksum, every array is checked for presence, dimensions, dtype and finite values,
-    the loop position for consistency, and the JSON parts for their structure.
+    the loop position for consistency (:func:`plugnn.loopfile.stored_loop`), and the JSON parts for
+    their structure.
     """
     arrays = read_npz(path, KIND)
     spec_data = member_json(path, arrays, "spec")
     generators = member_json(path, arrays, "generators")
-    history_data = member_json(path, arrays, "history")
-    loop = member(path, arrays, "loop", "iu", 1)
-    sums = member(path, arrays, "sums", "f", 1, finite=False)  # the start loss is NaN before the first batch
-    order = member(path, arrays, "order", "iu", 1)
+    resume = stored_loop(path, arrays)
     params = member(path, arrays, "params", "f", 1)
     input_shape = stored_input_shape(arrays, path)
     buffers = stored_buffers(arrays, path)
@@ -114,41 +103,11 @@ def load_checkpoint(path: Path, registry: Registry) -> Checkpoint:
         for k in arrays
         if k.startswith(OPTIMIZER_PREFIX)
     }
-    # plugnn 0.1 stored 3 loop values and 2 sums; the stop flag, lr scale and start loss came later
-    if loop.shape not in ((3,), (4,)) or sums.shape not in ((2,), (3,), (4,)) or not np.all(np.isfinite(sums[:3])):
-        raise CorruptFileError(f"{path}: malformed loop state (loop {loop.tolist()}, sums {sums.tolist()})")
-    if np.isinf(sums[-1]) or (len(sums) > 2 and not sums[2] > 0):
-        raise CorruptFileError(f"{path}: malformed loop state (loop {loop.tolist()}, sums {sums.tolist()})")
     if params.dtype not in (np.float32, np.float64):
         raise CorruptFileError(f"{path}: parameters of dtype {params.dtype}; plugnn stores float32 or float64")
-    epoch, position, correct = (int(v) for v in loop[:3])
-    if epoch < 1 or position < 0 or not 0 <= correct <= position:
-        raise CorruptFileError(f"{path}: inconsistent loop state (epoch {epoch}, sample {position}, {correct} right)")
     if not (isinstance(generators, dict) and all(isinstance(generators.get(k), dict) for k in ("shuffle", "noise"))):
         raise CorruptFileError(f"{path}: 'generators' is not a pair of generator states")
-    try:
-        history = History.from_dict(history_data)
-        callback_states = _callback_states(arrays)
-    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
-        raise CorruptFileError(f"{path}: 'history' or callback state malformed ({type(exc).__name__}: {exc})") from None
     spec = structure(spec_data, RunSpec, registry, source=str(path))
-    loss_sum, seconds, lr_scale, start_loss = (float(v) for v in [*sums.tolist(), 1.0, np.nan][:4])
-    stop = bool(loop[3]) if len(loop) == 4 else False
-    stop_reason = str(member(path, arrays, "stop_reason", "U", 0)) if "stop_reason" in arrays else ""
-    resume = LoopState(
-        epoch,
-        position,
-        order if order.size else None,
-        loss_sum,
-        correct,
-        seconds,
-        history,
-        stop=stop,
-        stop_reason=stop_reason,
-        lr_scale=lr_scale,
-        callback_states=callback_states,
-        start_loss=start_loss,
-    )
     return Checkpoint(
         spec,
         input_shape,
@@ -161,17 +120,6 @@ def load_checkpoint(path: Path, registry: Registry) -> Checkpoint:
         fingerprint,
         str(path),
     )
-
-
-def _callback_states(arrays: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], ...]:
-    """The callbacks' states, ``callbacks/<index>/<key>`` arrays grouped by index."""
-    count = int(arrays["callbacks"]) if "callbacks" in arrays else 0
-    states: list[dict[str, np.ndarray]] = [{} for _ in range(count)]
-    for name, value in arrays.items():
-        if name.startswith(CALLBACK_PREFIX):
-            index, _, key = name.removeprefix(CALLBACK_PREFIX).partition("/")
-            states[int(index)][key] = value
-    return tuple(states)
 
 
 def restore(checkpoint: Checkpoint, registry: Registry) -> tuple[Network, Optimizer, np.random.Generator]:
