@@ -17,6 +17,7 @@ import numpy as np
 from plugnn.builder import build_network
 from plugnn.errors import PlugnnError
 from plugnn.history import History
+from plugnn.loopfile import loop_arrays, stored_loop
 from plugnn.network import Network
 from plugnn.npzfile import CorruptFileError, member, member_json, read_npz, write_npz
 from plugnn.optimizer_state import restore_optimizer
@@ -26,7 +27,7 @@ from plugnn.registry import Registry
 from plugnn.serialize import structure, unstructure
 from plugnn.shapes import as_shape
 from plugnn.specs import NetworkSpec, RunSpec, TrainSpec
-from plugnn.train import TrainState
+from plugnn.train import LoopState, TrainState
 
 KIND = "model"
 BUFFER_PREFIX = "buffer/"
@@ -111,9 +112,10 @@ OPTIMIZER_PREFIX = "optimizer/"
 def save(model: Network, path: str | Path, *, optimizer: bool = True, registry: Registry | None = None) -> Path:
     """Write ``model`` to ``path`` (``.npz``, atomically): its spec, input shape and parameters.
 
-    With ``optimizer`` (the default) and a trained model, also what continuing to train needs
-    (:class:`plugnn.train.TrainState`: the optimizer's state, the train spec, the generators'
-    states and the history), so that ``train(..., start_from=load(path))`` goes on bit for bit.
+    With ``optimizer`` (the default) and a trained model, also its :class:`plugnn.train.TrainState`
+    (the optimizer's state, the train spec, the generators' states, and the loop state with the
+    history, the learning-rate factor and the callbacks' states, in the arrays a checkpoint uses for
+    them: :mod:`plugnn.loopfile`), so that ``train(..., start_from=load(path))`` goes on bit for bit.
     :func:`load` reads it back without unpickling anything.
     """
     if not isinstance(model, Network) or model.spec is None:
@@ -125,10 +127,10 @@ def save(model: Network, path: str | Path, *, optimizer: bool = True, registry: 
     if optimizer and state is not None:
         described = {
             "train": unstructure(state.spec, registry),
-            "history": state.history.to_dict(),
             "generators": {"shuffle": state.rng.bit_generator.state, "noise": model.noise.bit_generator.state},
         }
         arrays[TRAIN_STATE] = np.array(json.dumps(described))
+        arrays |= loop_arrays(state)
         arrays |= {OPTIMIZER_PREFIX + key: value for key, value in state.optimizer.state_dict().items()}
     path = Path(path)
     write_npz(path, KIND, arrays)
@@ -138,8 +140,10 @@ def save(model: Network, path: str | Path, *, optimizer: bool = True, registry: 
 def load(path: str | Path, registry: Registry | None = None) -> Network:
     """The model saved at ``path`` by :func:`save` (or a run's ``model.npz``, or a run folder holding one).
 
-    Its ``train_state`` is restored when the file holds one. A file that is not a plugnn model,
-    of a newer format, damaged, or missing arrays raises :class:`plugnn.npzfile.CorruptFileError`.
+    Its ``train_state`` is restored when the file holds one; a file saved by plugnn 0.2 holds no
+    callback states and no learning-rate factor, so training goes on with fresh callbacks and the
+    spec's rate. A file that is not a plugnn model, of a newer format, damaged, missing arrays, or
+    whose optimizer state does not fit the parameters raises :class:`plugnn.npzfile.CorruptFileError`.
     """
     path = Path(path)
     if path.is_dir():
@@ -175,8 +179,22 @@ def _train_state(arrays: dict[str, np.ndarray], network: Network, path: Path, re
         rng = np.random.default_rng()
         rng.bit_generator.state = described["generators"]["shuffle"]
         network.noise.bit_generator.state = described["generators"]["noise"]
-        history = History.from_dict(described["history"])
+        if "history" in described:  # plugnn 0.2: the history alone, in the described part
+            history = History.from_dict(described["history"])
+            loop = LoopState(len(history.records) + 1, history=history)
+        else:
+            loop = stored_loop(path, arrays)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CorruptFileError(f"{path}: its training state is incomplete ({type(exc).__name__}: {exc})") from None
     spec = structure(described.get("train"), TrainSpec, registry, source=f"{path} train_state")
-    return TrainState(optimizer, rng, spec, history)
+    if loop.position or loop.order is not None or loop.epoch != len(loop.history.records) + 1:
+        raise CorruptFileError(
+            f"{path}: its training state is not at an epoch's start (epoch {loop.epoch}, sample {loop.position}, "
+            f"{len(loop.history.records)} epochs recorded)"
+        )
+    if loop.callback_states and len(loop.callback_states) != len(spec.callbacks):
+        raise CorruptFileError(
+            f"{path}: its training state holds {len(loop.callback_states)} callback states for "
+            f"{len(spec.callbacks)} callbacks"
+        )
+    return TrainState.of(loop, optimizer=optimizer, rng=rng, spec=spec)

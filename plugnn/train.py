@@ -79,9 +79,38 @@ class LoopState:
         )
 
 
-@attrs.define(kw_only=True)
-class TrainContext(LoopState):
-    """The loop's live state, as training-event hooks see it: a :class:`LoopState` and what it trains.
+@attrs.define(kw_only=True, eq=False)
+class TrainState(LoopState):
+    """A :class:`LoopState` with the optimizer, shuffling generator and train spec it goes on with.
+
+    What continuing to train a network needs besides its weights: :func:`train` leaves the state
+    its loop ended with in ``network.train_state`` (the start of the next epoch, the callbacks'
+    states and ``lr_scale`` included), :func:`plugnn.save` stores it with the model and
+    ``train(..., start_from=model)`` continues from it. ``optimizer`` holds its state (Adam's moments
+    and step count), ``rng`` is the shuffling generator where the last epoch left it, ``spec`` the
+    train spec the epochs so far ran with (its ``epochs`` counts them all) and ``history`` their
+    records. The live :class:`TrainContext` is one too.
+    """
+
+    optimizer: Optimizer
+    rng: np.random.Generator
+    spec: TrainSpec
+
+    @property
+    def epochs(self) -> int:
+        """How many epochs the network has been trained for."""
+        return len(self.history.records)
+
+    @classmethod
+    def of(cls, loop: LoopState, *, optimizer: Optimizer, rng: np.random.Generator, spec: TrainSpec) -> TrainState:
+        """``loop`` with the optimizer, generator and spec that go on from it."""
+        fields = {field.name: getattr(loop, field.name) for field in attrs.fields(LoopState)}
+        return TrainState(**fields, optimizer=optimizer, rng=rng, spec=spec)
+
+
+@attrs.define(kw_only=True, eq=False)
+class TrainContext(TrainState):
+    """The loop's live state, as training-event hooks see it: a :class:`TrainState` and what it trains.
 
     Call :meth:`request_stop` (or set ``stop = True``) to end after the current epoch, set
     ``interrupted = True`` (from a signal handler) to end after the current batch. ``lr_scale``
@@ -93,9 +122,6 @@ class TrainContext(LoopState):
     """
 
     network: Network
-    optimizer: Optimizer
-    spec: TrainSpec
-    rng: np.random.Generator
     registry: Registry
     callbacks: list[Callback] = attrs.field(factory=list)
     folder: Path | None = None
@@ -119,6 +145,10 @@ class TrainContext(LoopState):
         for field in attrs.fields(LoopState):
             setattr(self, field.name, getattr(state, field.name))
 
+    def ended(self) -> TrainState:
+        """The state a finished loop leaves to continue from: the next epoch's start, with the optimizer."""
+        return TrainState.of(self.next_epoch(), optimizer=self.optimizer, rng=self.rng, spec=self.spec)
+
 
 @attrs.frozen
 class TrainResult:
@@ -127,26 +157,6 @@ class TrainResult:
     network: Network
     optimizer: Optimizer
     history: History
-
-
-@attrs.define(eq=False)
-class TrainState:
-    """What continuing to train a network needs besides its weights; :func:`train` leaves it in ``network.train_state``.
-
-    ``optimizer`` holds its state (Adam's moments and step count), ``rng`` is the shuffling
-    generator where the last epoch left it, ``spec`` the train spec the epochs so far ran with and
-    ``history`` their records (``epochs`` of them). :func:`plugnn.save` stores it with the model.
-    """
-
-    optimizer: Optimizer
-    rng: np.random.Generator
-    spec: TrainSpec
-    history: History
-
-    @property
-    def epochs(self) -> int:
-        """How many epochs the network has been trained for."""
-        return len(self.history.records)
 
 
 HeldOut = dict[str, tuple[Array, np.ndarray]]
@@ -241,6 +251,38 @@ def fit(
     :data:`DIVERGENCE_FACTOR` times ``max(first batch loss, 1)``, and
     :class:`TrainingInterrupted` when a hook or signal handler sets ``context.interrupted``.
     """
+    return _fit(
+        network,
+        optimizer,
+        x,
+        y,
+        spec,
+        test=test,
+        validation=validation,
+        rng=rng,
+        registry=registry,
+        resume=resume,
+        plugins=plugins,
+        folder=folder,
+    ).history
+
+
+def _fit(
+    network: Network,
+    optimizer: Optimizer,
+    x: Any,
+    y: Any,
+    spec: TrainSpec,
+    *,
+    test: tuple[Any, Any] | None,
+    validation: tuple[Any, Any] | None,
+    rng: np.random.Generator | None,
+    registry: Registry,
+    resume: LoopState | None,
+    plugins: Iterable[object],
+    folder: Path | None,
+) -> TrainContext:
+    """:func:`fit`, returning the context the loop ended with."""
     x = check_features(x, network.input_shape, network.dtype, "X")
     y = check_targets(y, len(x), network.targets, network.output_shape, network.dtype, "y")
     indices, callbacks = prepare(
@@ -294,11 +336,11 @@ def fit(
             context.finished = True
         finally:
             hook.plugnn_train_end(context=context)
-    return context.history
+    return context
 
 
 def _load_callback_states(context: TrainContext) -> None:
-    """Give each callback its state from the resumed loop state (none when training starts afresh)."""
+    """Give each callback its state from the resumed loop state; an empty one (or none at all) leaves it fresh."""
     states = context.callback_states
     if not states:
         return
@@ -307,8 +349,16 @@ def _load_callback_states(context: TrainContext) -> None:
             f"the state to resume holds {len(states)} callback states but train.callbacks declares "
             f"{len(context.callbacks)}; resume with the spec the run was started with"
         )
-    for callback, state in zip(context.callbacks, states, strict=True):
-        callback.load_state_dict(state)
+    for index, (callback, state) in enumerate(zip(context.callbacks, states, strict=True)):
+        if not state:
+            continue
+        try:
+            callback.load_state_dict(state)
+        except (KeyError, ValueError, TypeError, IndexError) as exc:
+            raise PlugnnError(
+                f"train.callbacks[{index}]: the saved state does not fit {type(callback).__name__} "
+                f"({type(exc).__name__}: {exc})"
+            ) from None
 
 
 def _loop(
@@ -430,9 +480,15 @@ def train(
     ``train_spec.epochs`` more epochs, in place, from its weights, optimizer state and generators:
     ``n`` epochs then ``m`` more equal ``n + m`` epochs in one call, bit for bit, as long as the
     other settings stay the same (a learning-rate schedule spans the epochs of each call).
-    ``spec`` must be the network's own (``start_from.spec``). Without a saved optimizer state
+    ``spec`` must be the network's own (``start_from.spec``). The loop goes on from the
+    :class:`TrainState` the network holds: its learning-rate factor ``lr_scale`` (lowered by
+    ``reduce_lr_on_plateau``), its divergence reference and its callbacks' states, so that also
+    with callbacks ``n + m`` epochs equal one run. Each callback ``train_spec`` declares continues
+    from the state of the callback with equal settings the earlier epochs ran with; any other
+    starts fresh, as all do from a model saved before callback states were saved (plugnn 0.2). A
+    network that stopped early (``early_stopping``) trains on. Without a saved optimizer state
     (a model saved with ``optimizer=False``) training goes on from the weights with a new optimizer.
-    The network's ``train_state`` attribute is set to the new :class:`TrainState`.
+    The network's ``train_state`` attribute is set to the state the loop ended with.
     """
     registry = registry or default_registry()
     try:
@@ -444,17 +500,26 @@ def train(
     train_spec = train_spec or TrainSpec()
     if start_from is None:
         network, optimizer, rng = build_for_training(spec, shape[1:], train_spec, registry)
-        done, resume = 0, None
+        resume = None
     else:
-        network, optimizer, rng, done = _continued(start_from, spec, train_spec, registry)
-        history = History(list(network.train_state.history.records)) if network.train_state else History()
-        resume = LoopState(done + 1, history=history)
-    total = more_epochs(train_spec, done)
-    history = fit(
-        network, optimizer, x, y, total, test=test, rng=rng, registry=registry, resume=resume, plugins=plugins
+        network, optimizer, rng, resume = _continued(start_from, spec, train_spec, registry)
+    total = more_epochs(train_spec, resume.epoch - 1 if resume is not None else 0)
+    context = _fit(
+        network,
+        optimizer,
+        x,
+        y,
+        total,
+        test=test,
+        validation=None,
+        rng=rng,
+        registry=registry,
+        resume=resume,
+        plugins=plugins,
+        folder=None,
     )
-    network.train_state = TrainState(optimizer, rng, total, history)
-    return TrainResult(network, optimizer, history)
+    network.train_state = context.ended()
+    return TrainResult(network, optimizer, context.history)
 
 
 def more_epochs(spec: TrainSpec, done: int) -> TrainSpec:
@@ -478,8 +543,8 @@ def more_epochs(spec: TrainSpec, done: int) -> TrainSpec:
 
 def _continued(
     network: Network, spec: NetworkSpec, train_spec: TrainSpec, registry: Registry
-) -> tuple[Network, Optimizer, np.random.Generator, int]:
-    """The network, optimizer, shuffling generator and epoch count ``train(start_from=network)`` goes on from."""
+) -> tuple[Network, Optimizer, np.random.Generator, LoopState | None]:
+    """The network, optimizer, shuffling generator and loop state ``train(start_from=network)`` goes on from."""
     if network.spec != spec:
         raise PlugnnError(
             "start_from is a network of another spec; pass its own: train(model.spec, ..., start_from=model)"
@@ -489,8 +554,33 @@ def _continued(
     state = network.train_state
     if state is None:
         shuffle_seed = np.random.SeedSequence(train_spec.seed).spawn(3)[1]  # the stream build_for_training uses
-        return network, build_optimizer(spec.optimizer, registry), np.random.default_rng(shuffle_seed), 0
-    return network, state.optimizer, state.rng, state.epochs
+        return network, build_optimizer(spec.optimizer, registry), np.random.default_rng(shuffle_seed), None
+    resume = attrs.evolve(
+        state.snapshot(),
+        history=History(list(state.history.records)),  # the new records go to a copy: state stays as it was
+        stop=False,
+        stop_reason="",
+        callback_states=_carried_callback_states(state, train_spec, registry),
+    )
+    return network, state.optimizer, state.rng, resume
+
+
+def _carried_callback_states(
+    state: TrainState, spec: TrainSpec, registry: Registry
+) -> tuple[dict[str, np.ndarray], ...]:
+    """For each callback ``spec`` declares, the state of one of equal settings in ``state``; ``{}`` (fresh) if none."""
+    if not state.callback_states:
+        return ()
+    before = [resolve(ref, "callback", registry, "train.callbacks")[1] for ref in state.spec.callbacks]
+    unused = list(range(len(before)))
+    carried: list[dict[str, np.ndarray]] = []
+    for index, ref in enumerate(spec.callbacks):
+        wanted = resolve(ref, "callback", registry, f"train.callbacks[{index}]")[1]
+        match = next((i for i in unused if before[i] == wanted), None)
+        if match is not None:
+            unused.remove(match)
+        carried.append(state.callback_states[match] if match is not None else {})
+    return tuple(carried)
 
 
 def build_for_training(

@@ -30,6 +30,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from idx_files import idx_bytes, write_idx_folder
+from plugnn_std import ReduceLROnPlateau
 from spec_files import spec_toml
 
 import plugnn
@@ -775,6 +776,59 @@ def test_crafted_train_states_are_refused_in_one_line(sandbox, case, changes, dr
     before = snapshot(sandbox)
     raises_one_line(lambda: plugnn.load(path), CorruptFileError, rf"model.npz: {message}")
     assert snapshot(sandbox) == before
+
+
+@pytest.fixture(scope="module")
+def saved_with_callbacks(tmp_path_factory) -> Path:
+    """The tiny network trained 2 epochs with reduce_lr_on_plateau, saved with its train state."""
+    registry = plugnn.default_registry()
+    model = plugnn.load(SAVED_WITH_TRAIN_STATE, registry)
+    spec = plugnn.TrainSpec(epochs=2, batch_size=16, seed=1, callbacks=(ReduceLROnPlateau(monitor="loss"),))
+    x, y = np.random.default_rng(0).random((40, 64), dtype=np.float32), np.arange(40) % 10
+    result = plugnn.train(model.spec, x, y, spec, registry=registry)
+    return plugnn.save(result.network, tmp_path_factory.mktemp("saved") / "model.npz", registry=registry)
+
+
+CRAFTED_TRAIN_LOOPS: list[tuple[str, dict[str, object], tuple[str, ...], str]] = [
+    ("mid-epoch", {"loop": np.array([3, 5, 0, 0], np.int64)}, (), r"not at an epoch's start \(epoch 3, sample 5"),
+    ("epoch-vs-history", {"loop": np.array([9, 0, 0, 0], np.int64)}, (), r"\(epoch 9, sample 0, 2 epochs recorded\)"),
+    ("an-order", {"order": np.arange(40)}, (), r"not at an epoch's start"),
+    ("lr-scale-0", {"sums": np.array([0.0, 0.0, 0.0, 2.3])}, (), r"malformed loop state"),
+    ("lr-scale-nan", {"sums": np.array([0.0, 0.0, np.nan, 2.3])}, (), r"malformed loop state"),
+    ("loop-text", {"loop": np.array("3")}, (), r"'loop' should be 1-D of kind 'iu'"),
+    ("history-ragged", {"history": np.array('{"epoch": [1, 2], "loss": [1]}')}, (), r"'history' or callback state"),
+    ("callbacks-more", {"callbacks": np.array(2)}, (), r"holds 2 callback states for 1 callbacks"),
+    ("callback-index", {"callbacks/x/best": np.zeros(())}, (), r"'history' or callback state malformed"),
+    ("no-loop", {}, ("loop",), r"lacks the array 'loop'"),
+]
+"""Model files whose loop state (as :mod:`plugnn.loopfile` stores it) is damaged."""
+
+
+@pytest.mark.parametrize(
+    ("case", "changes", "drop", "message"), CRAFTED_TRAIN_LOOPS, ids=[c[0] for c in CRAFTED_TRAIN_LOOPS]
+)
+def test_crafted_loop_states_in_models_are_refused_in_one_line(
+    sandbox, saved_with_callbacks, case, changes, drop, message
+) -> None:
+    path = sandbox / "model.npz"
+    shutil.copy(saved_with_callbacks, path)
+    _rewrite(path, "model", drop, **changes)
+    before = snapshot(sandbox)
+    raises_one_line(lambda: plugnn.load(path), CorruptFileError, rf"model.npz: .*{message}")
+    assert snapshot(sandbox) == before
+
+
+def test_a_callback_state_that_does_not_fit_is_refused_before_training(sandbox, saved_with_callbacks) -> None:
+    path = sandbox / "model.npz"
+    shutil.copy(saved_with_callbacks, path)
+    _rewrite(path, "model", ("callbacks/0/counters",))
+    model = plugnn.load(path)
+    params = model.params.copy()
+    x, y = np.zeros((16, 64), np.float32), np.zeros(16, np.int64)
+    state = model.train_state
+    message = r"train.callbacks\[0\]: the saved state does not fit PlateauReducer \(KeyError: 'counters'\)"
+    raises_one_line(lambda: plugnn.train(model.spec, x, y, state.spec, start_from=model), PlugnnError, message)
+    np.testing.assert_array_equal(model.params, params)
 
 
 def test_continuing_past_the_epoch_cap_is_refused_before_any_work(sandbox, capsys, run_copy) -> None:

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import json
 
+import attrs
 import numpy as np
 import pytest
+from fixtures.make_v0_2 import HERE as V0_2
+from fixtures.make_v0_2 import data as v0_2_data
 from fixtures.regenerate import load as stored
 from fixtures.regenerate import outcome
-from plugnn_std import Dense
+from plugnn_std import Dense, EarlyStopping, ReduceLROnPlateau
 from sklearn.datasets import load_digits
 
 import plugnn
 from plugnn.npzfile import CorruptFileError, read_npz, write_npz
 from plugnn.run import load_recipe
+
+V0_2_MODEL = V0_2 / "trained-adam.npz"
 
 SPEC = {  # dropout (plugnn-extras) checks that the noise generator goes on where it stopped too
     "layers": [
@@ -73,6 +78,8 @@ def test_save_then_load_round_trips_everything(spec, data, registry, tmp_path) -
     assert saved.keys() == loaded.keys() and all(np.array_equal(saved[k], loaded[k]) for k in saved)
     assert model.train_state.history == result.history and model.train_state.epochs == 2
     assert model.train_state.spec == plugnn.TrainSpec(epochs=2, batch_size=64, seed=1)
+    ended = result.network.train_state
+    assert model.train_state.epoch == ended.epoch == 3 and model.train_state.start_loss == ended.start_loss
 
 
 @pytest.mark.parametrize("through_a_file", [False, True], ids=["in-memory", "saved-and-loaded"])
@@ -87,6 +94,60 @@ def test_continuing_equals_one_uninterrupted_run_bit_for_bit(
     np.testing.assert_array_equal(model.params, uninterrupted.network.params)
     assert without_seconds(continued.history) == without_seconds(uninterrupted.history)
     assert continued.history.column("epoch") == [1, 2, 3, 4, 5] and model.train_state.epochs == 5
+
+
+CALLBACKS = (  # the rate halves after every epoch (no loss improves by 10), early stopping waits and keeps its best
+    ReduceLROnPlateau(monitor="loss", min_delta=10.0, patience=1, factor=0.5),
+    EarlyStopping(monitor="test_loss", patience=50, restore_best=False),
+)
+
+
+def train_with_callbacks(spec, data, registry, epochs, **kwargs):
+    x, y, x_test, y_test = data
+    train_spec = plugnn.TrainSpec(epochs=epochs, batch_size=64, seed=1, callbacks=CALLBACKS)
+    return plugnn.train(spec, x, y, train_spec, test=(x_test, y_test), registry=registry, **kwargs)
+
+
+@pytest.mark.parametrize("through_a_file", [False, True], ids=["in-memory", "saved-and-loaded"])
+def test_continuing_with_callbacks_equals_one_uninterrupted_run(spec, data, registry, tmp_path, through_a_file) -> None:
+    model = train_with_callbacks(spec, data, registry, 3).network
+    if through_a_file:
+        path = plugnn.save(model, tmp_path / "m.npz", registry=registry)
+        assert "callbacks/0/counters" in read_npz(path, "model")
+        model = plugnn.load(path, registry)
+    assert model.train_state.lr_scale == 0.5**2 and len(model.train_state.callback_states) == 2
+    continued = train_with_callbacks(spec, data, registry, 2, start_from=model)
+    once = train_with_callbacks(spec, data, registry, 5)
+    np.testing.assert_array_equal(model.params, once.network.params)
+    assert without_seconds(continued.history) == without_seconds(once.history)
+    state, expected = model.train_state, once.network.train_state
+    assert state.lr_scale == expected.lr_scale == 0.5**4 and state.epoch == expected.epoch == 6
+    for got, want in zip(state.callback_states, expected.callback_states, strict=True):
+        assert got.keys() == want.keys() and all(np.array_equal(got[k], want[k]) for k in got)
+
+
+def test_callbacks_of_other_settings_start_fresh(spec, data, registry) -> None:
+    model = train_with_callbacks(spec, data, registry, 2).network
+    reducer = ReduceLROnPlateau(monitor="loss")  # not CALLBACKS[0]'s settings
+    other = plugnn.TrainSpec(epochs=1, batch_size=64, seed=1, callbacks=(CALLBACKS[1], reducer))
+    x, y, x_test, y_test = data
+    plugnn.train(spec, x, y, other, test=(x_test, y_test), registry=registry, start_from=model)
+    stopper, fresh = model.train_state.callback_states
+    assert int(fresh["best_epoch"]) == 3  # its first epoch
+    assert model.train_state.lr_scale == 0.5  # where the first two epochs left the rate; a fresh reducer keeps it
+    once = train_with_callbacks(spec, data, registry, 3).network.train_state  # the same epochs 1-3
+    assert all(np.array_equal(stopper[k], v) for k, v in once.callback_states[1].items())
+
+
+def test_a_model_saved_by_plugnn_0_2_continues_with_fresh_callbacks(registry) -> None:
+    model = plugnn.load(V0_2_MODEL, registry)
+    state = model.train_state
+    assert state.epochs == 3 and state.epoch == 4 and state.callback_states == () and state.lr_scale == 1.0
+    assert state.spec.callbacks == (ReduceLROnPlateau(monitor="loss"),)
+    x, y = v0_2_data()
+    more = plugnn.train(model.spec, x, y, attrs.evolve(state.spec, epochs=2), registry=registry, start_from=model)
+    assert more.history.column("epoch") == [1, 2, 3, 4, 5] and len(model.train_state.callback_states) == 1
+    assert int(model.train_state.callback_states[0]["best_epoch"]) >= 4  # a fresh monitor: epoch 4 is its first
 
 
 def test_without_optimizer_state_training_goes_on_from_the_weights(spec, data, registry, tmp_path) -> None:
