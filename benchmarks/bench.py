@@ -19,6 +19,10 @@ PyTorch is optional (`pip install torch==2.13.0`); without it its column is left
 
 from __future__ import annotations
 
+import plugnn  # first, as the plugnn command: it sets OPENBLAS_THREAD_TIMEOUT before numpy loads OpenBLAS
+
+# isort: split
+
 import argparse
 import itertools
 import json
@@ -55,7 +59,6 @@ def load(rows: int | None) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.
 def run_plugnn(x, y, xt, yt, hidden, batch, epochs, seed, threads):
     from plugnn_std import Adam, Dense
 
-    import plugnn
     from plugnn.threads import resolve_threads
 
     layers = []
@@ -137,8 +140,6 @@ def profile(x, y, hidden, batch, epochs=3) -> dict[str, float]:
     """Milliseconds per step in each phase of plugnn's train step (the batch gather, each layer's
     forward and backward, the loss, the optimizer), median over ``epochs`` epochs."""
     from plugnn_std import Adam, Dense
-
-    import plugnn
 
     layers = []
     for width in hidden:

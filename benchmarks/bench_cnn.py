@@ -23,6 +23,10 @@ PyTorch: `pip install torch==2.13.0`.
 
 from __future__ import annotations
 
+import plugnn  # first, as the plugnn command: it sets OPENBLAS_THREAD_TIMEOUT before numpy loads OpenBLAS
+
+# isort: split
+
 import argparse
 import json
 import resource
@@ -57,8 +61,6 @@ def keras_spec():
     from plugnn_std import Adam, Dense
     from plugnn_vision import Conv2D, Flatten, MaxPool2D
 
-    import plugnn
-
     return plugnn.NetworkSpec(
         layers=[
             Conv2D(32, 3, activation="relu"),
@@ -77,7 +79,6 @@ def keras_spec():
 
 def run_plugnn(x, y, xt, yt, epochs: int, seed: int, threads: int | None) -> tuple[list[float], float]:
     """``threads`` None: plugnn's thread budget decides (the free cores when the run starts)."""
-    import plugnn
 
     train = plugnn.TrainSpec(epochs=epochs, batch_size=BATCH, seed=seed, threads=threads)
     result = plugnn.train(keras_spec(), x, y, train)

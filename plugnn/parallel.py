@@ -8,8 +8,9 @@ block (a bias, an activation, its mask) read it from the core's cache, not from 
 
 Every row sees the same operations whatever the split, so results are bit-identical for every
 thread count. ``work`` must only touch its own rows (reads of shared inputs are fine) and must not
-call :func:`for_rows` itself. Layers use it for strided gathers, pooling and activations; the
-optimizers (:mod:`plugnn.optim`) for their update of the flat parameter buffer.
+call :func:`for_rows` itself. The train loop uses it to gather shuffled batches (:func:`take_rows`),
+layers for activations, strided gathers and pooling, the optimizers (:mod:`plugnn.optim`) for their
+update of the flat parameter buffer.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
+import numpy as np
+
+from plugnn.protocols import Array
 from plugnn.threads import current_threads
 
 BLOCK_BYTES = 1 << 20
@@ -53,13 +57,16 @@ def run_all(tasks: list[Callable[[], None]]) -> None:
             future.result()
 
 
-def for_rows(work: Callable[[slice], None], n_rows: int, row_bytes: int) -> None:
+def for_rows(work: Callable[[slice], object], n_rows: int, row_bytes: int) -> None:
     """Call ``work(rows)`` for ``slice`` s of rows covering ``range(n_rows)``, in parallel.
 
     ``row_bytes`` is the size of one row of the largest array ``work`` touches; it sets the block
     size (:data:`BLOCK_BYTES`) and whether the work is worth splitting (:data:`PARALLEL_MIN_BYTES`).
     """
     if n_rows <= 0:
+        return
+    if n_rows * row_bytes <= min(BLOCK_BYTES, PARALLEL_MIN_BYTES):  # one block on this thread: call it
+        work(slice(0, n_rows))
         return
     block = max(1, BLOCK_BYTES // max(1, row_bytes))
     workers = current_threads() if n_rows * row_bytes >= PARALLEL_MIN_BYTES else 1
@@ -72,3 +79,12 @@ def for_rows(work: Callable[[slice], None], n_rows: int, row_bytes: int) -> None
         return blocks
 
     run_all([task(share) for share in shares(n_rows, workers)])
+
+
+def take_rows(x: Array, index: np.ndarray, out: Array) -> Array:
+    """``x[index]`` (rows of ``x`` ``(N, ...)`` in the order of the ints ``index``) copied into ``out``.
+
+    The indices are not checked (``np.take``'s ``mode="clip"``): the train loop's come from a permutation.
+    """
+    for_rows(lambda rows: np.take(x, index[rows], axis=0, out=out[rows], mode="clip"), len(index), out[:1].nbytes)
+    return out

@@ -25,6 +25,7 @@ from plugnn.errors import DataError, PlugnnError, SpecError
 from plugnn.history import History
 from plugnn.metrics import METRICS, evaluate
 from plugnn.network import Network
+from plugnn.parallel import take_rows
 from plugnn.plugins import default_registry
 from plugnn.protocols import Array, Callback, Optimizer, Schedule, Shape
 from plugnn.registry import Registry
@@ -388,7 +389,7 @@ def _loop(
                 xb, yb = x[start : start + size], y[start : start + size]
             else:
                 index = context.order[start : start + size]
-                xb = np.take(x, index, axis=0, out=batch_buffer[: len(index)], mode="clip")
+                xb = take_rows(x, index, batch_buffer[: len(index)])
                 yb = y[index]
             loss, logits = network.train_step(xb, yb, optimizer)
             if math.isnan(context.start_loss) and math.isfinite(loss):

@@ -216,7 +216,7 @@ class Conv2DLayer:
                 np.maximum(block, 0, out=block)
                 np.greater(block, 0, out=active[rows])
 
-        for_rows(finish, len(flat), flat[0].nbytes)
+        for_rows(finish, len(flat), flat[:1].nbytes)
         self._active = active
 
     def forward(self, x: Array, *, training: bool = False) -> Array:

@@ -4,7 +4,8 @@ r"""The rectified linear unit, element-wise. ``(N, *shape) -> (N, *shape)``.
 
     Y = \max(X, 0), \qquad \frac{\partial L}{\partial X} = G \odot [X > 0]
 
-(the sub-gradient at 0 is taken as 0, as in PyTorch).
+(the sub-gradient at 0 is taken as 0, as in PyTorch). Both passes run in blocks of rows on the
+run's threads (:func:`plugnn.parallel.for_rows`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 
 from plugnn import LayerSpec, hookimpl
 from plugnn.layers import ParameterFreeLayer
+from plugnn.parallel import for_rows
 from plugnn.protocols import Array
 from plugnn.registry import Register
 
@@ -33,13 +35,20 @@ class ReLULayer(ParameterFreeLayer):
     """Runtime ReLU: keeps its output ``Y``; ``Y > 0`` exactly where ``X > 0``."""
 
     def forward(self, x: Array, *, training: bool = False) -> Array:
-        self._y = np.maximum(x, 0)
-        return self._y
+        y = self._y = np.empty_like(x)
+        for_rows(lambda rows: np.maximum(x[rows], 0, out=y[rows]), len(x), x[:1].nbytes)
+        return y
 
     def backward(self, grad_out: Array, *, input_grad: bool = True) -> Array | None:
         if not input_grad:
             return None
-        return np.multiply(grad_out, self._y > 0, out=grad_out)  # the protocol lets us reuse grad_out
+        y = self._y
+
+        def mask(rows: slice) -> None:
+            np.multiply(grad_out[rows], y[rows] > 0, out=grad_out[rows])  # the protocol lets us reuse grad_out
+
+        for_rows(mask, len(y), y[:1].nbytes)
+        return grad_out
 
 
 @hookimpl

@@ -64,7 +64,7 @@ def im2col(x: Array, kernel: tuple[int, int], stride: int, out: Array | None = N
     def copy(samples: slice) -> None:
         np.copyto(target[samples], windows[samples])
 
-    for_rows(copy, n, target[0].nbytes)
+    for_rows(copy, n, target[:1].nbytes)
     return out
 
 
@@ -83,7 +83,7 @@ def im2col_t(x: Array, kernel: tuple[int, int], stride: int, out: Array | None =
     def copy(samples: slice) -> None:
         np.copyto(planes[:, :, :, samples], source[:, :, :, samples])
 
-    for_rows(copy, n, planes[:, :, :, 0].nbytes)
+    for_rows(copy, n, planes[:, :, :, :1].nbytes)
     return out
 
 
@@ -106,7 +106,7 @@ def col2im(offset_grads: Array, input_shape: tuple[int, ...], stride: int) -> Ar
             for q in range(kw):
                 dx[samples, p : p + stride * rows : stride, q : q + stride * cols : stride] += blocks[p, q, samples]
 
-    for_rows(fold, n, dx[0].nbytes + blocks[:, :, 0].nbytes)
+    for_rows(fold, n, dx[:1].nbytes + blocks[:, :, :1].nbytes)
     return dx
 
 

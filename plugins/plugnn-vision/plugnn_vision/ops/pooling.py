@@ -39,7 +39,7 @@ def _covers(shape: tuple[int, ...], pool: int, stride: int) -> bool:
 
 def _by_samples(work: Callable[[slice], None], x: Array) -> None:
     """``work(samples)`` over blocks of samples of ``x`` ``(N, ...)``, in the run's threads."""
-    for_rows(work, len(x), x[0].nbytes if len(x) else 0)
+    for_rows(work, len(x), x[:1].nbytes)
 
 
 def max_pool(x: Array, pool: int, stride: int) -> tuple[Array, Array]:
