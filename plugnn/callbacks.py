@@ -77,3 +77,23 @@ class Monitor:
 
     def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
         self.best, self.best_epoch = float(state["best"]), int(state["best_epoch"])
+
+
+class MonitoringCallback:
+    """A base for the runtime object of a callback that watches ``spec.monitor``.
+
+    It sets ``spec``, ``monitors`` (that one column, as :class:`plugnn.protocols.Callback` asks) and
+    ``monitor`` (its :class:`Monitor`); its state is the monitor's. A subclass with state of its own
+    calls ``super().__init__(spec)`` first and adds its arrays to ``super().state_dict()``.
+    """
+
+    def __init__(self, spec: MonitoredSpec) -> None:
+        self.spec = spec
+        self.monitors = (spec.monitor,)
+        self.monitor = Monitor(spec)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return self.monitor.state_dict()
+
+    def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
+        self.monitor.load_state_dict(state)

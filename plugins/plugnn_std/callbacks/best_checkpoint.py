@@ -8,14 +8,12 @@ value and its epoch) goes into the checkpoint, so a resumed run keeps comparing 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import PurePath
 
 import attrs
-import numpy as np
 
 from plugnn import hookimpl
-from plugnn.callbacks import Monitor, MonitoredSpec
+from plugnn.callbacks import MonitoredSpec, MonitoringCallback
 from plugnn.errors import FieldError, PlugnnError
 from plugnn.model_io import save
 from plugnn.registry import Register
@@ -42,13 +40,10 @@ class BestCheckpoint(MonitoredSpec):
         return [{"filename": "../best.npz"}, {"filename": "best.pkl"}, {"mode": "up"}]
 
 
-class BestCheckpointer:
+class BestCheckpointer(MonitoringCallback):
     """Runtime best-model keeper (see the module docstring)."""
 
-    def __init__(self, spec: BestCheckpoint) -> None:
-        self.spec = spec
-        self.monitors = (spec.monitor,)
-        self.monitor = Monitor(spec)
+    spec: BestCheckpoint
 
     @hookimpl
     def plugnn_train_start(self, context: TrainContext) -> None:
@@ -63,12 +58,6 @@ class BestCheckpointer:
         if self.monitor.update(context.history):
             assert context.folder is not None
             save(context.network, context.folder / self.spec.filename, optimizer=False, registry=context.registry)
-
-    def state_dict(self) -> dict[str, np.ndarray]:
-        return self.monitor.state_dict()
-
-    def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
-        self.monitor.load_state_dict(state)
 
 
 @hookimpl

@@ -18,7 +18,7 @@ import numpy as np
 
 from plugnn import hookimpl
 from plugnn import validators as v
-from plugnn.callbacks import Monitor, MonitoredSpec
+from plugnn.callbacks import MonitoredSpec, MonitoringCallback
 from plugnn.registry import Register
 from plugnn.train import TrainContext
 
@@ -41,13 +41,13 @@ class EarlyStopping(MonitoredSpec):
         return [{"patience": -1}, {"mode": "lowest"}, {"min_delta": -0.1}, {"monitor": ""}]
 
 
-class EarlyStopper:
+class EarlyStopper(MonitoringCallback):
     """Runtime early stopping (see the module docstring)."""
 
+    spec: EarlyStopping
+
     def __init__(self, spec: EarlyStopping) -> None:
-        self.spec = spec
-        self.monitors = (spec.monitor,)
-        self.monitor = Monitor(spec)
+        super().__init__(spec)
         self.waited = 0
         self.best_params: np.ndarray | None = None  # with restore_best: the best epoch's parameters
         self.best_buffers: dict[str, np.ndarray] = {}  # ... and the layers' buffers (running statistics)
@@ -74,14 +74,14 @@ class EarlyStopper:
             context.network.params[:] = self.best_params
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        state = self.monitor.state_dict() | {"waited": np.array(self.waited, dtype=np.int64)}
+        state = super().state_dict() | {"waited": np.array(self.waited, dtype=np.int64)}
         if self.best_params is not None:
             state["best_params"] = self.best_params
             state |= {BUFFER_PREFIX + name: value for name, value in self.best_buffers.items()}
         return state
 
     def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
-        self.monitor.load_state_dict(state)
+        super().load_state_dict(state)
         self.waited = int(state["waited"])
         self.best_params = np.array(state["best_params"]) if "best_params" in state else None
         self.best_buffers = {

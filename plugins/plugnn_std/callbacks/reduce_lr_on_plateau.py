@@ -16,7 +16,7 @@ import numpy as np
 
 from plugnn import hookimpl
 from plugnn import validators as v
-from plugnn.callbacks import Monitor, MonitoredSpec
+from plugnn.callbacks import MonitoredSpec, MonitoringCallback
 from plugnn.registry import Register
 from plugnn.train import TrainContext
 
@@ -39,13 +39,13 @@ class ReduceLROnPlateau(MonitoredSpec):
         return [{"factor": 1.0}, {"factor": 0.0}, {"patience": -1}, {"cooldown": -2}, {"min_lr": -1.0}]
 
 
-class PlateauReducer:
+class PlateauReducer(MonitoringCallback):
     """Runtime learning-rate reduction on a plateau (see the module docstring)."""
 
+    spec: ReduceLROnPlateau
+
     def __init__(self, spec: ReduceLROnPlateau) -> None:
-        self.spec = spec
-        self.monitors = (spec.monitor,)
-        self.monitor = Monitor(spec)
+        super().__init__(spec)
         self.waited = 0
         self.cooldown_left = 0
 
@@ -65,10 +65,10 @@ class PlateauReducer:
 
     def state_dict(self) -> dict[str, np.ndarray]:
         counters = np.array([self.waited, self.cooldown_left], dtype=np.int64)
-        return self.monitor.state_dict() | {"counters": counters}
+        return super().state_dict() | {"counters": counters}
 
     def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
-        self.monitor.load_state_dict(state)
+        super().load_state_dict(state)
         self.waited, self.cooldown_left = (int(c) for c in state["counters"])
 
 
