@@ -2,7 +2,7 @@
 
 from plugnn.testing import parametrize_with_checks
 
-PLUGINS = ["tanh", "sigmoid", "leaky_relu", "dropout", "momentum", "rmsprop", "adamw", "onehot_mse", "schedules"]
+PLUGINS = ["activations", "dropout", "momentum", "rmsprop", "adamw", "onehot_mse", "schedules"]
 
 
 @parametrize_with_checks(plugins=PLUGINS)
