@@ -20,6 +20,7 @@ from plugnn import LossSpec, hookimpl
 from plugnn import validators as v
 from plugnn.protocols import Array
 from plugnn.registry import Register
+from plugnn_std.losses.elementwise import ElementwiseLoss
 
 
 @attrs.frozen
@@ -38,20 +39,18 @@ class Huber(LossSpec):
         return [{"delta": 0.0}, {"delta": -1.0}]
 
 
-class HuberLoss:
-    """Runtime Huber loss."""
+class HuberLoss(ElementwiseLoss):
+    """Runtime Huber loss: ``penalty`` ℓ(d), ``slope`` clip(d, −δ, δ)."""
 
-    def __init__(self, spec: Huber) -> None:
-        self.delta = spec.delta
+    spec: Huber
 
-    def __call__(self, outputs: Array, targets: Array) -> tuple[float, Array]:
-        diff = outputs - targets
-        size, delta = np.abs(diff), diff.dtype.type(self.delta)
-        quadratic = size <= delta
-        loss = float(np.mean(np.where(quadratic, 0.5 * diff * diff, delta * (size - 0.5 * delta))))
-        grad = np.clip(diff, -delta, delta, out=diff)
-        grad *= grad.dtype.type(1 / grad.size)
-        return loss, grad
+    def penalty(self, diff: Array) -> Array:
+        size, delta = np.abs(diff), diff.dtype.type(self.spec.delta)
+        return np.where(size <= delta, 0.5 * diff * diff, delta * (size - 0.5 * delta))
+
+    def slope(self, diff: Array) -> Array:
+        delta = diff.dtype.type(self.spec.delta)
+        return np.clip(diff, -delta, delta, out=diff)
 
 
 @hookimpl

@@ -16,6 +16,7 @@ import numpy as np
 from plugnn import LossSpec, hookimpl
 from plugnn.protocols import Array
 from plugnn.registry import Register
+from plugnn_std.losses.elementwise import ElementwiseLoss
 
 
 @attrs.frozen
@@ -25,18 +26,14 @@ class MAE(LossSpec):
     targets = "values"
 
 
-class MAELoss:
-    """Runtime mean absolute error."""
+class MAELoss(ElementwiseLoss):
+    """Runtime mean absolute error: ``penalty`` |d|, ``slope`` sign(d)."""
 
-    def __init__(self, spec: MAE) -> None:
-        pass
+    def penalty(self, diff: Array) -> Array:
+        return np.abs(diff)
 
-    def __call__(self, outputs: Array, targets: Array) -> tuple[float, Array]:
-        diff = outputs - targets
-        loss = float(np.mean(np.abs(diff)))
-        grad = np.sign(diff, out=diff)
-        grad *= grad.dtype.type(1 / grad.size)
-        return loss, grad
+    def slope(self, diff: Array) -> Array:
+        return np.sign(diff, out=diff)
 
 
 @hookimpl
