@@ -24,7 +24,7 @@ class Digits(DatasetSpec):
 
     @classmethod
     def invalid_examples(cls) -> list[dict[str, object]]:
-        return [{"test_size": 0.0}, {"seed": -1}]
+        return [{"test_size": 0.0}, {"test_size": 0.99}, {"seed": -1}]
 
 
 class DigitsDataset:
