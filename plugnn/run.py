@@ -49,6 +49,7 @@ from plugnn.train import (
     LoopState,
     TrainingInterrupted,
     build_for_training,
+    carried_callback_states,
     fit,
     more_epochs,
     prepare,
@@ -163,7 +164,8 @@ def run(
     ``start_from`` (instead of a recipe) trains the finished run in that folder for ``epochs`` more
     epochs, into a new run folder: from its last checkpoint, so the new folder holds exactly what
     one run of all the epochs would have (its ``spec.toml`` is that run's spec). Its data, optimizer
-    settings and train settings may be overridden; its network may not. ``plugins`` receive this
+    settings and train settings may be overridden; its network may not. Its callbacks go on from
+    their states, and callbacks added (``callbacks``) start fresh. ``plugins`` receive this
     run's training events (the registry is never changed, so runs in parallel threads do not see
     each other's).
     """
@@ -190,7 +192,8 @@ def run(
             point = None
         else:
             network, optimizer, shuffle = restore(attrs.evolve(checkpoint, spec=spec), registry)
-            point = checkpoint.resume
+            carried = carried_callback_states(checkpoint.resume, checkpoint.spec.train, spec.train, registry)
+            point = attrs.evolve(checkpoint.resume, callback_states=carried)
         # checked before anything is written: an error here leaves no run folder
         own_validation = split.validation is not None
         prepare(spec.train, split.y_train, network.targets, own_validation=own_validation, test=True, registry=registry)

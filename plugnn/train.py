@@ -561,26 +561,31 @@ def _continued(
         history=History(list(state.history.records)),  # the new records go to a copy: state stays as it was
         stop=False,
         stop_reason="",
-        callback_states=_carried_callback_states(state, train_spec, registry),
+        callback_states=carried_callback_states(state, state.spec, train_spec, registry),
     )
     return network, state.optimizer, state.rng, resume
 
 
-def _carried_callback_states(
-    state: TrainState, spec: TrainSpec, registry: Registry
+def carried_callback_states(
+    loop: LoopState, before: TrainSpec, after: TrainSpec, registry: Registry
 ) -> tuple[dict[str, np.ndarray], ...]:
-    """For each callback ``spec`` declares, the state of one of equal settings in ``state``; ``{}`` (fresh) if none."""
-    if not state.callback_states:
+    """The callback states a run of ``after`` continues with, from ``loop``, whose callbacks ``before`` declared.
+
+    Each callback ``after`` declares gets the state of one of equal settings in ``before`` (each
+    used once), or ``{}``: it starts fresh. Continuing with other callbacks than before is allowed
+    (``train(start_from=...)``, ``plugnn run --from``); resuming an interrupted run is not.
+    """
+    if not loop.callback_states:
         return ()
-    before = [resolve(ref, "callback", registry, "train.callbacks")[1] for ref in state.spec.callbacks]
-    unused = list(range(len(before)))
+    declared = [resolve(ref, "callback", registry, "train.callbacks")[1] for ref in before.callbacks]
+    unused = list(range(min(len(declared), len(loop.callback_states))))
     carried: list[dict[str, np.ndarray]] = []
-    for index, ref in enumerate(spec.callbacks):
+    for index, ref in enumerate(after.callbacks):
         wanted = resolve(ref, "callback", registry, f"train.callbacks[{index}]")[1]
-        match = next((i for i in unused if before[i] == wanted), None)
+        match = next((i for i in unused if declared[i] == wanted), None)
         if match is not None:
             unused.remove(match)
-        carried.append(state.callback_states[match] if match is not None else {})
+        carried.append(loop.callback_states[match] if match is not None else {})
     return tuple(carried)
 
 

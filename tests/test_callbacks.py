@@ -211,6 +211,15 @@ def test_resume_is_bit_exact_with_callbacks_active(tmp_path, registry) -> None:
 
     assert without_seconds(resumed.history) == without_seconds(whole.history)
 
+    # continued with a callback added, the four go on from their states and the new one starts fresh
+    added = EarlyStopping(monitor="loss", patience=50, restore_best=False)
+    more = tmp_path / "more"
+    plugnn.run(start_from=tmp_path / "whole", epochs=1, callbacks=[added], out=more, quiet=True, registry=registry)
+    before = load_checkpoint(tmp_path / "whole" / "checkpoint.npz", registry).resume
+    after = load_checkpoint(more / "checkpoint.npz", registry).resume
+    assert len(after.callback_states) == 5 and int(after.callback_states[4]["best_epoch"]) == stopped + 1
+    assert int(after.callback_states[1]["best_epoch"]) == int(before.callback_states[1]["best_epoch"]) < stopped
+
 
 def test_best_checkpoint_needs_a_run_folder(registry, digits) -> None:
     x, _, y, _ = digits

@@ -30,7 +30,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from idx_files import idx_bytes, write_idx_folder
-from plugnn_std import ReduceLROnPlateau
+from plugnn_std import EarlyStopping, ReduceLROnPlateau
 from spec_files import spec_toml
 
 import plugnn
@@ -780,10 +780,12 @@ def test_crafted_train_states_are_refused_in_one_line(sandbox, case, changes, dr
 
 @pytest.fixture(scope="module")
 def saved_with_callbacks(tmp_path_factory) -> Path:
-    """The tiny network trained 2 epochs with reduce_lr_on_plateau, saved with its train state."""
+    """The tiny network trained 2 epochs with reduce_lr_on_plateau and early_stopping, saved with its train state."""
     registry = plugnn.default_registry()
     model = plugnn.load(SAVED_WITH_TRAIN_STATE, registry)
-    spec = plugnn.TrainSpec(epochs=2, batch_size=16, seed=1, callbacks=(ReduceLROnPlateau(monitor="loss"),))
+    spec = plugnn.TrainSpec(
+        epochs=2, batch_size=16, seed=1, callbacks=(ReduceLROnPlateau(monitor="loss"), EarlyStopping(monitor="loss"))
+    )
     x, y = np.random.default_rng(0).random((40, 64), dtype=np.float32), np.arange(40) % 10
     result = plugnn.train(model.spec, x, y, spec, registry=registry)
     return plugnn.save(result.network, tmp_path_factory.mktemp("saved") / "model.npz", registry=registry)
@@ -797,7 +799,7 @@ CRAFTED_TRAIN_LOOPS: list[tuple[str, dict[str, object], tuple[str, ...], str]] =
     ("lr-scale-nan", {"sums": np.array([0.0, 0.0, np.nan, 2.3])}, (), r"malformed loop state"),
     ("loop-text", {"loop": np.array("3")}, (), r"'loop' should be 1-D of kind 'iu'"),
     ("history-ragged", {"history": np.array('{"epoch": [1, 2], "loss": [1]}')}, (), r"'history' or callback state"),
-    ("callbacks-more", {"callbacks": np.array(2)}, (), r"holds 2 callback states for 1 callbacks"),
+    ("callbacks-more", {"callbacks": np.array(3)}, (), r"holds 3 callback states for 2 callbacks"),
     ("callback-index", {"callbacks/x/best": np.zeros(())}, (), r"'history' or callback state malformed"),
     ("no-loop", {}, ("loop",), r"lacks the array 'loop'"),
 ]
@@ -818,17 +820,48 @@ def test_crafted_loop_states_in_models_are_refused_in_one_line(
     assert snapshot(sandbox) == before
 
 
-def test_a_callback_state_that_does_not_fit_is_refused_before_training(sandbox, saved_with_callbacks) -> None:
+UNFIT_CALLBACK_STATES: list[tuple[str, dict[str, object], tuple[str, ...], str]] = [
+    (
+        "reducer-counters-missing",
+        {},
+        ("callbacks/0/counters",),
+        r"train.callbacks\[0\]: the saved state does not fit PlateauReducer \(KeyError: 'counters'\)",
+    ),
+    ("reducer-counters-short", {"callbacks/0/counters": np.zeros(1, np.int64)}, (), r"train.callbacks\[0\]: .*ValueE"),
+    (
+        "best-weights-short",
+        {"callbacks/1/best_params": np.zeros(500, np.float32)},
+        (),
+        r"early_stopping: its saved 'best_params' \(shape \(500,\) float32\) does not fit the network's \(shape "
+        r"\(610,\) float32\)",
+    ),
+    ("best-weights-float64", {"callbacks/1/best_params": np.zeros(610)}, (), r"'best_params' \(shape \(610,\) float64"),
+    ("best-weights-nan", {"callbacks/1/best_params": np.full(610, np.nan, np.float32)}, (), r"or is not finite"),
+    (
+        "best-buffer-unknown",
+        {"callbacks/1/best_buffers/layers[0].mean": np.zeros(8, np.float32)},
+        (),
+        r"early_stopping: its saved state holds \['best_buffers/layers\[0\].mean', 'best_params'\], the netw",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "changes", "drop", "message"), UNFIT_CALLBACK_STATES, ids=[c[0] for c in UNFIT_CALLBACK_STATES]
+)
+def test_a_callback_state_that_does_not_fit_is_refused_before_training(
+    sandbox, saved_with_callbacks, case, changes, drop, message
+) -> None:
     path = sandbox / "model.npz"
     shutil.copy(saved_with_callbacks, path)
-    _rewrite(path, "model", ("callbacks/0/counters",))
+    _rewrite(path, "model", drop, **changes)
     model = plugnn.load(path)
     params = model.params.copy()
     x, y = np.zeros((16, 64), np.float32), np.zeros(16, np.int64)
     state = model.train_state
-    message = r"train.callbacks\[0\]: the saved state does not fit PlateauReducer \(KeyError: 'counters'\)"
     raises_one_line(lambda: plugnn.train(model.spec, x, y, state.spec, start_from=model), PlugnnError, message)
     np.testing.assert_array_equal(model.params, params)
+    assert model.train_state is state  # nothing trained
 
 
 def test_continuing_past_the_epoch_cap_is_refused_before_any_work(sandbox, capsys, run_copy) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 from plugnn import hookimpl
 from plugnn import validators as v
 from plugnn.callbacks import MonitoredSpec, MonitoringCallback
+from plugnn.errors import PlugnnError
 from plugnn.registry import Register
 from plugnn.train import TrainContext
 
@@ -51,6 +52,26 @@ class EarlyStopper(MonitoringCallback):
         self.waited = 0
         self.best_params: np.ndarray | None = None  # with restore_best: the best epoch's parameters
         self.best_buffers: dict[str, np.ndarray] = {}  # ... and the layers' buffers (running statistics)
+
+    @hookimpl
+    def plugnn_train_start(self, context: TrainContext) -> None:
+        """Refuse resumed best weights that do not fit the network now, not when restoring them at the end."""
+        if self.best_params is None:
+            return
+        network = context.network
+        expected = {"best_params": network.params} | {BUFFER_PREFIX + k: v for k, v in network.buffer_state().items()}
+        saved = {"best_params": self.best_params} | {BUFFER_PREFIX + k: v for k, v in self.best_buffers.items()}
+        if saved.keys() != expected.keys():
+            raise PlugnnError(
+                f"early_stopping: its saved state holds {sorted(saved)}, the network needs {sorted(expected)}"
+            )
+        for name, value in saved.items():
+            want = expected[name]
+            if value.shape != want.shape or value.dtype != want.dtype or not np.all(np.isfinite(value)):
+                raise PlugnnError(
+                    f"early_stopping: its saved {name!r} (shape {value.shape} {value.dtype}) does not fit the "
+                    f"network's (shape {want.shape} {want.dtype}) or is not finite"
+                )
 
     @hookimpl
     def plugnn_epoch_end(self, context: TrainContext) -> None:
