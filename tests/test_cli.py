@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import urllib.error
 
 import numpy as np
 import pytest
+from plugnn_process import run_plugnn
 from plugnn_std.datasets import openml
 
 from plugnn import __version__
 from plugnn.cli import main
 from plugnn.outputs import OUTPUT_FILES
 
-PLUGNN = [sys.executable, "-m", "plugnn"]
-
-
-def plugnn(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([*PLUGNN, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
-
 
 @pytest.fixture(scope="module")
 def quickstart_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "quick"
-    done = plugnn("run", "--out", str(out), "--epochs", "12")
+    done = run_plugnn("run", "--out", str(out), "--epochs", "12")
     return done, out
 
 
@@ -51,7 +44,7 @@ def test_run_writes_a_complete_run_folder(quickstart_run) -> None:
 def test_evaluate_reproduces_the_run_accuracy(quickstart_run) -> None:
     _, out = quickstart_run
     history = json.loads((out / "history.json").read_text())
-    done = plugnn("evaluate", str(out))
+    done = run_plugnn("evaluate", str(out))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"test accuracy {history['test_accuracy'][-1]:.4f}"
 
@@ -60,8 +53,8 @@ def test_evaluate_reproduces_the_run_accuracy(quickstart_run) -> None:
 def test_show_then_run_the_file_reproduces_the_history(quickstart_run, tmp_path) -> None:
     _, out = quickstart_run
     spec_file = tmp_path / "again.toml"
-    spec_file.write_text(plugnn("show", str(out / "spec.toml")).stdout)
-    done = plugnn("run", str(spec_file), "--out", str(tmp_path / "again"), "--quiet")
+    spec_file.write_text(run_plugnn("show", str(out / "spec.toml")).stdout)
+    done = run_plugnn("run", str(spec_file), "--out", str(tmp_path / "again"), "--quiet")
     assert done.returncode == 0, done.stderr
     first = json.loads((out / "history.json").read_text())
     second = json.loads((tmp_path / "again" / "history.json").read_text())

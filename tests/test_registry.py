@@ -10,6 +10,7 @@ from pathlib import Path
 
 import attrs
 import pytest
+from plugnn_process import run_plugnn
 
 import plugnn
 from plugnn.errors import PluginLoadError, RegistryError
@@ -139,13 +140,7 @@ def fake_distribution(site: Path, dist: str, module: str, source: str, entry: st
 
 
 def run_with_site(site: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "plugnn", *args],
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(site), **env},
-        timeout=120,
-    )
+    return run_plugnn(*args, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(site), **env}, timeout=120)
 
 
 def test_a_plugin_that_fails_to_import_is_named_with_its_distribution(tmp_path) -> None:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from interrupt_at import InterruptAt
+from plugnn_process import PLUGNN, run_plugnn
 from spec_files import spec_toml
 
 import plugnn
@@ -69,14 +69,13 @@ def test_interrupted_mid_epoch_and_resumed_is_bit_identical(tmp_path, spec_file,
 @pytest.mark.slow
 def test_killed_and_resumed_is_bit_identical(tmp_path, spec_file, reference) -> None:
     run = tmp_path / "run"
-    command = [sys.executable, "-m", "plugnn", "run"]
-    process = subprocess.Popen([*command, str(spec_file), "--quiet", "--out", str(run)], stderr=subprocess.PIPE)
+    process = subprocess.Popen([*PLUGNN, "run", str(spec_file), "--quiet", "--out", str(run)], stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while not (run / "checkpoint.npz").exists() and process.poll() is None:
         assert time.monotonic() < deadline, "no checkpoint after 60 s"
         time.sleep(0.01)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    done = subprocess.run([*command, "--resume", str(run), "--quiet"], capture_output=True, text=True, timeout=120)
+    done = run_plugnn("run", "--resume", str(run), "--quiet", timeout=120)
     assert done.returncode == 0, done.stderr
     assert_same(run, reference)
