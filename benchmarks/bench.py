@@ -37,6 +37,7 @@ import numpy as np
 from gemm import epoch_gemm_seconds
 from threadpoolctl import threadpool_limits
 from torch_loop import train_torch
+from worker import parse_or_work
 
 SYSTEMS = ("plugnn", "sklearn", "torch")
 FASHION = Path("/usr/share/datasets/fashion-mnist")
@@ -230,12 +231,9 @@ def main() -> None:
         "budget, the peers use their defaults (all cores)",
     )
     parser.add_argument("--profile", action="store_true", help="print where plugnn's train step spends its time")
-    parser.add_argument("--worker", choices=SYSTEMS, help=argparse.SUPPRESS)
     parser.add_argument("--batch", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.worker:
-        worker(args)
+    args = parse_or_work(parser, SYSTEMS, worker)
+    if args is None:
         return
     if args.quick:
         args.rows, args.epochs, args.runs = args.rows or 10_000, 3, 1

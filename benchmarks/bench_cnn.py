@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 from gemm import epoch_gemm_seconds
 from torch_loop import train_torch
+from worker import parse_or_work
 
 SYSTEMS = ("plugnn", "torch", "plugnn-auto")
 """plugnn and PyTorch with ``--threads`` threads each, and plugnn with its own thread budget (``auto``)."""
@@ -161,11 +162,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rows", type=int, help="use the first ROWS training rows")
     parser.add_argument("--json", type=Path, help="write the results here")
-    parser.add_argument("--worker", choices=SYSTEMS, help=argparse.SUPPRESS)
-    parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.worker:
-        worker(args)
+    args = parse_or_work(parser, SYSTEMS, worker)
+    if args is None:
         return
     if args.quick:
         args.rows, args.epochs, args.runs = args.rows or 10_000, 1, 1
