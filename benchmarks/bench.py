@@ -142,6 +142,8 @@ def profile(x, y, hidden, batch, epochs=3) -> dict[str, float]:
     forward and backward, the loss, the optimizer), median over ``epochs`` epochs."""
     from plugnn_std import Adam, Dense
 
+    from plugnn.parallel import take_rows
+
     layers = []
     for width in hidden:
         layers += [Dense(width), "relu"]
@@ -167,7 +169,7 @@ def profile(x, y, hidden, batch, epochs=3) -> dict[str, float]:
         for first in range(0, len(x), batch):
             clock = time.perf_counter()
             index = order[first : first + batch]
-            xb, yb = np.take(x, index, axis=0, out=buffer[: len(index)], mode="clip"), y[index]
+            xb, yb = take_rows(x, index, buffer[: len(index)]), y[index]  # as the train loop gathers
             clock = lap("gather", clock)
             for name, layer in zip(names, network.layers, strict=True):
                 xb = layer.forward(xb, training=True)
