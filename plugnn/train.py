@@ -276,12 +276,12 @@ def _fit(
     spec: TrainSpec,
     *,
     test: tuple[Any, Any] | None,
-    validation: tuple[Any, Any] | None,
     rng: np.random.Generator | None,
     registry: Registry,
     resume: LoopState | None,
     plugins: Iterable[object],
-    folder: Path | None,
+    validation: tuple[Any, Any] | None = None,
+    folder: Path | None = None,
 ) -> TrainContext:
     """:func:`fit`, returning the context the loop ended with."""
     x = check_features(x, network.input_shape, network.dtype, "X")
@@ -506,18 +506,7 @@ def train(
         network, optimizer, rng, resume = _continued(start_from, spec, train_spec, registry)
     total = more_epochs(train_spec, resume.epoch - 1 if resume is not None else 0)
     context = _fit(
-        network,
-        optimizer,
-        x,
-        y,
-        total,
-        test=test,
-        validation=None,
-        rng=rng,
-        registry=registry,
-        resume=resume,
-        plugins=plugins,
-        folder=None,
+        network, optimizer, x, y, total, test=test, rng=rng, registry=registry, resume=resume, plugins=plugins
     )
     network.train_state = context.ended()
     return TrainResult(network, optimizer, context.history)

@@ -610,9 +610,27 @@ def test_resume_refuses_changed_data(sandbox, capsys, change, message) -> None:
 # crafted files: a valid checksum over wrong contents
 
 
+CraftedCases = list[tuple[str, dict[str, object], tuple[str, ...], str]]
+"""Rows ``(case, changes, drop, message)``: a saved file with the arrays ``drop`` removed and ``changes`` set, and
+the error it must give."""
+
+
 def _rewrite(path: Path, kind: str, drop: tuple[str, ...] = (), **changes: np.ndarray) -> None:
     arrays = {k: v for k, v in read_npz(path, kind).items() if k not in drop} | changes
     write_npz(path, kind, arrays)
+
+
+def crafted_cases(table: CraftedCases) -> pytest.MarkDecorator:
+    """Parametrize a test by rows ``(case, changes, drop, message)`` of damaged saved files, each named by its case."""
+    return pytest.mark.parametrize(("case", "changes", "drop", "message"), table, ids=[row[0] for row in table])
+
+
+def _crafted_model(sandbox: Path, saved: Path, drop: tuple[str, ...], changes: dict[str, np.ndarray]) -> Path:
+    """``sandbox/model.npz``: the model file ``saved`` with the arrays ``drop`` removed and ``changes`` set."""
+    path = sandbox / "model.npz"
+    shutil.copy(saved, path)
+    _rewrite(path, "model", drop, **changes)
+    return path
 
 
 def _state(path: Path) -> dict[str, np.ndarray]:
@@ -620,7 +638,7 @@ def _state(path: Path) -> dict[str, np.ndarray]:
 
 
 ADAM = r"like the state of adam for these parameters"
-OPTIMIZER_DAMAGE: list[tuple[str, dict[str, object], tuple[str, ...], str]] = [
+OPTIMIZER_DAMAGE: CraftedCases = [
     (
         "t-shape",
         {"optimizer/t": np.zeros(3, np.int64)},
@@ -673,7 +691,7 @@ OPTIMIZER_DAMAGE: list[tuple[str, dict[str, object], tuple[str, ...], str]] = [
 ]
 """Optimizer states that do not fit the tiny network's 610 parameters, as checkpoints and model files hold them."""
 
-CRAFTED_CHECKPOINTS: list[tuple[str, dict[str, object], tuple[str, ...], str]] = [
+CRAFTED_CHECKPOINTS: CraftedCases = [
     ("spec-not-json", {"spec": np.array("{")}, (), r"'spec': not valid JSON"),
     ("spec-a-list", {"spec": np.array("[1]")}, (), r"expected a table of settings, got list"),
     ("spec-deep", {"spec": np.array("[" * 5000 + "]" * 5000)}, (), r"nested more than 32 levels"),
@@ -723,16 +741,14 @@ CRAFTED_CHECKPOINTS: list[tuple[str, dict[str, object], tuple[str, ...], str]] =
 ]
 
 
-@pytest.mark.parametrize(
-    ("case", "changes", "drop", "message"), CRAFTED_CHECKPOINTS, ids=[c[0] for c in CRAFTED_CHECKPOINTS]
-)
+@crafted_cases(CRAFTED_CHECKPOINTS)
 def test_crafted_checkpoints_are_refused_in_one_line(sandbox, capsys, run_copy, case, changes, drop, message) -> None:
     (run_copy / "confusion.png").unlink()  # so that resume would write outputs from the checkpoint
     _rewrite(run_copy / "checkpoint.npz", "checkpoint", drop, **changes)
     cli(capsys, sandbox, ["run", "--resume", "run"], 1, message, run_copy)
 
 
-CRAFTED_MODELS: list[tuple[str, dict[str, object], tuple[str, ...], str]] = [
+CRAFTED_MODELS: CraftedCases = [
     ("spec-not-json", {"spec": np.array("nope")}, (), r"'spec': not valid JSON"),
     ("spec-a-string", {"spec": np.array('"x"')}, (), r"expected a table of settings"),
     ("spec-deep", {"spec": np.array('{"a":' * 3000 + "1" + "}" * 3000)}, (), r"nested more than 32"),
@@ -758,7 +774,7 @@ CRAFTED_MODELS: list[tuple[str, dict[str, object], tuple[str, ...], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("case", "changes", "drop", "message"), CRAFTED_MODELS, ids=[c[0] for c in CRAFTED_MODELS])
+@crafted_cases(CRAFTED_MODELS)
 def test_crafted_models_are_refused_in_one_line(sandbox, capsys, run_copy, case, changes, drop, message) -> None:
     _rewrite(run_copy / "model.npz", "model", drop, **changes)
     cli(capsys, sandbox, ["evaluate", "run"], 1, message, run_copy)
@@ -768,11 +784,9 @@ SAVED_WITH_TRAIN_STATE = Path(__file__).parent / "fixtures" / "v0_2" / "trained-
 """A model of the tiny network saved by ``plugnn.save`` with Adam's state (see ``fixtures/make_v0_2.py``)."""
 
 
-@pytest.mark.parametrize(("case", "changes", "drop", "message"), OPTIMIZER_DAMAGE, ids=[c[0] for c in OPTIMIZER_DAMAGE])
+@crafted_cases(OPTIMIZER_DAMAGE)
 def test_crafted_train_states_are_refused_in_one_line(sandbox, case, changes, drop, message) -> None:
-    path = sandbox / "model.npz"
-    shutil.copy(SAVED_WITH_TRAIN_STATE, path)
-    _rewrite(path, "model", drop, **changes)
+    path = _crafted_model(sandbox, SAVED_WITH_TRAIN_STATE, drop, changes)
     before = snapshot(sandbox)
     raises_one_line(lambda: plugnn.load(path), CorruptFileError, rf"model.npz: {message}")
     assert snapshot(sandbox) == before
@@ -791,7 +805,7 @@ def saved_with_callbacks(tmp_path_factory) -> Path:
     return plugnn.save(result.network, tmp_path_factory.mktemp("saved") / "model.npz", registry=registry)
 
 
-CRAFTED_TRAIN_LOOPS: list[tuple[str, dict[str, object], tuple[str, ...], str]] = [
+CRAFTED_TRAIN_LOOPS: CraftedCases = [
     ("mid-epoch", {"loop": np.array([3, 5, 0, 0], np.int64)}, (), r"not at an epoch's start \(epoch 3, sample 5"),
     ("epoch-vs-history", {"loop": np.array([9, 0, 0, 0], np.int64)}, (), r"\(epoch 9, sample 0, 2 epochs recorded\)"),
     ("an-order", {"order": np.arange(40)}, (), r"not at an epoch's start"),
@@ -806,21 +820,17 @@ CRAFTED_TRAIN_LOOPS: list[tuple[str, dict[str, object], tuple[str, ...], str]] =
 """Model files whose loop state (as :mod:`plugnn.loopfile` stores it) is damaged."""
 
 
-@pytest.mark.parametrize(
-    ("case", "changes", "drop", "message"), CRAFTED_TRAIN_LOOPS, ids=[c[0] for c in CRAFTED_TRAIN_LOOPS]
-)
+@crafted_cases(CRAFTED_TRAIN_LOOPS)
 def test_crafted_loop_states_in_models_are_refused_in_one_line(
     sandbox, saved_with_callbacks, case, changes, drop, message
 ) -> None:
-    path = sandbox / "model.npz"
-    shutil.copy(saved_with_callbacks, path)
-    _rewrite(path, "model", drop, **changes)
+    path = _crafted_model(sandbox, saved_with_callbacks, drop, changes)
     before = snapshot(sandbox)
     raises_one_line(lambda: plugnn.load(path), CorruptFileError, rf"model.npz: .*{message}")
     assert snapshot(sandbox) == before
 
 
-UNFIT_CALLBACK_STATES: list[tuple[str, dict[str, object], tuple[str, ...], str]] = [
+UNFIT_CALLBACK_STATES: CraftedCases = [
     (
         "reducer-counters-missing",
         {},
@@ -846,15 +856,11 @@ UNFIT_CALLBACK_STATES: list[tuple[str, dict[str, object], tuple[str, ...], str]]
 ]
 
 
-@pytest.mark.parametrize(
-    ("case", "changes", "drop", "message"), UNFIT_CALLBACK_STATES, ids=[c[0] for c in UNFIT_CALLBACK_STATES]
-)
+@crafted_cases(UNFIT_CALLBACK_STATES)
 def test_a_callback_state_that_does_not_fit_is_refused_before_training(
     sandbox, saved_with_callbacks, case, changes, drop, message
 ) -> None:
-    path = sandbox / "model.npz"
-    shutil.copy(saved_with_callbacks, path)
-    _rewrite(path, "model", drop, **changes)
+    path = _crafted_model(sandbox, saved_with_callbacks, drop, changes)
     model = plugnn.load(path)
     params = model.params.copy()
     x, y = np.zeros((16, 64), np.float32), np.zeros(16, np.int64)
