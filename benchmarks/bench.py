@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 from gemm import epoch_gemm_seconds
+from step_profile import print_profile, profile_steps
 from threadpoolctl import threadpool_limits
 from torch_loop import train_torch
 from worker import parse_or_work
@@ -137,12 +138,9 @@ def gemm_limit(rows: int, features: int, hidden: list[int], batch: int, repeats:
     return epoch_gemm_seconds(rows, batch, operands, repeats)
 
 
-def profile(x, y, hidden, batch, epochs=3) -> dict[str, float]:
-    """Milliseconds per step in each phase of plugnn's train step (the batch gather, each layer's
-    forward and backward, the loss, the optimizer), median over ``epochs`` epochs."""
+def profile(x, y, hidden, batch) -> dict[str, float]:
+    """:func:`step_profile.profile_steps` of the benchmark's MLP."""
     from plugnn_std import Adam, Dense
-
-    from plugnn.parallel import take_rows
 
     layers = []
     for width in hidden:
@@ -150,40 +148,7 @@ def profile(x, y, hidden, batch, epochs=3) -> dict[str, float]:
     spec = plugnn.NetworkSpec(
         layers=[*layers, Dense(10)], loss="softmax_cross_entropy", optimizer=Adam(lr=1e-3), init="he"
     )
-    registry = plugnn.default_registry()
-    network = plugnn.build_network(spec, x.shape[1:], registry=registry)
-    optimizer = plugnn.build_optimizer(spec.optimizer, registry)
-    names = [f"{i}:{name}" for i, name in enumerate(network.names)]
-    buffer = np.empty((batch, *x.shape[1:]), dtype=np.float32)
-    rng = np.random.default_rng(0)
-    per_epoch: list[dict[str, float]] = []
-    for _ in range(epochs):
-        spent: dict[str, float] = {}
-
-        def lap(name: str, since: float, spent: dict[str, float] = spent) -> float:
-            now = time.perf_counter()
-            spent[name] = spent.get(name, 0.0) + now - since
-            return now
-
-        order = rng.permutation(len(x))
-        for first in range(0, len(x), batch):
-            clock = time.perf_counter()
-            index = order[first : first + batch]
-            xb, yb = take_rows(x, index, buffer[: len(index)]), y[index]  # as the train loop gathers
-            clock = lap("gather", clock)
-            for name, layer in zip(names, network.layers, strict=True):
-                xb = layer.forward(xb, training=True)
-                clock = lap(f"forward {name}", clock)
-            _, grad = network.loss(xb, yb)
-            clock = lap("loss", clock)
-            for position in range(len(network.layers) - 1, -1, -1):
-                grad = network.layers[position].backward(grad, input_grad=position > 0)
-                clock = lap(f"backward {names[position]}", clock)
-            optimizer.step([network.params], [network.grads])
-            lap("optimizer", clock)
-        steps = -(-len(x) // batch)
-        per_epoch.append({name: seconds * 1e3 / steps for name, seconds in spent.items()})
-    return {name: statistics.median(epoch[name] for epoch in per_epoch) for name in per_epoch[0]}
+    return profile_steps(spec, x, y, batch)
 
 
 def worker(args: argparse.Namespace) -> None:
@@ -243,10 +208,7 @@ def main() -> None:
     data, x, y, _, _ = load(args.rows)
     if args.profile:
         for batch in args.batch_sizes:
-            phases = profile(x, y, args.hidden, batch)
-            print(f"plugnn train step at batch {batch}: {sum(phases.values()):.2f} ms")
-            for name, ms in phases.items():
-                print(f"  {name:<20} {ms:7.2f} ms")
+            print_profile(batch, profile(x, y, args.hidden, batch), len(x))
         return
     results = []
     for batch in args.batch_sizes:

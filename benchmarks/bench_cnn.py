@@ -16,6 +16,7 @@ round.
     python benchmarks/bench_cnn.py --json benchmarks/results/cnn.json   # 60,000 images, 3 runs x 2 epochs
     python benchmarks/bench_cnn.py --rows 12800 --epochs 1 --runs 3     # 100 steps a run, scaled
     python benchmarks/bench_cnn.py --quick                              # 10,000 images, 1 epoch, 1 run
+    python benchmarks/bench_cnn.py --profile --rows 6400                # plugnn's step, layer by layer
 
 Fashion-MNIST comes from Debian's dataset-fashion-mnist (`apt-get install -y dataset-fashion-mnist`).
 PyTorch: `pip install torch==2.13.0`.
@@ -37,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 from gemm import epoch_gemm_seconds
+from step_profile import print_profile, profile_steps
 from torch_loop import train_torch
 from worker import parse_or_work
 
@@ -162,11 +164,16 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rows", type=int, help="use the first ROWS training rows")
     parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--profile", action="store_true", help="print where plugnn's train step spends its time")
     args = parse_or_work(parser, SYSTEMS, worker)
     if args is None:
         return
     if args.quick:
         args.rows, args.epochs, args.runs = args.rows or 10_000, 1, 1
+    if args.profile:
+        x, y, _, _ = load(args.rows)
+        print_profile(BATCH, profile_steps(keras_spec(), x, y, BATCH, epochs=2, threads=args.threads), 60_000)
+        return
     rows = len(load(args.rows)[0])
     limits, samples = [], {s: [] for s in SYSTEMS}
     for run in range(args.runs):

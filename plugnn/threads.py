@@ -40,10 +40,10 @@ SAMPLE_SECONDS = 0.1
 REUSE_SECONDS = 5.0
 """A measurement of the machine's load is reused for this long (runs started in quick succession)."""
 
-BLAS_SPIN = ("OPENBLAS_THREAD_TIMEOUT", "16")
-"""OpenBLAS's idle threads spin 2**16 cycles (tens of microseconds, enough to catch the next product
-of a burst) before they sleep. Measured on the convnet of ``benchmarks/bench_cnn.py`` (2 threads):
-an epoch took 13.0–13.9 s with 4, 16 or 20 and 17.0–17.8 s with OpenBLAS's default of 28."""
+BLAS_SPIN = ("OPENBLAS_THREAD_TIMEOUT", "20")
+"""OpenBLAS's idle threads spin 2**20 cycles (a few tenths of a millisecond) before they sleep: long
+enough to bridge the gaps between an MLP step's small products, short against a convnet's
+element-wise phases (measured in docs/performance.md, "OpenBLAS's idle threads")."""
 os.environ.setdefault(*BLAS_SPIN)
 
 _current: contextvars.ContextVar[int | None] = contextvars.ContextVar("plugnn_threads", default=None)
