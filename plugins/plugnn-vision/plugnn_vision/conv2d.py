@@ -159,18 +159,15 @@ class Conv2DLayer:
         self._cols: Array | None = None
         self._active: Array | None = None
 
-    def _kept(self, name: str, shape: tuple[int, ...], dtype: np.dtype, fill: int = 0) -> Array:
-        """A scratch array kept between batches, made again (filled with ``fill``) when the shape or dtype changes."""
+    def _kept(self, name: str, shape: tuple[int, ...], dtype: np.dtype, fill: int = 0, keep: bool = True) -> Array:
+        """A scratch array kept between batches, made again (filled with ``fill``) when the shape or dtype
+        changes; with ``keep=False`` (a batch larger than training ones) a new array, not kept."""
+        if not keep:
+            return np.full(shape, fill, dtype=dtype)
         array = self._scratch.get(name)
         if array is None or array.shape != shape or array.dtype != dtype:
             array = self._scratch[name] = np.full(shape, fill, dtype=dtype)
         return array
-
-    def _scratch_for(self, name: str, shape: tuple[int, ...], dtype: np.dtype, fill: int = 0) -> Array:
-        """A kept array for training-size batches, a new one for larger (inference) batches."""
-        if shape[0] <= self._chunk * max(self._positions, 1):
-            return self._kept(name, shape, dtype, fill)
-        return np.full(shape, fill, dtype=dtype)
 
     def _pad(self, x: Array) -> Array:
         """``x`` inside a zero border (kept for training-size batches: its border is never written), or ``x``."""
@@ -178,7 +175,7 @@ class Conv2DLayer:
             return x
         top, _, left, _ = self.pad
         shape = (len(x), *self.padded_shape)
-        padded = self._kept("padded", shape, x.dtype) if len(x) <= self._chunk else np.zeros(shape, x.dtype)
+        padded = self._kept("padded", shape, x.dtype, keep=len(x) <= self._chunk)
         padded[:, top : top + x.shape[1], left : left + x.shape[2]] = x
         return padded
 
@@ -187,7 +184,7 @@ class Conv2DLayer:
         rows = len(xp) * self._positions
         if self._transposed:
             shape = (self._depth, rows)
-            out = self._kept("cols", shape, xp.dtype, fill=1) if kept else np.ones(shape, xp.dtype)
+            out = self._kept("cols", shape, xp.dtype, fill=1, keep=kept)
             return im2col_t(xp, self.kernel, self.stride, out=out)
         shape = (rows, self._depth)
         return im2col(xp, self.kernel, self.stride, out=self._kept("cols", shape, xp.dtype) if kept else None)
@@ -204,12 +201,12 @@ class Conv2DLayer:
     def _product(self, cols: Array, kernel: Array, out: Array) -> None:
         np.matmul(cols.T if self._transposed else cols, kernel, out=out)
 
-    def _finish(self, flat: Array) -> None:
+    def _finish(self, flat: Array, keep: bool) -> None:
         """Add the bias (unless the product did) and apply the ReLU, keeping its mask, in cache-sized blocks."""
         bias = self.params["b"] if "b" in self.params and not self._transposed else None
         if bias is None and not self.relu:
             return
-        active = self._scratch_for("active", flat.shape, np.dtype(bool)) if self.relu else None
+        active = self._kept("active", flat.shape, np.dtype(bool), keep=keep) if self.relu else None
 
         def finish(rows: slice) -> None:
             block = flat[rows]
@@ -236,7 +233,7 @@ class Conv2DLayer:
                 cols = self._columns(xp[start : start + self._chunk], kept=False)
                 rows = slice(start * self._positions, (start + self._chunk) * self._positions)
                 self._product(cols, kernel, flat[rows])
-        self._finish(flat)
+        self._finish(flat, keep=len(x) <= self._chunk)
         self._xp = xp
         return out
 
