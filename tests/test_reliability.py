@@ -138,7 +138,7 @@ def test_divergence_stops_at_once_and_keeps_the_last_good_checkpoint(tmp_path) -
 
 
 WORKER_POOL = {
-    ("joblib", "Parallel", "delayed"),
+    ("joblib.externals.loky", "ProcessPoolExecutor"),
     ("joblib.externals.loky.process_executor", "TerminatedWorkerError"),
 }
 """The only joblib imports allowed (plugnn/sweeps/backends.py): its worker processes, which exchange

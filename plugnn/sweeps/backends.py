@@ -5,8 +5,8 @@ then runs plain-data tasks with :func:`plugnn.sweeps.trial.run_trial` and hands 
 (plain data) to a callback as it arrives. A worker process that dies has its trials run once more;
 they resume from their checkpoints, and their rows say ``retried``.
 
-- ``local``: joblib's loky processes, ``workers`` at a time; each trial gets ``budget // workers``
-  threads of this machine's budget.
+- ``local``: joblib's loky processes, ``workers`` at a time, each trial with ``budget // workers``
+  threads of this machine's budget; with one worker the trials run in this process, one after another.
 - ``dask``: ``dask.distributed``: a ``LocalCluster`` of ``workers`` single-threaded processes on the
   loopback interface, or an existing cluster at ``scheduler`` (``tcp://host:8786``). Each trial gets
   its machine's budget (``PLUGNN_THREADS`` there, else its cores) divided by the Dask worker threads
@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import as_completed
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,32 +33,68 @@ BACKENDS = ("local", "dask")
 
 
 class Local:
-    """Trials in ``workers`` joblib (loky) processes of this machine."""
+    """Trials in ``workers`` loky processes of this machine (joblib's process pool), or one after another here.
+
+    The pool starts when the backend is entered, so its workers' interpreter start and imports overlap
+    the parent's last checks; it is closed by killing its idle workers once the results are in (a clean
+    exit of each worker would cost about half a second and gains nothing: every trial's files are
+    written and closed before its result is sent).
+    """
 
     def __init__(self, workers: int, budget: int) -> None:
         self.workers = workers
         self.threads = max(1, budget // workers)
+        self.pool: Any = None
+
+    @contextlib.contextmanager
+    def connected(self) -> Iterator[Local]:
+        if self.workers > 1:
+            self.pool = _loky_pool(self.workers)
+        try:
+            yield self
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(wait=True, kill_workers=True)
 
     def run(self, tasks: list[Task], report: Report, note: Note) -> None:
-        from joblib import Parallel, delayed
         from joblib.externals.loky.process_executor import TerminatedWorkerError
 
         pending = [{**task, "threads": self.threads} for task in tasks]
+        if self.pool is None:
+            for task in pending:
+                report({**run_trial(task), "retried": False})
+            return
         retried = False
-        while pending:
+        while True:
             finished: set[str] = set()
             try:
-                run = Parallel(n_jobs=self.workers, backend="loky", return_as="generator_unordered")
-                for outcome in run(delayed(run_trial)(task) for task in pending):
+                for future in as_completed([self.pool.submit(run_trial, task) for task in pending]):
+                    outcome = future.result()
                     finished.add(outcome["name"])
                     report({**outcome, "retried": retried})
                 return
             except TerminatedWorkerError as exc:
                 pending = [task for task in pending if task["name"] not in finished]
+                self.pool.shutdown(wait=True, kill_workers=True)
                 if retried:
                     raise SweepError(f"a worker process died again; {len(pending)} trials left unfinished") from exc
                 note(f"a worker process died; running its {len(pending)} unfinished trials once more")
+                self.pool = _loky_pool(self.workers)
                 retried = True
+
+    def call(self, function: Callable[..., None], *args: Any) -> None:
+        """``function(*args)`` in a worker, which has the plotting libraries loaded already, else here."""
+        if self.pool is None:
+            function(*args)
+            return
+        self.pool.submit(function, *args).result()
+
+
+def _loky_pool(workers: int) -> Any:
+    """A fresh pool of ``workers`` loky processes (not joblib's shared, reusable one: the sweep owns it)."""
+    from joblib.externals.loky import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=workers)
 
 
 class Dask:
@@ -141,6 +178,10 @@ class Dask:
                 pending.add(retry)
                 continue
             report({**outcome, "retried": attempt == 2})
+
+    def call(self, function: Callable[..., None], *args: Any) -> None:
+        """``function(*args)`` here (the cluster's workers may not share this machine's files)."""
+        function(*args)
 
 
 def _dask_trial(task: Task, slots: dict[str, int], budget: int | None) -> dict[str, Any]:

@@ -10,7 +10,6 @@ the same folder skips finished trials and resumes interrupted ones from their ch
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 import time
@@ -90,14 +89,12 @@ def sweep(
     stream = stream or sys.stderr
     if backend == "local":
         runner: Local | Dask = Local(workers, resolve_threads(threads))
-        context: Any = contextlib.nullcontext(runner)
     else:
         budget = threads if scheduler is not None else resolve_threads(threads)
         runner = Dask(workers, scheduler, timeout, budget)
-        context = runner.connected()
     by_name = {trial.name: trial for trial, _ in trials}
     rows: dict[str, dict[str, Any]] = {}
-    with context:
+    with runner.connected():
         folder.mkdir(parents=True, exist_ok=True)
         with locked(folder):
             if not (folder / SWEEP_FILE).is_file():
@@ -120,7 +117,7 @@ def sweep(
             runner.run(tasks, report, note)
             ordered = [rows[trial.name] for trial, _ in trials]
             write_results(folder, ordered)
-            plot_results(ordered, spec.swept, spec.metric, folder / "results.png")
+            runner.call(plot_results, ordered, spec.swept, spec.metric, folder / "results.png")
     return SweepResult(folder, ordered, best_row(ordered, spec.metric), spec.metric, spec.swept)
 
 
