@@ -2,6 +2,6 @@
 
 import sys
 
-from plugnn.cli import main
+from plugnn.cli import command
 
-sys.exit(main())
+sys.exit(command())
