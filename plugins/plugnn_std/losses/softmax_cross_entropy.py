@@ -8,7 +8,8 @@ r"""Softmax cross-entropy on logits ``Z`` ``(N, C)`` and integer labels ``y`` ``
     \frac{\partial L}{\partial Z} = \frac{\mathrm{softmax}(Z) - \mathrm{onehot}(y)}{N}
 
 Subtracting the row maximum ``m`` keeps every exponent <= 0, so unscaled inputs cannot overflow.
-Value and gradient share one pass (one ``exp``).
+Value and gradient share one pass (one ``exp``). With few classes the gradient ``(N, C)`` is the
+transpose of a C-contiguous ``(C, N)`` array (see :data:`FEW_CLASSES`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,13 @@ class SoftmaxCrossEntropy(LossSpec):
     """Softmax cross-entropy; has no settings."""
 
 
+FEW_CLASSES = 64
+"""Up to this many classes the loss works on the transposed logits ``(C, N)``: numpy reduces a short
+contiguous axis with a per-row overhead (the row maxima of ``(5000, 10)`` logits take 0.23 ms, the
+column maxima of their ``(10, 5000)`` transpose 0.006 ms). With more classes the transposing copy
+costs more than it saves."""
+
+
 class SoftmaxCrossEntropyLoss:
     """Runtime softmax cross-entropy."""
 
@@ -33,16 +41,20 @@ class SoftmaxCrossEntropyLoss:
         pass
 
     def __call__(self, logits: Array, labels: Labels) -> tuple[float, Array]:
-        n = logits.shape[0]
-        rows = np.arange(n)
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        true_class = shifted[rows, labels]
-        grad = np.exp(shifted, out=shifted)  # from here on, shifted holds exp(Z - m)
-        sums = grad.sum(axis=1, keepdims=True)
-        loss = float(np.mean(np.log(sums[:, 0]) - true_class))
-        grad *= 1 / (sums * n)  # softmax / N
-        grad[rows, labels] -= grad.dtype.type(1 / n)
-        return loss, grad
+        n, classes = logits.shape
+        if classes <= FEW_CLASSES:  # work on Z^T (C, N): every reduction runs down its columns
+            z, axis, true = np.ascontiguousarray(logits.T), 0, labels * n + np.arange(n)
+        else:
+            z, axis, true = logits.copy(), 1, np.arange(0, n * classes, classes) + labels
+        flat = z.reshape(-1)  # a view; ``true`` holds the flat positions of the true classes' logits
+        z -= z.max(axis=axis, keepdims=True)
+        true_class = flat.take(true)
+        np.exp(z, out=z)  # from here on, z holds exp(Z - m)
+        sums = z.sum(axis=axis, keepdims=True)
+        loss = float(np.mean(np.log(sums.ravel()) - true_class))
+        z *= 1 / (sums * n)  # softmax / N
+        flat[true] -= z.dtype.type(1 / n)
+        return loss, z.T if axis == 0 else z
 
 
 @hookimpl
