@@ -1,7 +1,8 @@
 """Shared fixtures. Plugin failures are fatal in tests; every test gets a fresh registry.
 
 The session records which hooks and registered components the tests exercise (``exercised.py``);
-``test_exercised.py::test_every_hook_and_component_is_exercised`` runs last and checks them.
+a full run fails at its end if any was left out (:func:`exercised.check`), after the xdist workers'
+records are merged.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -23,19 +25,29 @@ import exercised
 import plugnn
 
 exercised.install()
-GUARD = "test_exercised.py::test_every_hook_and_component_is_exercised"
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The exercise guard runs after every other test."""
-    items.sort(key=lambda item: item.nodeid.endswith(GUARD))
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
     """Remember that some tests were left out (-k, -m, --deselect, --lf): not a full run."""
     if items:
         items[0].config.stash[exercised.DESELECTED] = True
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """pytest-xdist's controller: merge what a finished worker exercised."""
+    report = getattr(node, "workeroutput", {}).get(exercised.OUTPUT)
+    if report is not None:
+        exercised.merge_worker(node.config, report)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A worker sends what it exercised to the controller; the controller (or a one-process run) checks."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output[exercised.OUTPUT] = exercised.worker_report(session.config)
+    else:
+        exercised.check(session)
 
 
 @pytest.fixture

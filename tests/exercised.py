@@ -8,9 +8,11 @@
   training-event hook called with at least one implementation records the hook's name;
 * a registration hook is recorded when a plugin registers something through it.
 
-Nothing here changes what is called or returned. ``tests/test_exercised.py`` fails a full run of
-the suite that leaves a hook or an installed component unexercised, and shows with
-:func:`recording` that an untested component is reported.
+Nothing here changes what is called or returned. At the end of a full run of the suite,
+:func:`check` (called by ``tests/conftest.py``) fails the run if a hook or an installed component
+was left unexercised. The suite runs in several processes (pytest-xdist): each worker hands what it
+saw to the controller as plain data (:meth:`Seen.plain`), which merges it before checking.
+``tests/test_exercised.py`` shows with :func:`recording` that an untested component is reported.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ HOOKS = tuple(name for name in dir(hookspecs) if name.startswith(f"{PROJECT}_"))
 """Every hook a plugin can implement."""
 DESELECTED = pytest.StashKey[bool]()
 """Set in the config's stash when any test was deselected: the run is not the full suite."""
+OUTPUT = "plugnn_exercised"
+"""Key of a worker's record in pytest-xdist's ``workeroutput``."""
 
 
 @attrs.define
@@ -53,6 +57,15 @@ class Seen:
             if (c.kind, c.name) not in self.components
         ]
         return hooks + components
+
+    def plain(self) -> dict[str, list[Any]]:
+        """As plain lists, for a worker process to send to the controller."""
+        return {"hooks": sorted(self.hooks), "components": sorted(self.components)}
+
+    def merge(self, plain: dict[str, list[Any]]) -> None:
+        """Add what another process exercised (:meth:`plain`)."""
+        self.hooks.update(plain["hooks"])
+        self.components.update((kind, name) for kind, name in plain["components"])
 
 
 SESSION = Seen()
@@ -120,3 +133,43 @@ def install() -> None:
     Registry.add_recipe = recipe  # type: ignore[method-assign]
     Registry.add_onnx_converter = converter  # type: ignore[method-assign]
     pluggy.PluginManager.add_hookspecs = watched  # type: ignore[method-assign]
+
+
+def worker_report(config: pytest.Config) -> dict[str, Any]:
+    """What this xdist worker exercised, and whether it deselected tests."""
+    return {"seen": SESSION.plain(), "deselected": config.stash.get(DESELECTED, False)}
+
+
+def merge_worker(config: pytest.Config, report: dict[str, Any]) -> None:
+    """Fold a worker's :func:`worker_report` into this (controller) process's session."""
+    SESSION.merge(report["seen"])
+    if report["deselected"]:
+        config.stash[DESELECTED] = True
+
+
+def partial_run(config: pytest.Config) -> str | None:
+    """Why this session is not the full suite (a path, ``-k``, ``-m``, ``--deselect``, ``--lf``), or None."""
+    if config.args_source is not pytest.Config.ArgsSource.TESTPATHS:
+        return f"tests chosen by path ({' '.join(config.args)})"
+    if config.stash.get(DESELECTED, False):
+        return "some tests were deselected"
+    return None
+
+
+def check(session: pytest.Session) -> None:
+    """Fail a full, otherwise green run whose tests left a hook or an installed component unexercised."""
+    from plugnn import load_registry
+
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    reason = partial_run(session.config)
+    if reason or session.exitstatus != pytest.ExitCode.OK:
+        if reporter is not None and reason:
+            reporter.write_line(f"exercise guard: checked on a full run only ({reason})")
+        return
+    missing = SESSION.missing(load_registry(strict=True, third_party=True))
+    if missing:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_sep("=", "exercise guard failed", red=True)
+            reporter.write_line("no test exercises:\n" + "\n".join(missing))
