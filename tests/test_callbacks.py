@@ -219,6 +219,10 @@ def test_resume_is_bit_exact_with_callbacks_active(tmp_path, registry) -> None:
     after = load_checkpoint(more / "checkpoint.npz", registry).resume
     assert len(after.callback_states) == 5 and int(after.callback_states[4]["best_epoch"]) == stopped + 1
     assert int(after.callback_states[1]["best_epoch"]) == int(before.callback_states[1]["best_epoch"]) < stopped
+    # the best checkpoints of the new folder are its own: written at its first epoch, not left to the old folder
+    for index, name in ((2, "best-loss.npz"), (3, "best-accuracy.npz")):
+        assert int(after.callback_states[index]["best_epoch"]) == stopped + 1
+        assert (more / name).is_file()
 
 
 def test_best_checkpoint_needs_a_run_folder(registry, digits) -> None:

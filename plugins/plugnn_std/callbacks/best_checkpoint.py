@@ -4,6 +4,8 @@ The file (``best-model.npz`` in the run folder unless ``filename`` says otherwis
 like ``model.npz``, written atomically, loadable with ``plugnn.load`` and ``plugnn evaluate``;
 it needs a run folder (``plugnn run``, or ``plugnn.fit(..., folder=...)``). Its state (the best
 value and its epoch) goes into the checkpoint, so a resumed run keeps comparing with the right best.
+A run continued into a new folder (``plugnn run --from``, ``plugnn.run(start_from=...)``), which has
+no such file yet, starts comparing afresh: the new folder gets the best model of its own epochs.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import PurePath
 import attrs
 
 from plugnn import hookimpl
-from plugnn.callbacks import MonitoredSpec, MonitoringCallback
+from plugnn.callbacks import Monitor, MonitoredSpec, MonitoringCallback
 from plugnn.errors import FieldError, PlugnnError
 from plugnn.model_io import save
 from plugnn.registry import Register
@@ -52,6 +54,8 @@ class BestCheckpointer(MonitoringCallback):
                 f"best_checkpoint writes {self.spec.filename} into the run folder, and this run has none: "
                 "use plugnn run / plugnn.run, or pass folder= to plugnn.fit"
             )
+        if not (context.folder / self.spec.filename).exists():  # a new folder: its own best, from its epochs
+            self.monitor = Monitor(self.spec)
 
     @hookimpl
     def plugnn_epoch_end(self, context: TrainContext) -> None:
