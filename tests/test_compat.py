@@ -18,8 +18,9 @@ from plugnn.model_io import load_model
 def test_v0_1_spec_file_trains_to_the_same_history() -> None:
     """Bit for bit within a version (the resume tests); across versions up to float32 rounding.
 
-    plugnn 0.3's softmax cross-entropy sums the classes in another order than 0.1 (a faster layout,
-    see its FEW_CLASSES), which moves the losses in their last bits; the accuracies are unchanged.
+    Since the unreleased change to the softmax cross-entropy (CHANGELOG), it sums the classes in
+    another order than 0.1 did (a faster layout, see its FEW_CLASSES), which moves the losses in
+    their last bits; the accuracies are unchanged.
     """
     result, _ = train_spec_file("quickstart-3")
     reference = json.loads((HERE / "quickstart-3.json").read_text())
