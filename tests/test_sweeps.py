@@ -223,3 +223,19 @@ def test_a_trial_waits_for_its_folder_while_a_dying_worker_still_holds_it(tmp_pa
         release.set()
         holder.join()
     assert len(attempts) >= 3  # refused twice while held, then through once released
+
+
+def test_the_results_plot_is_drawn_here_when_its_worker_dies_drawing_it(tmp_path) -> None:
+    from plugnn.sweeps.backends import Local
+
+    parent = os.getpid()
+
+    def draw(path: Path) -> None:  # pickled by value (cloudpickle): it dies in any process but this one
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        path.write_text(f"drawn by {os.getpid()}")
+
+    local = Local(workers=2, budget=2)
+    with local.connected():
+        local.call(draw, tmp_path / "results.png")
+    assert (tmp_path / "results.png").read_text() == f"drawn by {parent}"

@@ -35,10 +35,9 @@ BACKENDS = ("local", "dask")
 class Local:
     """Trials in ``workers`` loky processes of this machine (joblib's process pool), or one after another here.
 
-    The pool starts when the backend is entered, so its workers' interpreter start and imports overlap
-    the parent's last checks; it is closed by killing its idle workers once the results are in (a clean
-    exit of each worker would cost about half a second and gains nothing: every trial's files are
-    written and closed before its result is sent).
+    The sweep owns its pool (not joblib's shared, reusable one). It is closed by killing its idle
+    workers once the results are in: a clean exit of each worker would cost about half a second and
+    gains nothing, since every trial's files are written and closed before its result is sent.
     """
 
     def __init__(self, workers: int, budget: int) -> None:
@@ -84,14 +83,19 @@ class Local:
 
     def call(self, function: Callable[..., None], *args: Any) -> None:
         """``function(*args)`` in a worker, which has the plotting libraries loaded already, else here."""
-        if self.pool is None:
-            function(*args)
-            return
-        self.pool.submit(function, *args).result()
+        from joblib.externals.loky.process_executor import TerminatedWorkerError
+
+        if self.pool is not None:
+            try:
+                self.pool.submit(function, *args).result()
+                return
+            except TerminatedWorkerError:  # the worker died: the results must not lose their plot
+                pass
+        function(*args)
 
 
 def _loky_pool(workers: int) -> Any:
-    """A fresh pool of ``workers`` loky processes (not joblib's shared, reusable one: the sweep owns it)."""
+    """A fresh pool of ``workers`` loky processes."""
     from joblib.externals.loky import ProcessPoolExecutor
 
     return ProcessPoolExecutor(max_workers=workers)
