@@ -33,6 +33,17 @@ def pytest_deselected(items: list[pytest.Item]) -> None:
         items[0].config.stash[exercised.DESELECTED] = True
 
 
+MAX_TEST_WORKERS = 8
+"""More worker processes than this gain little: each imports numpy, scikit-learn and matplotlib."""
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: the cores this process may run on (its affinity, as plugnn's thread budget counts
+    them), not psutil's count of the machine's physical cores, at most :data:`MAX_TEST_WORKERS`."""
+    return min(MAX_TEST_WORKERS, plugnn.threads.available_cores())
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: object) -> None:
     """pytest-xdist's controller: merge what a finished worker exercised."""
