@@ -23,6 +23,7 @@ from plugnn.atomicfile import clean_stale
 from plugnn.checkpoint import load_checkpoint
 from plugnn.data import load_dataset
 from plugnn.errors import PlugnnError
+from plugnn.fingerprint import FINGERPRINT
 from plugnn.outputs import missing_outputs
 from plugnn.plugins import default_registry
 from plugnn.run import CHECKPOINT, resume, run
@@ -31,8 +32,9 @@ from plugnn.serialize import structure
 from plugnn.specs import RunSpec
 from plugnn.threads import thread_budget
 
-STARTED_FILES = ("spec.toml", LOCK_NAME)
-"""What a run folder holds before its first checkpoint: a trial killed then is started over."""
+STARTED_FILES = ("spec.toml", FINGERPRINT, LOCK_NAME)
+"""What a run folder holds before its first checkpoint (:func:`plugnn.run` writes the spec and its
+fingerprint, then trains): a trial killed then is started over."""
 
 BUSY_WAIT = 60.0
 """Seconds a trial waits for its folder's lock. When one worker dies, a pool's other processes may
