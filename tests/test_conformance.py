@@ -42,6 +42,21 @@ def checks_of(plugin: object) -> dict[str, Check]:
     return {check.id: check for check in iter_checks(registry)}
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.int64])
+def test_softmax_cross_entropy_takes_any_integer_labels_and_refuses_a_class_out_of_range(registry, dtype) -> None:
+    loss = plugnn.build_loss("softmax_cross_entropy", registry)
+    rng = np.random.default_rng(0)
+    for classes in (10, 100):  # the transposed layout and the row-major one
+        logits = rng.standard_normal((300, classes)).astype(np.float32)
+        labels = rng.integers(0, classes, 300)
+        expected_value, expected_grad = loss(logits, labels)
+        value, grad = loss(logits, labels.astype(dtype))
+        assert value == expected_value
+        np.testing.assert_array_equal(grad, expected_grad)
+        with pytest.raises(ValueError, match="invalid entry"):
+            loss(logits, np.where(np.arange(300) == 5, classes, labels).astype(dtype))
+
+
 def test_softmax_cross_entropy_is_stable_on_unscaled_logits(registry) -> None:
     loss = plugnn.build_loss("softmax_cross_entropy", registry)
     logits = np.array([[1000.0, 0.0, -1000.0], [255.0 * 784, 0.0, 0.0]], dtype=np.float32)
@@ -136,7 +151,26 @@ class StaleLayer:
         return grad_out * self.params["w"] if input_grad else None
 
 
+@attrs.frozen
+class InPlaceSquare(plugnn.LossSpec):
+    """Half the mean squared logit, its gradient computed in the logits' own memory."""
+
+
+class InPlaceSquareLoss:
+    def __init__(self, spec):
+        pass
+
+    def __call__(self, logits, labels):
+        value = float(0.5 * np.mean(np.sum(logits**2, axis=1)))
+        logits /= len(logits)  # the gradient Z / N, written over the caller's logits
+        return value, logits
+
+
 class FlawedPlugin:
+    @plugnn.hookimpl
+    def plugnn_register_losses(self, register):
+        register("in_place", InPlaceSquare, InPlaceSquareLoss)
+
     @plugnn.hookimpl
     def plugnn_register_layers(self, register):
         register("upcasting", Upcasting, UpcastingLayer)
@@ -220,6 +254,12 @@ CAUGHT = [
         "layer:upcasting[0]-dtype",
         r"layer 'upcasting' .* expected float32 throughout, got .*'forward': 'float64'",
         id="an upcast",
+    ),
+    pytest.param(
+        FlawedPlugin(),
+        "loss:in_place[0]-inputs_unchanged",
+        r"^loss 'in_place' \(InPlaceSquare\(\)\): wrote into its inputs \(batch of 1\): .*read-only",
+        id="a loss that overwrites the logits",
     ),
     pytest.param(
         FlawedPlugin(),
