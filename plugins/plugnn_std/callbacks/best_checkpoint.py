@@ -5,7 +5,8 @@ like ``model.npz``, written atomically, loadable with ``plugnn.load`` and ``plug
 it needs a run folder (``plugnn run``, or ``plugnn.fit(..., folder=...)``). Its state (the best
 value and its epoch) goes into the checkpoint, so a resumed run keeps comparing with the right best.
 A run continued into a new folder (``plugnn run --from``, ``plugnn.run(start_from=...)``), which has
-no such file yet, starts comparing afresh: the new folder gets the best model of its own epochs.
+no checkpoint of its own yet, starts comparing afresh: the new folder gets the best model of its own
+epochs.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from plugnn.callbacks import Monitor, MonitoredSpec, MonitoringCallback
 from plugnn.errors import FieldError, PlugnnError
 from plugnn.model_io import save
 from plugnn.registry import Register
+from plugnn.run import CHECKPOINT
 from plugnn.train import TrainContext
 
 
@@ -54,7 +56,7 @@ class BestCheckpointer(MonitoringCallback):
                 f"best_checkpoint writes {self.spec.filename} into the run folder, and this run has none: "
                 "use plugnn run / plugnn.run, or pass folder= to plugnn.fit"
             )
-        if not (context.folder / self.spec.filename).exists():  # a new folder: its own best, from its epochs
+        if not (context.folder / CHECKPOINT).exists():  # not resuming this folder: its own best, from its epochs
             self.monitor = Monitor(self.spec)
 
     @hookimpl
