@@ -47,6 +47,7 @@ class Local:
 
     @contextlib.contextmanager
     def connected(self) -> Iterator[Local]:
+        """The backend with its pool (several workers), which is shut down, killing its workers, on leaving."""
         if self.workers > 1:
             self.pool = _loky_pool(self.workers)
         try:
@@ -54,15 +55,18 @@ class Local:
         finally:
             if self.pool is not None:
                 self.pool.shutdown(wait=True, kill_workers=True)
+                self.pool = None
 
     def run(self, tasks: list[Task], report: Report, note: Note) -> None:
         from joblib.externals.loky.process_executor import TerminatedWorkerError
 
         pending = [{**task, "threads": self.threads} for task in tasks]
-        if self.pool is None:
+        if self.workers == 1:
             for task in pending:
                 report({**run_trial(task), "retried": False})
             return
+        if self.pool is None:
+            raise RuntimeError("Local.run with several workers runs inside Local.connected(), which starts the pool")
         retried = False
         while True:
             finished: set[str] = set()
@@ -82,14 +86,15 @@ class Local:
                 retried = True
 
     def call(self, function: Callable[..., None], *args: Any) -> None:
-        """``function(*args)`` in a worker, which has the plotting libraries loaded already, else here."""
-        from joblib.externals.loky.process_executor import TerminatedWorkerError
+        """``function(*args)`` in a worker of the pool (whose trials usually loaded the plotting libraries
+        already), else here; here too when the pool has broken down (a dead worker must not cost the plot)."""
+        from concurrent.futures import BrokenExecutor
 
         if self.pool is not None:
             try:
                 self.pool.submit(function, *args).result()
                 return
-            except TerminatedWorkerError:  # the worker died: the results must not lose their plot
+            except BrokenExecutor:
                 pass
         function(*args)
 
