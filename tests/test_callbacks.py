@@ -225,6 +225,26 @@ def test_resume_is_bit_exact_with_callbacks_active(tmp_path, registry) -> None:
         assert (more / name).is_file()
 
 
+def test_a_resumed_run_whose_best_file_was_deleted_keeps_comparing_with_its_best(tmp_path, registry) -> None:
+    """Only a run that does not resume its own folder starts comparing afresh (min_delta 10: only
+    epoch 1 can improve on the start, so a monitor reset on resuming would move the best to epoch 3)."""
+    best = BestCheckpoint(monitor="val_loss", min_delta=10.0)
+    spec = RunSpec(
+        data="digits", network=SMALL, train=TrainSpec(epochs=4, batch_size=64, validation=0.25, callbacks=[best])
+    )
+    plugnn.run(spec, out=tmp_path / "whole", quiet=True, registry=registry)
+    with pytest.raises(plugnn.TrainingInterrupted):
+        plugnn.run(spec, out=tmp_path / "cut", quiet=True, registry=registry, plugins=[InterruptAt(3, 2)])
+    (tmp_path / "cut" / "best-model.npz").unlink()
+    plugnn.resume(tmp_path / "cut", quiet=True, registry=registry)
+    whole, cut = (
+        load_checkpoint(tmp_path / n / "checkpoint.npz", registry).resume.callback_states[0] for n in ("whole", "cut")
+    )
+    assert int(whole["best_epoch"]) == int(cut["best_epoch"]) == 1
+    assert float(whole["best"]) == float(cut["best"])
+    assert not (tmp_path / "cut" / "best-model.npz").exists()  # deleted by hand, and no epoch improved since
+
+
 def test_best_checkpoint_needs_a_run_folder(registry, digits) -> None:
     x, _, y, _ = digits
     spec = TrainSpec(epochs=1, validation=0.2, callbacks=["best_checkpoint"])
