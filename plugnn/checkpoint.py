@@ -33,6 +33,9 @@ from plugnn.serialize import structure, unstructure
 from plugnn.specs import RunSpec
 from plugnn.train import LoopState, TrainContext
 
+CHECKPOINT = "checkpoint.npz"
+"""A run folder's checkpoint file."""
+
 KIND = "checkpoint"
 OPTIMIZER_PREFIX = "optimizer/"
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from plugnn import fingerprint
 from plugnn.atomicfile import clean_stale, write_text
-from plugnn.checkpoint import Checkpoint, Checkpointer, load_checkpoint, restore
+from plugnn.checkpoint import CHECKPOINT, Checkpoint, Checkpointer, load_checkpoint, restore
 from plugnn.data import DataSplit, load_dataset, parse_data_option
 from plugnn.errors import PlugnnError
 from plugnn.history import History
@@ -56,7 +56,6 @@ from plugnn.train import (
 )
 
 DEFAULT_RECIPE = "quickstart"
-CHECKPOINT = "checkpoint.npz"
 
 
 @attrs.frozen

@@ -53,9 +53,13 @@ class Local:
         try:
             yield self
         finally:
-            if self.pool is not None:
-                self.pool.shutdown(wait=True, kill_workers=True)
-                self.pool = None
+            self._close()
+
+    def _close(self) -> None:
+        """Shut the pool down, killing its workers (every result they sent is complete)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, kill_workers=True)
+            self.pool = None
 
     def run(self, tasks: list[Task], report: Report, note: Note) -> None:
         from joblib.externals.loky.process_executor import TerminatedWorkerError
@@ -78,7 +82,7 @@ class Local:
                 return
             except TerminatedWorkerError as exc:
                 pending = [task for task in pending if task["name"] not in finished]
-                self.pool.shutdown(wait=True, kill_workers=True)
+                self._close()
                 if retried:
                     raise SweepError(f"a worker process died again; {len(pending)} trials left unfinished") from exc
                 note(f"a worker process died; running its {len(pending)} unfinished trials once more")

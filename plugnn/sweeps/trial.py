@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from plugnn.atomicfile import clean_stale
-from plugnn.checkpoint import load_checkpoint
+from plugnn.checkpoint import CHECKPOINT, load_checkpoint
 from plugnn.data import load_dataset
 from plugnn.errors import PlugnnError
 from plugnn.fingerprint import FINGERPRINT
 from plugnn.outputs import missing_outputs
 from plugnn.plugins import default_registry
-from plugnn.run import CHECKPOINT, resume, run
+from plugnn.run import resume, run
 from plugnn.runfolder import LOCK_NAME, RunFolderBusyError, locked
 from plugnn.serialize import structure
 from plugnn.specs import RunSpec

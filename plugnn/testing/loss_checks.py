@@ -67,7 +67,7 @@ def check_shapes(component: Component, spec: Any, registry: Registry) -> None:
 def check_inputs_unchanged(component: Component, spec: Any, registry: Registry) -> None:
     """The loss leaves its inputs as they were: read-only logits and targets (batches of 1 and 7, in C
     and Fortran order) work, and the gradient is a new array (the train loop reads the logits after)."""
-    loss = component.factory(spec)
+    loss, what = component.factory(spec), label(component, spec)
     for n in (1, 7):
         for order in ("C", "F"):
             logits, targets = _batch(spec, n)
@@ -80,9 +80,8 @@ def check_inputs_unchanged(component: Component, spec: Any, registry: Registry) 
             except ValueError as exc:
                 if "read-only" not in str(exc):
                     raise
-                what = label(component, spec)
                 raise ConformanceError(f"{what}: wrote into its inputs (batch of {n}): {exc}") from None
             if not (np.array_equal(logits, kept[0]) and np.array_equal(targets, kept[1])):
-                raise ConformanceError(f"{label(component, spec)}: changed its inputs (batch of {n}, {order} order)")
+                raise ConformanceError(f"{what}: changed its inputs (batch of {n}, {order} order)")
             if np.shares_memory(grad, logits):
-                raise ConformanceError(f"{label(component, spec)}: its gradient shares memory with the logits")
+                raise ConformanceError(f"{what}: its gradient shares memory with the logits")

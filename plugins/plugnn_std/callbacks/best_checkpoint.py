@@ -17,10 +17,10 @@ import attrs
 
 from plugnn import hookimpl
 from plugnn.callbacks import Monitor, MonitoredSpec, MonitoringCallback
+from plugnn.checkpoint import CHECKPOINT
 from plugnn.errors import FieldError, PlugnnError
 from plugnn.model_io import save
 from plugnn.registry import Register
-from plugnn.run import CHECKPOINT
 from plugnn.train import TrainContext
 
 
