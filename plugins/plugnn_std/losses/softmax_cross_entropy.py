@@ -18,6 +18,7 @@ import attrs
 import numpy as np
 
 from plugnn import LossSpec, hookimpl
+from plugnn.checks import check_labels
 from plugnn.protocols import Array, Labels
 from plugnn.registry import Register
 
@@ -48,7 +49,11 @@ class SoftmaxCrossEntropyLoss:
         else:
             z, axis, true = logits.copy(), 1, (rows, labels)
         flat = z.reshape(-1)  # a view of the copy: the caller's logits stay as they were
-        true = np.ravel_multi_index(true, z.shape)  # flat positions of the true classes (bounds-checked)
+        try:
+            true = np.ravel_multi_index(true, z.shape)  # flat positions of the true classes (bounds-checked)
+        except ValueError:
+            check_labels(labels, n, classes, "labels")  # names the labels out of range and the range
+            raise
         z -= z.max(axis=axis, keepdims=True)
         true_class = flat.take(true)
         np.exp(z, out=z)  # from here on, z holds exp(Z - m)
