@@ -31,7 +31,7 @@ def test_a_component_no_test_builds_is_reported() -> None:
         loss.factory(loss.spec())
     missing = seen.missing(registry)
     assert "layer 'untested' from 'Untested'" in missing
-    assert "layer 'relu' from 'relu' (plugnn_std.layers.relu from plugnn 0.1.0)" in missing
+    assert f"layer 'relu' from 'relu' (plugnn_std.layers.relu from plugnn {plugnn.__version__})" in missing
     assert not any(line.startswith("loss 'softmax_cross_entropy'") for line in missing)
     assert [line for line in missing if line.startswith("hook ")] == [f"hook {name}" for name in HOOKS]
 

@@ -41,7 +41,8 @@ def plugnn_register_optimizers(register):
 """
 
 HIJACK = (
-    "plugin name 'adam' is claimed by more than one distribution: plugnn 0.1.0 (plugnn_std.optimizers.adam) "
+    "plugin name 'adam' is claimed by more than one distribution: "
+    f"plugnn {plugnn.__version__} (plugnn_std.optimizers.adam) "
     "and impostor 1.2.3 (impostor_pkg); a plugin never replaces a built-in silently: uninstall impostor, "
     "or set PLUGNN_REPLACE_PLUGINS=adam to use it instead of plugnn's"
 )
@@ -63,7 +64,8 @@ def test_replacing_a_built_in_is_explicit_and_shown(tmp_path, monkeypatch) -> No
     assert done.returncode == 0, done.stderr
     line = next(line for line in done.stdout.splitlines() if line.startswith("adam "))
     assert "impostor 1.2.3" in line and "optimizer adam" in line
-    assert "(replaces the built-in plugnn_std.optimizers.adam of plugnn 0.1.0: PLUGNN_REPLACE_PLUGINS)" in line
+    replaced = f"plugnn_std.optimizers.adam of plugnn {plugnn.__version__}: PLUGNN_REPLACE_PLUGINS)"
+    assert f"(replaces the built-in {replaced}" in line
     monkeypatch.syspath_prepend(str(tmp_path))
     registry = plugnn.load_registry(replace=["adam"])
     assert registry.tables["optimizer"].get("adam").factory.__module__ == "impostor_pkg"
