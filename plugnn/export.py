@@ -6,6 +6,8 @@ export too. A converter is called as ``converter(layer, spec, x, graph) -> y``: 
 layer (its ``params`` and ``buffers`` hold the values), ``spec`` its spec, ``x`` the name of its input
 tensor ``(N, *input_shape)`` and ``graph`` an :class:`OnnxGraph` to add nodes and constants to; it
 returns the name of its output tensor ``(N, *output_shape)``. Tensors are channels-last, as in plugnn.
+A composite layer's converter converts its children with :meth:`OnnxGraph.convert`, which finds
+each child's converter through the registry the export was given.
 
 The graph has one input ``input`` ``(N, *input_shape)`` and the output ``output``, the network's
 ``(N, C)`` outputs (logits for a classifier); a classifier also gets ``probabilities``, their softmax.
@@ -24,7 +26,9 @@ from plugnn.builder import resolve
 from plugnn.errors import PlugnnError
 from plugnn.network import Network
 from plugnn.plugins import default_registry
+from plugnn.protocols import Layer
 from plugnn.registry import Registry
+from plugnn.specs import LayerRef
 
 OPSET = 17
 """The ONNX operator set the graphs use (onnxruntime runs it; opset 17 has LayerNormalization et al.)."""
@@ -46,13 +50,17 @@ class OnnxGraph:
     ----------
     dtype : numpy.dtype
         The model's dtype; constants are stored in it.
+    registry : Registry
+        Where :meth:`convert` finds each layer's spec class and converter.
     prefix : str
-        The current layer's prefix (``layers.3``), put before every name the converter adds.
+        The current layer's path (``layers[3]``, ``layers[3].layers[0]``), put before every name the
+        converter adds.
     """
 
-    def __init__(self, dtype: np.dtype) -> None:
+    def __init__(self, dtype: np.dtype, registry: Registry) -> None:
         self._onnx = require_onnx()
         self.dtype = np.dtype(dtype)
+        self.registry = registry
         self.prefix = ""
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
@@ -75,6 +83,23 @@ class OnnxGraph:
         self.nodes.append(self._onnx.helper.make_node(op_type, inputs, [output], name=output, **attributes))
         return output
 
+    def convert(self, ref: LayerRef, layer: Layer, x: str, at: str) -> str:
+        """Add the nodes of ``layer`` (built from ``ref``) on input tensor ``x``; returns its output tensor.
+
+        ``at`` is the layer's place in its parent's spec (``"layers[0]"``), as in
+        :meth:`plugnn.BuildContext.build`; its nodes' names start with the full path. A layer whose
+        plugin registered no converter is a :class:`PlugnnError` naming that path.
+        """
+        outer = self.prefix
+        path = f"{outer}.{at}" if outer else at
+        component, spec = resolve(ref, "layer", self.registry, path)
+        converter = self.registry.onnx_converter(component.name, path)
+        self.prefix = path
+        try:
+            return converter(layer, spec, x, self)
+        finally:
+            self.prefix = outer
+
 
 def export_onnx(model: Network, path: str | Path, *, registry: Registry | None = None) -> Path:
     """Write ``model`` as an ONNX model to ``path`` (atomically) and return the path.
@@ -86,13 +111,12 @@ def export_onnx(model: Network, path: str | Path, *, registry: Registry | None =
     registry = registry or default_registry()
     if not isinstance(model, Network) or model.spec is None:
         raise PlugnnError(f"export_onnx takes a Network built from a NetworkSpec, got {type(model).__name__}")
-    specs = [resolve(ref, "layer", registry, f"layers[{i}]")[1] for i, ref in enumerate(model.spec.layers)]
-    converters = [registry.onnx_converter(name, f"layers[{i}]") for i, name in enumerate(model.names)]
-    graph = OnnxGraph(model.dtype)
+    for where, name in model.layer_names.items():
+        registry.onnx_converter(name, where)  # every layer of the tree has one, before any work
+    graph = OnnxGraph(model.dtype, registry)
     x = "input"
-    for index, (converter, layer, spec) in enumerate(zip(converters, model.layers, specs, strict=True)):
-        graph.prefix = f"layers.{index}"
-        x = converter(layer, spec, x, graph)
+    for index, (ref, layer) in enumerate(zip(model.spec.layers, model.layers, strict=True)):
+        x = graph.convert(ref, layer, x, f"layers[{index}]")
     graph.prefix = "output"
     elem = onnx.helper.np_dtype_to_tensor_dtype(model.dtype)
     outputs = [graph.node("Identity", [x])]

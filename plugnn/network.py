@@ -1,21 +1,25 @@
 r"""The runtime network: layers in order, a loss, and all parameters in one flat buffer.
 
 Every layer's parameters (and gradients) are views into ``Network.params`` (``Network.grads``), so
-an optimizer updates the whole network in one pass over two flat arrays. State that is not trained
-(the layers' ``buffers``) stays in the layers; :meth:`Network.buffer_state` and
-:meth:`Network.load_buffers` export and restore it for model files and checkpoints.
+an optimizer updates the whole network in one pass over two flat arrays. The layers of composite
+layers count as the network's own (:mod:`plugnn.layertree`): their parameters join the flat buffers
+in the order :meth:`Network.tree` gives. State that is not trained (the layers' ``buffers``) stays
+in the layers; :meth:`Network.buffer_state` and :meth:`Network.load_buffers` export and restore it
+for model files and checkpoints, keyed by each layer's path (``layers[2].layers[0].mean``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from plugnn.checks import check_features
+from plugnn.composite import backward_chain, forward_chain
 from plugnn.errors import PlugnnError
+from plugnn.layertree import walk
 from plugnn.protocols import Array, Labels, Layer, Loss, Optimizer, Shape
 from plugnn.shapes import batch_of
 
@@ -49,6 +53,10 @@ class Network:
         The shape of one input sample; inputs are ``(N, *input_shape)``.
     output_shape : tuple[int, ...]
         ``(C,)``, C the number of classes for a classifier; logits are ``(N, C)``.
+    names : list[str]
+        The registered name of each top-level layer (``"dense"``).
+    layer_names : dict[str, str]
+        The registered name of every layer of the tree by its path (``"layers[2].layers[0]"``).
     noise : numpy.random.Generator
         The generator the layers draw run-time randomness from (dropout masks).
     targets : {"labels", "values"}
@@ -66,7 +74,7 @@ class Network:
         *,
         input_shape: Shape,
         dtype: np.dtype,
-        names: Sequence[str] | None = None,
+        names: Sequence[str] | Mapping[str, str] | None = None,
         spec: NetworkSpec | None = None,
         noise: np.random.Generator | None = None,
         targets: Literal["labels", "values"] = "labels",
@@ -77,26 +85,37 @@ class Network:
         self.input_shape = tuple(input_shape)
         self.output_shape = tuple(self.layers[-1].output_shape)
         self.dtype = np.dtype(dtype)
-        self.names = list(names) if names is not None else [type(layer).__name__ for layer in self.layers]
+        paths = [f"layers[{index}]" for index in range(len(self.layers))]
+        if isinstance(names, Mapping):
+            self.layer_names = dict(names)
+        else:
+            given = names if names is not None else [type(layer).__name__ for layer in self.layers]
+            self.layer_names = dict(zip(paths, given, strict=True))
+        self.names = [self.layer_names[path] for path in paths]
         self.spec = spec
         self.noise = noise if noise is not None else np.random.default_rng()
         self.params, self.grads = self._flatten()
         self._check_buffers()
         self.train_state: TrainState | None = None
 
-    def _where(self, index: int) -> str:
-        return f"layers[{index}] ({self.names[index]})"
+    def tree(self) -> Iterator[tuple[str, Layer]]:
+        """``(path, layer)`` for every layer, composite layers' children included, parents first."""
+        for index, layer in enumerate(self.layers):
+            yield from walk(layer, f"layers[{index}]")
+
+    def _where(self, path: str) -> str:
+        return f"{path} ({self.layer_names.get(path, '?')})"
 
     def _flatten(self) -> tuple[Array, Array]:
-        total = sum(p.size for layer in self.layers for p in layer.params.values())
+        total = sum(p.size for _, layer in self.tree() for p in layer.params.values())
         params = np.empty(total, dtype=self.dtype)
         grads = np.zeros(total, dtype=self.dtype)
         offset = 0
-        for index, layer in enumerate(self.layers):
+        for path, layer in self.tree():
             for key, value in layer.params.items():
                 if value.dtype != self.dtype or layer.grads[key].shape != value.shape:
                     raise PlugnnError(
-                        f"{self._where(index)} parameter {key!r}: expected dtype {self.dtype} "
+                        f"{self._where(path)} parameter {key!r}: expected dtype {self.dtype} "
                         f"and a gradient of shape {value.shape}, got {value.dtype} and {layer.grads[key].shape}"
                     )
                 stop = offset + value.size
@@ -107,11 +126,11 @@ class Network:
         return params, grads
 
     def _check_buffers(self) -> None:
-        for index, layer in enumerate(self.layers):
+        for path, layer in self.tree():
             for key, value in layer.buffers.items():
                 if not isinstance(value, np.ndarray) or value.dtype != self.dtype:
                     got = value.dtype if isinstance(value, np.ndarray) else type(value).__name__
-                    raise PlugnnError(f"{self._where(index)} buffer {key!r}: expected a {self.dtype} array, got {got}")
+                    raise PlugnnError(f"{self._where(path)} buffer {key!r}: expected a {self.dtype} array, got {got}")
 
     @property
     def n_params(self) -> int:
@@ -121,15 +140,11 @@ class Network:
     @property
     def n_buffered(self) -> int:
         """Total number of scalars in the layers' buffers (state that is not trained)."""
-        return sum(int(b.size) for layer in self.layers for b in layer.buffers.values())
+        return sum(int(b.size) for _, layer in self.tree() for b in layer.buffers.values())
 
     def buffer_state(self) -> dict[str, Array]:
-        """A copy of every layer's buffers, keyed ``layers[<index>].<name>`` (what files store)."""
-        return {
-            f"layers[{index}].{key}": value.copy()
-            for index, layer in enumerate(self.layers)
-            for key, value in layer.buffers.items()
-        }
+        """A copy of every layer's buffers, keyed ``<layer path>.<name>`` (what files store)."""
+        return {f"{path}.{key}": value.copy() for path, layer in self.tree() for key, value in layer.buffers.items()}
 
     def load_buffers(self, state: Mapping[str, np.ndarray]) -> None:
         """Copy ``state`` (as :meth:`buffer_state` gives it) into the layers' buffers, in place.
@@ -138,9 +153,9 @@ class Network:
         other-dtype buffer raises :class:`PlugnnError` naming the layer and the buffer.
         """
         expected = {}
-        for index, layer in enumerate(self.layers):
+        for path, layer in self.tree():
             for key, value in layer.buffers.items():
-                expected[f"layers[{index}].{key}"] = (f"{self._where(index)} buffer {key!r}", value)
+                expected[f"{path}.{key}"] = (f"{self._where(path)} buffer {key!r}", value)
         for name, (what, value) in expected.items():
             if name not in state:
                 raise PlugnnError(f"{what}: missing")
@@ -157,16 +172,11 @@ class Network:
 
     def forward(self, x: Array, *, training: bool = False) -> Array:
         """Logits ``(N, C)`` for inputs ``x`` ``(N, *input_shape)``; ``training`` only in the train loop."""
-        for layer in self.layers:
-            x = layer.forward(x, training=training)
-        return x
+        return forward_chain(self.layers, x, training=training)
 
     def backward(self, grad_logits: Array) -> None:
         r"""Back-propagate :math:`\partial L/\partial Z` ``(N, C)``, filling :attr:`grads`."""
-        grad = grad_logits
-        for index in range(len(self.layers) - 1, 0, -1):
-            grad = self.layers[index].backward(grad, input_grad=True)  # type: ignore[assignment]
-        self.layers[0].backward(grad, input_grad=False)  # nothing below the first layer needs dL/dX
+        backward_chain(self.layers, grad_logits, input_grad=False)  # nothing below the first layer needs dL/dX
 
     def train_step(self, x: Array, y: Labels, optimizer: Optimizer) -> tuple[float, Array]:
         """One forward, backward and optimizer step on a batch; returns the loss and the logits."""
@@ -179,7 +189,7 @@ class Network:
     @property
     def predict_chunk(self) -> int:
         """Rows per inference pass: :data:`PREDICT_CHUNK`, fewer when a layer's output per sample is large."""
-        widest = max(math.prod(layer.output_shape) for layer in self.layers)
+        widest = max(math.prod(layer.output_shape) for _, layer in self.tree())
         return max(1, min(PREDICT_CHUNK, ACTIVATION_BUDGET // widest))
 
     def _chunks(self, x: Array) -> Array:
@@ -210,11 +220,18 @@ class Network:
         return outputs[:, 0] if self.output_shape == (1,) else outputs
 
     def summary(self) -> str:
-        """A table of layers, output shapes and parameter counts, like Keras's ``model.summary()``."""
+        """A table of layers, output shapes and parameter counts, like Keras's ``model.summary()``.
+
+        A composite layer's row counts the parameters of all its children, listed indented below it.
+        """
         rows = [("layer", "output shape", "params")]
-        for index, (name, layer) in enumerate(zip(self.names, self.layers, strict=True)):
-            count = sum(p.size for p in layer.params.values())
-            rows.append((f"{index}: {name}", batch_of(layer.output_shape), f"{count:,}"))
+        for path, layer in self.tree():
+            count = sum(p.size for _, node in walk(layer, path) for p in node.params.values())
+            depth = path.count(".")
+            place = f"{path.removeprefix('layers[').split(']')[0]}:" if depth == 0 else path.rsplit(".", 1)[1]
+            rows.append(
+                (f"{'  ' * depth}{place} {self.layer_names.get(path, '?')}", batch_of(layer.output_shape), f"{count:,}")
+            )
         widths = [max(len(row[col]) for row in rows) for col in range(3)]
         rule = "-" * (sum(widths) + 4)
         lines = [f"{rows[0][0]:<{widths[0]}}  {rows[0][1]:<{widths[1]}}  {rows[0][2]:>{widths[2]}}", rule]

@@ -21,6 +21,7 @@ from cattrs.errors import (
 
 from plugnn.errors import FieldError, PlugnnError, SpecError
 from plugnn.kinds import KINDS, Kind, kind_of
+from plugnn.readers import MAX_DEPTH, depth
 from plugnn.registry import Registry
 from plugnn.specs import ComponentSpec
 
@@ -116,6 +117,8 @@ def structure(data: Any, cls: type[T], registry: Registry, *, source: str | None
     """Build a spec of type ``cls`` from plain data; raise :class:`SpecError` listing every problem."""
     if attrs.has(cls) and not isinstance(data, dict):
         raise SpecError([("", f"expected a table of settings, got {type(data).__name__} {str(data)[:40]!r}")], source)
+    if depth(data) > MAX_DEPTH:
+        raise SpecError([("", f"nested more than {MAX_DEPTH} levels deep (plugnn.readers.MAX_DEPTH)")], source)
     try:
         return make_converter(registry).structure(data, cls)
     except (ClassValidationError, IterableValidationError, PlugnnError, TypeError, ValueError, KeyError) as exc:

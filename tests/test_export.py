@@ -46,7 +46,7 @@ def networks_with(layer: str) -> list[plugnn.Network]:
         plain = {"layers": layers, "loss": "softmax_cross_entropy", "optimizer": "sgd", "init": "glorot"}
         model = plugnn.build_network(plugnn.structure(plain, plugnn.NetworkSpec, REGISTRY), shape, registry=REGISTRY)
         model.params[:] = rng.standard_normal(model.n_params) * 0.3
-        for built in model.layers:
+        for _, built in model.tree():
             for buffer in built.buffers.values():
                 buffer[...] = rng.uniform(0.5, 1.5, buffer.shape)
         networks.append(model)

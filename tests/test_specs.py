@@ -51,7 +51,7 @@ def test_notebook_network_from_dict(registry) -> None:
         (
             with_layer(1, "rellu"),
             "layers[1]",
-            "unknown layer 'rellu'; did you mean 'relu'? known: dense, identity, relu",
+            "unknown layer 'rellu'; did you mean 'relu'? known: dense, identity, parallel, relu, residual, sequential",
         ),
         (with_layer(0, {"units": 3}), "layers[0].type", "required: the name of a registered layer"),
         (

@@ -13,7 +13,10 @@ from plugnn_std.initializers.he import He
 from plugnn_std.initializers.normal import Normal
 from plugnn_std.layers.dense import Dense
 from plugnn_std.layers.identity import Identity
+from plugnn_std.layers.parallel import Parallel
 from plugnn_std.layers.relu import ReLU
+from plugnn_std.layers.residual import Residual
+from plugnn_std.layers.sequential import Sequential
 from plugnn_std.losses.huber import Huber
 from plugnn_std.losses.mae import MAE
 from plugnn_std.losses.mse import MSE
@@ -34,7 +37,10 @@ __all__ = [
     "Huber",
     "Identity",
     "Normal",
+    "Parallel",
     "ReLU",
     "ReduceLROnPlateau",
+    "Residual",
+    "Sequential",
     "SoftmaxCrossEntropy",
 ]

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from plugnn.errors import ShapeError
+from plugnn.layertree import children, walk
 from plugnn.protocols import Layer, Shape
 from plugnn.registry import Component, Registry
 from plugnn.testing.build import BATCH, batch, input_shapes, label, make_layer
@@ -23,6 +24,12 @@ def _what(component: Component, spec: Any, shape: Shape) -> str:
 
 def _copy(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {key: value.copy() for key, value in arrays.items()}
+
+
+def _tree(layer: Layer, part: str) -> dict[str, np.ndarray]:
+    """``part`` (``"params"``, ``"grads"`` or ``"buffers"``) of ``layer`` and every child layer below it,
+    keyed ``<path>.<name>`` (``layer.W``, ``layer.layers[0].W``): a composite layer's children count as its own."""
+    return {f"{path}.{key}": value for path, node in walk(layer, "layer") for key, value in getattr(node, part).items()}
 
 
 def _warm_up(layer: Layer, shape: Shape) -> None:
@@ -44,23 +51,27 @@ def check_protocol(component: Component, spec: Any, registry: Registry) -> None:
             out = layer.output_shape
             if not (isinstance(out, tuple) and out and all(isinstance(d, int) and d >= 1 for d in out)):
                 raise ConformanceError(f"{what}: output_shape must be a tuple of positive ints, got {out!r}")
-            if set(layer.params) != set(layer.grads):
-                raise ConformanceError(
-                    f"{what}: params keys {sorted(layer.params)} but grads keys {sorted(layer.grads)}"
-                )
-            for name, param in layer.params.items():
-                grad = layer.grads[name]
-                if grad.shape != param.shape or grad.dtype != param.dtype or param.dtype != dtype:
-                    raise ConformanceError(
-                        f"{what}: params[{name!r}] is {param.dtype}{param.shape} and grads[{name!r}] "
-                        f"{grad.dtype}{grad.shape}, expected both {dtype}{param.shape}"
-                    )
-            if not isinstance(layer.buffers, dict):
-                raise ConformanceError(f"{what}: buffers must be a dict, got {type(layer.buffers).__name__}")
-            for name, buffer in layer.buffers.items():
-                if not isinstance(buffer, np.ndarray) or buffer.dtype != dtype:
-                    got = buffer.dtype if isinstance(buffer, np.ndarray) else type(buffer).__name__
-                    raise ConformanceError(f"{what}: buffers[{name!r}] must be a {dtype} array, got {got}")
+            for path, node in walk(layer, "layer"):
+                _check_node(node, f"{what}: {path}", dtype)
+
+
+def _check_node(node: Layer, what: str, dtype: str) -> None:
+    """One layer of a tree: params and grads key for key, of ``dtype``; buffers a dict of ``dtype`` arrays."""
+    if set(node.params) != set(node.grads):
+        raise ConformanceError(f"{what}: params keys {sorted(node.params)} but grads keys {sorted(node.grads)}")
+    for name, param in node.params.items():
+        grad = node.grads[name]
+        if grad.shape != param.shape or grad.dtype != param.dtype or param.dtype != dtype:
+            raise ConformanceError(
+                f"{what}: params[{name!r}] is {param.dtype}{param.shape} and grads[{name!r}] "
+                f"{grad.dtype}{grad.shape}, expected both {dtype}{param.shape}"
+            )
+    if not isinstance(node.buffers, dict):
+        raise ConformanceError(f"{what}: buffers must be a dict, got {type(node.buffers).__name__}")
+    for name, buffer in node.buffers.items():
+        if not isinstance(buffer, np.ndarray) or buffer.dtype != dtype:
+            got = buffer.dtype if isinstance(buffer, np.ndarray) else type(buffer).__name__
+            raise ConformanceError(f"{what}: buffers[{name!r}] must be a {dtype} array, got {got}")
 
 
 def _gradients(component: Component, spec: Any, registry: Registry, training: bool) -> None:
@@ -85,12 +96,12 @@ def _gradients_on(component: Component, spec: Any, registry: Registry, shape: Sh
 
     forward()
     grad_x = layer.backward(upstream.copy(), input_grad=True)
-    analytic = {name: grad.copy() for name, grad in layer.grads.items()}
+    analytic = _copy(_tree(layer, "grads"))
     what = f"{_what(component, spec, shape)} ({'training' if training else 'inference'})"
     if grad_x is None:
         raise ConformanceError(f"{what}: backward(..., input_grad=True) returned None instead of dL/dX")
     assert_gradient_close(grad_x, numeric_gradient(objective, x), f"{what} d/dX")
-    for name, param in layer.params.items():
+    for name, param in _tree(layer, "params").items():
         assert_gradient_close(analytic[name], numeric_gradient(objective, param), f"{what} d/d{name}")
 
 
@@ -114,9 +125,9 @@ def check_dtype(component: Component, spec: Any, registry: Registry) -> None:
             y = layer.forward(x, training=mode)
             dx = layer.backward(np.ones_like(y), input_grad=True)
             got = {"forward": y.dtype, "backward": getattr(dx, "dtype", None)}
-            got |= {f"grads[{k!r}]": g.dtype for k, g in layer.grads.items()}
-            got |= {f"params[{k!r}]": p.dtype for k, p in layer.params.items()}
-            got |= {f"buffers[{k!r}]": b.dtype for k, b in layer.buffers.items()}
+            got |= {f"grads[{k!r}]": g.dtype for k, g in _tree(layer, "grads").items()}
+            got |= {f"params[{k!r}]": p.dtype for k, p in _tree(layer, "params").items()}
+            got |= {f"buffers[{k!r}]": b.dtype for k, b in _tree(layer, "buffers").items()}
             wrong = {k: str(v) for k, v in got.items() if v != np.float32}
             if wrong:
                 raise ConformanceError(f"{what}: expected float32 throughout, got {wrong}")
@@ -150,7 +161,13 @@ def check_determinism(component: Component, spec: Any, registry: Registry) -> No
         for _ in range(2):
             layer, _ = make_layer(component, spec, registry, input_shape=shape, seed=5, noise_seed=6)
             out = layer.forward(x.copy(), training=True)
-            runs.append((_copy(layer.params) | {f"buffer {k}": v for k, v in _copy(layer.buffers).items()}, out))
+            runs.append(
+                (
+                    _copy(_tree(layer, "params"))
+                    | {f"buffer {k}": v for k, v in _copy(_tree(layer, "buffers")).items()},
+                    out,
+                )
+            )
         (state_a, out_a), (state_b, out_b) = runs
         if not (all(np.array_equal(state_a[k], state_b[k]) for k in state_a) and np.array_equal(out_a, out_b)):
             raise ConformanceError(f"{_what(component, spec, shape)}: two builds with the same seeds differ")
@@ -169,15 +186,16 @@ def check_parameters_rebound(component: Component, spec: Any, registry: Registry
     """
     for shape in input_shapes(spec):
         layer, _ = make_layer(component, spec, registry, input_shape=shape)
-        if not layer.params:
+        if not _tree(layer, "params"):
             continue
         twin, _ = make_layer(component, spec, registry, input_shape=shape)
         rebound = {}
-        for key, value in layer.params.items():
-            moved = value * 0.5 + 0.25  # a new array with other values
-            layer.params[key] = moved
-            twin.params[key][...] = moved  # in place: any reference the twin kept sees it too
-            rebound[key] = layer.grads[key] = np.full_like(value, np.nan)
+        for (path, node), (_, twin_node) in zip(walk(layer, "layer"), walk(twin, "layer"), strict=True):
+            for key, value in node.params.items():
+                moved = value * 0.5 + 0.25  # a new array with other values
+                node.params[key] = moved
+                twin_node.params[key][...] = moved  # in place: any reference the twin kept sees it too
+                rebound[f"{path}.{key}"] = node.grads[key] = np.full_like(value, np.nan)
         what = _what(component, spec, shape)
         x = batch(shape, BATCH, seed=30)
         out, expected = layer.forward(x.copy()), twin.forward(x.copy())
@@ -190,10 +208,13 @@ def check_parameters_rebound(component: Component, spec: Any, registry: Registry
         upstream = np.random.default_rng(31).standard_normal(out.shape)
         layer.backward(upstream.copy(), input_grad=True)
         twin.backward(upstream.copy(), input_grad=True)
-        for key, array in rebound.items():
-            if layer.grads[key] is not array or not np.array_equal(array, twin.grads[key]):
+        grads, twin_grads = _tree(layer, "grads"), _tree(twin, "grads")
+        for full, array in rebound.items():
+            if grads[full] is not array or not np.array_equal(array, twin_grads[full]):
+                path, key = full.rsplit(".", 1)
+                whose = "" if path == "layer" else f" of {path}"
                 raise ConformanceError(
-                    f"{what}: backward did not write grads[{key!r}] into the array the network put there, so "
+                    f"{what}: backward did not write grads[{key!r}]{whose} into the array the network put there, so "
                     "the network's gradient buffer keeps stale values; write gradients in place "
                     f"(self.grads[{key!r}][...] = ... or out=self.grads[{key!r}]) and keep no other reference"
                 )
@@ -210,18 +231,20 @@ def check_buffers_round_trip(component: Component, spec: Any, registry: Registry
         what = _what(component, spec, shape)
         layer, _ = make_layer(component, spec, registry, input_shape=shape, seed=0)
         _warm_up(layer, shape)
-        params, buffers = _copy(layer.params), _copy(layer.buffers)
+        params, buffers = _copy(_tree(layer, "params")), _copy(_tree(layer, "buffers"))
         x = batch(shape, 5, seed=20)
         expected = layer.forward(x.copy(), training=False)
         fresh, _ = make_layer(component, spec, registry, input_shape=shape, seed=1)
-        if set(fresh.buffers) != set(buffers):
+        fresh_buffers = _tree(fresh, "buffers")
+        if set(fresh_buffers) != set(buffers):
             raise ConformanceError(
-                f"{what}: a new layer has buffers {sorted(fresh.buffers)}, a trained one {sorted(buffers)}"
+                f"{what}: a new layer has buffers {sorted(fresh_buffers)}, a trained one {sorted(buffers)}"
             )
-        for key, value in params.items():
-            fresh.params[key] = value
+        for path, node in walk(fresh, "layer"):
+            for key in node.params:
+                node.params[key] = params[f"{path}.{key}"]
         for key, value in buffers.items():
-            fresh.buffers[key][...] = value
+            fresh_buffers[key][...] = value
         got = fresh.forward(x.copy(), training=False)
         if not np.array_equal(got, expected):
             worst = float(np.max(np.abs(got - expected))) if got.shape == expected.shape else got.shape
@@ -242,12 +265,13 @@ def check_inference_mode(component: Component, spec: Any, registry: Registry) ->
         what = _what(component, spec, shape)
         layer, noise = make_layer(component, spec, registry, input_shape=shape)
         _warm_up(layer, shape)
-        buffers, state = _copy(layer.buffers), noise.bit_generator.state
+        buffers, state = _copy(_tree(layer, "buffers")), noise.bit_generator.state
         x = batch(shape, 5, seed=30)
         first = layer.forward(x.copy(), training=False)
         layer.backward(np.ones_like(first), input_grad=True)
         second = layer.forward(x.copy(), training=False)
-        changed = [k for k, v in buffers.items() if not np.array_equal(layer.buffers[k], v)]
+        now = _tree(layer, "buffers")
+        changed = [k for k, v in buffers.items() if not np.array_equal(now[k], v)]
         if changed:
             raise ConformanceError(f"{what}: inference mode changed buffers {changed}; only training may update them")
         if noise.bit_generator.state != state:
@@ -280,3 +304,50 @@ def check_shape_errors(component: Component, spec: Any, registry: Registry) -> N
             ) from None
         else:
             raise ConformanceError(f"{what}: accepted a shape its spec lists in invalid_input_shapes()")
+
+
+def check_grad_out_reuse(component: Component, spec: Any, registry: Registry) -> None:
+    """A composite layer's gradients hold when each child overwrites the ``grad_out`` it was given.
+
+    The layer protocol lets ``backward`` reuse ``grad_out``'s memory (ReLU multiplies its mask into
+    it), so a composite layer must not read a gradient after handing it to a child (a residual
+    block's skip path needs a copy). Here every layer below the one checked is made to fill its
+    ``grad_out`` with NaN after its backward (unless it returned that very array); the input and
+    parameter gradients must equal those of a twin whose children behave. Leaf layers pass trivially.
+    """
+    for shape in input_shapes(spec):
+        layer, _ = make_layer(component, spec, registry, input_shape=shape)
+        if not children(layer):
+            continue
+        twin, _ = make_layer(component, spec, registry, input_shape=shape)
+        for _, node in list(walk(layer, "layer"))[1:]:
+            node.backward = _scribbling(node.backward)  # type: ignore[method-assign]
+        x = batch(shape, BATCH, seed=40)
+        upstream = np.random.default_rng(41).standard_normal(layer.forward(x.copy(), training=True).shape)
+        twin.forward(x.copy(), training=True)
+        got, expected = layer.backward(upstream.copy()), twin.backward(upstream.copy())
+        what = _what(component, spec, shape)
+        if got is None or expected is None or not np.array_equal(got, expected):
+            raise ConformanceError(
+                f"{what}: its input gradient changes when a child layer overwrites the grad_out it was given "
+                "(the protocol allows that); give a child a copy of any gradient still needed afterwards"
+            )
+        expected_grads = _tree(twin, "grads")
+        for key, grad in _tree(layer, "grads").items():
+            if not np.array_equal(grad, expected_grads[key]):
+                raise ConformanceError(
+                    f"{what}: the gradient of {key} changes when a child layer overwrites the grad_out it was "
+                    "given (the protocol allows that); give a child a copy of any gradient still needed afterwards"
+                )
+
+
+def _scribbling(backward: Any) -> Any:
+    """``backward`` that fills its ``grad_out`` with NaN afterwards, as a layer reusing that memory may."""
+
+    def scribble(grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        result = backward(grad_out, input_grad=input_grad)
+        if result is None or not np.shares_memory(result, grad_out):
+            grad_out.fill(np.nan)
+        return result  # type: ignore[no-any-return]
+
+    return scribble
