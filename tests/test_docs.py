@@ -20,7 +20,9 @@ def python_blocks(path: Path) -> str:
 @pytest.mark.parametrize("path", [p for p in DOCS if python_blocks(p)], ids=lambda p: p.name)
 def test_python_blocks_run(path: Path, capsys, tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
-    exec(compile(python_blocks(path), str(path), "exec"), {"__name__": "__docs__"})
+    exec(
+        compile(python_blocks(path), str(path), "exec", dont_inherit=True), {"__name__": "__docs__"}
+    )  # as a user runs it
     out = capsys.readouterr().out
     if path.name == "README.md":
         accuracy = float(re.search(r"test accuracy: ([0-9.]+)", out).group(1))
