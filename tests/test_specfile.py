@@ -67,7 +67,7 @@ def test_saving_never_overwrites(registry, tmp_path) -> None:
             'data = "digits"\n[network]\nlayers = ["scael"]\nloss = "softmax_cross_entropy"\noptimizer = "adam"\n'
             'init = "he"\n',
             r"network.layers\[0\]: unknown layer 'scael'; did you mean 'scale'\? known: dense, "
-            r"identity, relu, scale",
+            r"identity, parallel, relu, residual, scale, sequential",
         ),
         ('data = "digits"\n[network\n', r"spec.toml: not valid TOML: "),
         (
