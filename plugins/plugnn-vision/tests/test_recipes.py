@@ -10,7 +10,7 @@ import plugnn
 from plugnn.run import load_recipe
 from plugnn.specfile import dumps
 
-RECIPES = ["digits-cnn", "mnist-cnn", "fashion-cnn"]
+RECIPES = ["digits-cnn", "mnist-cnn", "fashion-cnn", "fashion-resnet"]
 SAMPLE_SHAPE = {"digits": (8, 8, 1), "mnist": (28, 28, 1), "fashion-mnist": (28, 28, 1)}
 
 
@@ -63,3 +63,22 @@ def test_mnist_cnn_is_the_keras_example() -> None:
 def test_digits_cnn_learns(tmp_path) -> None:
     result = plugnn.run("digits-cnn", epochs=3, out=tmp_path / "run", quiet=True)
     assert result.test_accuracy >= 0.9
+
+
+def test_fashion_resnet_exports_and_matches_onnxruntime(tmp_path) -> None:
+    """Residual blocks with batch norm and a strided projection, through their converters, within 1e-5."""
+    ort = pytest.importorskip("onnxruntime")
+    import numpy as np
+
+    registry = plugnn.default_registry()
+    _, spec = load_recipe("fashion-resnet", registry)
+    network = plugnn.build_network(spec.network, (28, 28, 1), registry=registry)
+    rng = np.random.default_rng(0)
+    network.params[:] = rng.standard_normal(network.n_params) * 0.1
+    for _, layer in network.tree():
+        for buffer in layer.buffers.values():
+            buffer[...] = rng.uniform(0.5, 1.5, buffer.shape)
+    x = rng.random((16, 28, 28, 1), dtype=np.float32)
+    path = plugnn.export_onnx(network, tmp_path / "resnet.onnx", registry=registry)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(session.run(["output"], {"input": x})[0], network.logits(x), rtol=1e-5, atol=1e-5)
