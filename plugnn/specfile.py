@@ -42,9 +42,42 @@ def load_spec(path: str | Path, cls: type[T], registry: Registry) -> T:
 
 
 def dumps(spec: Any, registry: Registry, *, fmt: str = "toml") -> str:
-    """The text of ``spec`` as TOML or JSON."""
+    """The text of ``spec`` as TOML or JSON (TOML's nested layer lists indented by depth)."""
     data = unstructure(spec, registry)
-    return tomli_w.dumps(data, indent=4) if fmt == "toml" else json.dumps(data, indent=2) + "\n"
+    return _indent_arrays(tomli_w.dumps(data, indent=4)) if fmt == "toml" else json.dumps(data, indent=2) + "\n"
+
+
+def _indent_arrays(text: str) -> str:
+    """Indent each line of a multi-line TOML array by how many arrays are open around it (four spaces a
+    level), so that the layers of a block inside a block read as nested; a line closing an array stands
+    at the level of the line that opened it. Brackets inside strings do not count."""
+    lines, depth = [], 0
+    for line in text.splitlines():
+        stripped = line.lstrip()
+        level = depth - 1 if stripped.startswith("]") else depth
+        lines.append("    " * level + stripped if depth and stripped else line)
+        depth += _bracket_balance(stripped)
+    return "\n".join(lines) + "\n"
+
+
+def _bracket_balance(line: str) -> int:
+    """Opened minus closed ``[`` on a TOML line, outside strings."""
+    balance, quote, escaped = 0, "", False
+    for char in line:
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\" and quote == '"':
+                escaped = True
+            elif char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char == "#":
+            break
+        else:
+            balance += {"[": 1, "]": -1}.get(char, 0)
+    return balance
 
 
 def save_spec(spec: Any, path: str | Path, registry: Registry, *, overwrite: bool = False) -> Path:

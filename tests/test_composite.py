@@ -218,3 +218,20 @@ def test_a_composite_network_exports_and_matches_onnxruntime(tmp_path) -> None:
     path = plugnn.export_onnx(model, tmp_path / "m.onnx", registry=REGISTRY)
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     np.testing.assert_allclose(session.run(["output"], {"input": x})[0], model.logits(x), atol=1e-5, rtol=1e-5)
+
+
+def test_spec_files_indent_nested_blocks_and_round_trip() -> None:
+    import tomllib
+
+    from plugnn.specfile import dumps
+
+    spec = plugnn.specs.RunSpec(
+        data="digits",
+        network=network(Residual(layers=("relu", Dense(4), Sequential(layers=("relu", Dense(4))))), "relu", Dense(2)),
+        description='brackets in text do not count: [ " \\" [',
+    )
+    text = dumps(spec, REGISTRY)
+    assert '\n    { type = "residual", layers = [\n        "relu",\n        { type = "dense", units = 4 },\n' in text
+    assert '\n        { type = "sequential", layers = [\n            "relu",\n' in text
+    assert "\n        ] },\n    ] },\n" in text
+    assert plugnn.structure(tomllib.loads(text), plugnn.specs.RunSpec, REGISTRY) == spec
