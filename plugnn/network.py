@@ -32,6 +32,9 @@ PREDICT_CHUNK = 4096
 ACTIVATION_BUDGET = 1 << 24
 """Most values one layer's output may hold in such a pass (64 MiB in float32): an image layer's output
 per sample can be a hundred times an MLP's (26x26x32 against 200), so its passes take fewer rows."""
+PASS_BUDGET = 1 << 25
+"""Most values all layers' outputs together may hold in such a pass (128 MiB in float32; layers keep
+what their backward needs): a deep network of image layers (a ResNet's thirty) takes fewer rows."""
 
 
 def softmax(logits: Array) -> Array:
@@ -188,9 +191,10 @@ class Network:
 
     @property
     def predict_chunk(self) -> int:
-        """Rows per inference pass: :data:`PREDICT_CHUNK`, fewer when a layer's output per sample is large."""
-        widest = max(math.prod(layer.output_shape) for _, layer in self.tree())
-        return max(1, min(PREDICT_CHUNK, ACTIVATION_BUDGET // widest))
+        """Rows per inference pass: :data:`PREDICT_CHUNK`, fewer when a layer's output per sample is large
+        (:data:`ACTIVATION_BUDGET`) or all layers' outputs together are (:data:`PASS_BUDGET`)."""
+        sizes = [math.prod(layer.output_shape) for _, layer in self.tree()]
+        return max(1, min(PREDICT_CHUNK, ACTIVATION_BUDGET // max(sizes), PASS_BUDGET // sum(sizes)))
 
     def _chunks(self, x: Array) -> Array:
         chunk = self.predict_chunk

@@ -137,3 +137,14 @@ def test_image_networks_predict_in_smaller_chunks() -> None:
         registry=REGISTRY,
     )
     assert mlp.predict_chunk == 4096
+
+
+def test_deep_networks_predict_in_chunks_bounded_by_all_their_outputs() -> None:
+    """The fashion-resnet recipe: thirty-odd layer outputs per pass, so fewer rows than its widest layer allows."""
+    from plugnn.network import ACTIVATION_BUDGET, PASS_BUDGET
+    from plugnn.run import load_recipe
+
+    _, spec = load_recipe("fashion-resnet", REGISTRY)
+    network = plugnn.build_network(spec.network, (28, 28, 1), registry=REGISTRY)
+    total = sum(int(np.prod(layer.output_shape)) for _, layer in network.tree())
+    assert network.predict_chunk == PASS_BUDGET // total < ACTIVATION_BUDGET // (28 * 28 * 32)
