@@ -22,10 +22,19 @@ import numpy as np
 
 from plugnn.builder import build_network
 from plugnn.hookspecs import hookimpl
-from plugnn.loopfile import loop_arrays, stored_loop
-from plugnn.model_io import restore_state, shape_and_buffer_arrays, stored_buffers, stored_input_shape
+from plugnn.loopfile import CALLBACK_PREFIX, LOOP_ARRAYS, loop_arrays, stored_loop
+from plugnn.model_io import (
+    BUFFER_PREFIX,
+    GENERATORS,
+    STORED_ARRAYS,
+    refuse_unknown_keys,
+    restore_state,
+    shape_and_buffer_arrays,
+    stored_buffers,
+    stored_input_shape,
+)
 from plugnn.network import Network
-from plugnn.npzfile import CorruptFileError, member, member_json, read_npz, write_npz
+from plugnn.npzfile import CorruptFileError, member, member_json, read_npz, refuse_unknown_members, write_npz
 from plugnn.optimizer_state import restore_optimizer
 from plugnn.protocols import Optimizer
 from plugnn.registry import Registry
@@ -94,6 +103,12 @@ def load_checkpoint(path: Path, registry: Registry) -> Checkpoint:
     their structure.
     """
     arrays = read_npz(path, KIND)
+    refuse_unknown_members(
+        path,
+        arrays,
+        ("spec", "generators", "fingerprint", *STORED_ARRAYS, *LOOP_ARRAYS),
+        (BUFFER_PREFIX, OPTIMIZER_PREFIX, CALLBACK_PREFIX),
+    )
     spec_data = member_json(path, arrays, "spec")
     generators = member_json(path, arrays, "generators")
     resume = stored_loop(path, arrays)
@@ -110,6 +125,7 @@ def load_checkpoint(path: Path, registry: Registry) -> Checkpoint:
         raise CorruptFileError(f"{path}: parameters of dtype {params.dtype}; plugnn stores float32 or float64")
     if not (isinstance(generators, dict) and all(isinstance(generators.get(k), dict) for k in ("shuffle", "noise"))):
         raise CorruptFileError(f"{path}: 'generators' is not a pair of generator states")
+    refuse_unknown_keys(f"{path}: 'generators'", generators, GENERATORS)
     spec = structure(spec_data, RunSpec, registry, source=str(path))
     return Checkpoint(
         spec,

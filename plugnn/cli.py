@@ -174,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("model", metavar="RUN_DIR", help="a run folder, or a model .npz file")
     export.add_argument("--format", choices=["onnx"], default="onnx", help="the export format (onnx)")
     export.add_argument("-o", "--output", metavar="FILE", required=True, help="where to write it, e.g. model.onnx")
+    export.add_argument("--force", action="store_true", help="replace FILE if it exists (never done otherwise)")
     evaluate = commands.add_parser("evaluate", help="reload a run's model and report its test metrics")
     evaluate.add_argument("run_dir", metavar="RUN_DIR")
     evaluate.add_argument("--data", metavar="D", help="evaluate on this dataset's test split instead")
@@ -298,6 +299,8 @@ def _export(args: argparse.Namespace) -> None:
     from plugnn.model_io import load
     from plugnn.plugins import default_registry
 
+    if os.path.lexists(args.output) and not args.force:
+        raise PlugnnError(f"{args.output} already exists; plugnn replaces a file only with --force")
     require_onnx()  # before loading anything
     registry = default_registry()
     path = export_onnx(load(args.model, registry), args.output, registry=registry)

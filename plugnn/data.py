@@ -13,6 +13,7 @@ import numpy as np
 
 from plugnn.builder import made, resolve
 from plugnn.errors import DataError
+from plugnn.memory import converted
 from plugnn.protocols import Array, Dataset, Labels
 from plugnn.registry import Registry
 from plugnn.specs import DatasetRef
@@ -89,6 +90,6 @@ def parse_data_option(text: str) -> Any:
 
 def images_to_samples(images: np.ndarray, scale: float = 255.0) -> Array:
     """``(N, H, W)`` integer pixels -> ``(N, H, W, 1)`` float32 in [0, 1] (channels-last, one channel)."""
-    samples = images.reshape(*images.shape[:3], 1).astype(np.float32)
+    samples = converted(images.reshape(*images.shape[:3], 1), np.float32, "images")
     samples /= np.float32(scale)
     return samples

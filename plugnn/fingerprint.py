@@ -22,7 +22,7 @@ import numpy as np
 from plugnn.atomicfile import write_text
 from plugnn.data import DataSplit
 from plugnn.errors import PlugnnError
-from plugnn.readers import UnreadableFileError, parse, read_text
+from plugnn.readers import UnreadableFileError, parse, read_text, refuse_unknown
 from plugnn.registry import Registry
 from plugnn.serialize import unstructure
 from plugnn.specfile import load_spec
@@ -101,6 +101,13 @@ def _load_record(folder: Path) -> dict[str, Any] | None:
         and all(isinstance(data.get(name), dict) for name in ARRAYS)
     ):
         raise ResumeMismatchError(f"{path}: not a plugnn fingerprint (expected spec_sha256 and data of {ARRAYS})")
+    try:
+        refuse_unknown(str(path), content, ("name", "spec_sha256", "data"))
+        refuse_unknown(f"{path}: data", data, ARRAYS)
+        for name in ARRAYS:
+            refuse_unknown(f"{path}: data.{name}", data[name], ("shape", "dtype", "sha256"))
+    except UnreadableFileError as exc:
+        raise ResumeMismatchError(str(exc)) from None
     record: dict[str, Any] = content
     return record
 

@@ -10,11 +10,13 @@ without any change here.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import attrs
 
 from plugnn.errors import PlugnnError
+from plugnn.readers import UnreadableFileError, parse, read_text
 
 Value = float | int | None
 
@@ -52,3 +54,20 @@ class History:
 
     def __len__(self) -> int:
         return len(self.records)
+
+
+def read_history(path: Path) -> dict[str, list[Value]]:
+    """A run folder's ``history.json``: columns of one length holding numbers or nulls, or one line naming the file."""
+    try:
+        data = parse(read_text(path), "json", str(path))
+    except UnreadableFileError as exc:
+        raise PlugnnError(str(exc)) from None
+    columns = [column for column in data.values() if isinstance(column, list)] if isinstance(data, dict) else []
+    numbers = all(
+        value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+        for column in columns
+        for value in column
+    )
+    if not isinstance(data, dict) or len(columns) != len(data) or not numbers or len(set(map(len, columns))) > 1:
+        raise PlugnnError(f"{path}: not a plugnn history (a table of columns of one length holding numbers)")
+    return dict(data)

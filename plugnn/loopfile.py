@@ -27,11 +27,13 @@ from plugnn.npzfile import CorruptFileError, member, member_json
 from plugnn.train import LoopState
 
 CALLBACK_PREFIX = "callbacks/"
+LOOP_ARRAYS = ("loop", "sums", "order", "history", "stop_reason", "callbacks")
+"""The arrays :func:`loop_arrays` writes, besides the callbacks' ``callbacks/<index>/<key>``."""
 
 
 def loop_arrays(state: LoopState) -> dict[str, np.ndarray]:
     """The arrays that store ``state`` (see the module docstring)."""
-    arrays = {
+    arrays: dict[str, np.ndarray] = {
         "loop": np.array([state.epoch, state.position, state.correct, state.stop], dtype=np.int64),
         "sums": np.array([state.loss_sum, state.seconds, state.lr_scale, state.start_loss], dtype=np.float64),
         "order": state.order if state.order is not None else np.zeros(0, dtype=np.int64),

@@ -17,12 +17,13 @@ import numpy as np
 from plugnn.builder import build_network
 from plugnn.errors import PlugnnError
 from plugnn.history import History
-from plugnn.loopfile import loop_arrays, stored_loop
+from plugnn.loopfile import CALLBACK_PREFIX, LOOP_ARRAYS, loop_arrays, stored_loop
 from plugnn.network import Network
-from plugnn.npzfile import CorruptFileError, member, member_json, read_npz, write_npz
+from plugnn.npzfile import CorruptFileError, member, member_json, read_npz, refuse_unknown_members, write_npz
 from plugnn.optimizer_state import restore_optimizer
 from plugnn.plugins import default_registry
 from plugnn.protocols import Shape
+from plugnn.readers import UnreadableFileError, refuse_unknown
 from plugnn.registry import Registry
 from plugnn.serialize import structure, unstructure
 from plugnn.shapes import as_shape
@@ -31,6 +32,8 @@ from plugnn.train import LoopState, TrainState
 
 KIND = "model"
 BUFFER_PREFIX = "buffer/"
+STORED_ARRAYS = ("params", "input_shape", "in_features")
+"""What model files and checkpoints both hold (``in_features``: files of plugnn 0.1), with ``buffer/*``."""
 
 
 def shape_and_buffer_arrays(input_shape: Shape, buffers: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -96,7 +99,7 @@ def save_model(path: str | Path, network: Network, spec: RunSpec, registry: Regi
 def load_model(path: str | Path, registry: Registry) -> tuple[Network, RunSpec]:
     """Rebuild the network saved at ``path`` through ``registry``; returns it and its run spec."""
     path = Path(path)
-    arrays = read_npz(path, KIND)
+    arrays = read_model_arrays(path)
     spec = structure(member_json(path, arrays, "spec"), RunSpec, registry, source=str(path))
     params, input_shape = stored_params(arrays, path), stored_input_shape(arrays, path)
     network = build_network(spec.network, input_shape, dtype=params.dtype, registry=registry)
@@ -107,6 +110,28 @@ def load_model(path: str | Path, registry: Registry) -> tuple[Network, RunSpec]:
 NETWORK_SPEC = "network"
 TRAIN_STATE = "train_state"
 OPTIMIZER_PREFIX = "optimizer/"
+GENERATORS = ("shuffle", "noise")
+"""The generator states model files (in their train state) and checkpoints keep."""
+
+
+def read_model_arrays(path: Path) -> dict[str, np.ndarray]:
+    """A model file's arrays (:func:`plugnn.npzfile.read_npz`), refusing any array plugnn never writes there."""
+    arrays = read_npz(path, KIND)
+    refuse_unknown_members(
+        path,
+        arrays,
+        ("spec", NETWORK_SPEC, TRAIN_STATE, *STORED_ARRAYS, *LOOP_ARRAYS),
+        (BUFFER_PREFIX, OPTIMIZER_PREFIX, CALLBACK_PREFIX),
+    )
+    return arrays
+
+
+def refuse_unknown_keys(source: str, data: Mapping[str, object], known: tuple[str, ...]) -> None:
+    """:func:`plugnn.readers.refuse_unknown` for a table stored in a model file or checkpoint."""
+    try:
+        refuse_unknown(source, data, known)
+    except UnreadableFileError as exc:
+        raise CorruptFileError(str(exc)) from None
 
 
 def save(model: Network, path: str | Path, *, optimizer: bool = True, registry: Registry | None = None) -> Path:
@@ -149,7 +174,7 @@ def load(path: str | Path, registry: Registry | None = None) -> Network:
     if path.is_dir():
         path = path / "model.npz"
     registry = registry or default_registry()
-    arrays = read_npz(path, KIND)
+    arrays = read_model_arrays(path)
     if NETWORK_SPEC in arrays:
         spec = structure(member_json(path, arrays, NETWORK_SPEC), NetworkSpec, registry, source=str(path))
     else:  # written by a run: the run spec holds the network's
@@ -166,6 +191,9 @@ def _train_state(arrays: dict[str, np.ndarray], network: Network, path: Path, re
     described = member_json(path, arrays, TRAIN_STATE)
     if not isinstance(described, dict):
         raise CorruptFileError(f"{path}: its training state is not a table")
+    refuse_unknown_keys(f"{path}: {TRAIN_STATE!r}", described, ("train", "generators", "history"))
+    if isinstance(described.get("generators"), dict):
+        refuse_unknown_keys(f"{path}: {TRAIN_STATE!r} generators", described["generators"], GENERATORS)
     assert network.spec is not None
     optimizer = restore_optimizer(
         network.spec.optimizer,

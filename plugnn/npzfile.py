@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import math
+import struct
+import tokenize
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -21,9 +23,29 @@ import numpy as np
 from plugnn.atomicfile import atomic_writer
 from plugnn.errors import PlugnnError
 from plugnn.memory import ensure_fits
-from plugnn.readers import UnreadableFileError, open_binary, parse
+from plugnn.readers import UnreadableFileError, open_binary, parse, refuse_unknown
 
 FORMAT_VERSION = 1
+
+DAMAGE = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    EOFError,
+    OSError,
+    zlib.error,
+    struct.error,
+    ValueError,
+    OverflowError,
+    KeyError,
+    NotImplementedError,
+    RuntimeError,
+    SyntaxError,
+    tokenize.TokenError,
+)
+"""What :mod:`zipfile` and numpy's ``.npy`` reader raise on damaged bytes: a bad zip structure, an
+unsupported compression method or zip version (``NotImplementedError``), an "encrypted" flag
+(``RuntimeError``), a header that is not a Python literal (``SyntaxError``, ``tokenize.TokenError``),
+cut or corrupt deflate data. One-byte mutants of model files raise each of them."""
 
 
 class CorruptFileError(PlugnnError):
@@ -93,7 +115,7 @@ def read_npz(path: Path, kind: str) -> dict[str, np.ndarray]:
             stream.seek(0)
             with np.load(stream, allow_pickle=False) as data:
                 arrays = {name: data[name] for name in data.files}
-        except (zipfile.BadZipFile, EOFError, OSError, zlib.error, ValueError) as exc:
+        except DAMAGE as exc:
             raise CorruptFileError(f"{path}: not a readable .npz file, truncated or damaged ({exc})") from None
     stored = str(arrays.pop("__checksum__", ""))
     if str(arrays.get("__kind__", "")) != kind:
@@ -133,5 +155,15 @@ def member_json(path: Path, arrays: Mapping[str, np.ndarray], name: str) -> Any:
     """The JSON text stored as ``arrays[name]``, parsed with bounded nesting."""
     try:
         return parse(str(member(path, arrays, name, "U", 0)), "json", f"{path}: {name!r}")
+    except UnreadableFileError as exc:
+        raise CorruptFileError(str(exc)) from None
+
+
+def refuse_unknown_members(
+    path: Path, arrays: Mapping[str, np.ndarray], known: Iterable[str], prefixes: tuple[str, ...] = ()
+) -> None:
+    """Refuse arrays a plugnn file of this kind never holds (as unknown keys of a spec file are)."""
+    try:
+        refuse_unknown(str(path), arrays, known, prefixes, what="array")
     except UnreadableFileError as exc:
         raise CorruptFileError(str(exc)) from None

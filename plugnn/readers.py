@@ -13,6 +13,7 @@ import json
 import os
 import stat
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -117,8 +118,25 @@ def parse(text: str, fmt: str, source: str) -> Any:
         data = json.loads(text) if fmt == "json" else tomllib.loads(text)
     except RecursionError:
         raise UnreadableFileError(source, too_deep) from None
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+    except ValueError as exc:  # TOMLDecodeError, JSONDecodeError, an integer of more than 4300 digits
         raise UnreadableFileError(source, f"not valid {fmt.upper()}: {exc}") from None
     if depth(data) > MAX_DEPTH:
         raise UnreadableFileError(source, too_deep)
     return data
+
+
+def refuse_unknown(
+    source: str, found: Iterable[str], known: Iterable[str], prefixes: tuple[str, ...] = (), what: str = "key"
+) -> None:
+    """Refuse names in ``found`` that are neither in ``known`` nor start with one of ``prefixes``.
+
+    Stored files are read as strictly as spec files: a field plugnn did not write is damage or a
+    file of another program, never silently ignored. The message names the first few unknown ones
+    and what the file may hold.
+    """
+    allowed = set(known)
+    unknown = sorted(name for name in found if name not in allowed and not name.startswith(prefixes))
+    if unknown:
+        listed = ", ".join(repr(name) for name in unknown[:3]) + (", ..." if len(unknown) > 3 else "")
+        holds = ", ".join([*sorted(allowed), *(f"{prefix}*" for prefix in prefixes)])
+        raise UnreadableFileError(source, f"unknown {what}(s) {listed}; it may hold {holds}")

@@ -7,11 +7,15 @@ releases the lock when the process exits in any way, SIGKILL included, so a cras
 leaves a folder locked. A second process is refused at once with the holder's pid; the emptiness
 check of a new folder runs under the lock, so two runs given the same ``--out`` cannot both pass it.
 Files inside are written with :mod:`plugnn.atomicfile`.
+
+Run and sweep folders never nest (:func:`refuse_nesting`): a run or a sweep inside a run folder or a
+sweep folder is refused, except a sweep's own trials, each a run folder directly inside it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import errno
 import fcntl
 import os
@@ -23,6 +27,11 @@ from plugnn.atomicfile import NOFOLLOW, UnsafePathError, open_folder
 from plugnn.errors import PlugnnError
 
 LOCK_NAME = ".plugnn.lock"
+SWEEP_FILE = "sweep.json"
+RUN_MARKERS = (LOCK_NAME, "fingerprint.json", "checkpoint.npz")
+"""Files only plugnn writes into a run folder: a folder holding one (and no sweep.json) is a run's."""
+
+_SWEEP_OF_TRIAL: contextvars.ContextVar[Path | None] = contextvars.ContextVar("sweep_of_trial", default=None)
 
 
 class RunFolderBusyError(PlugnnError):
@@ -56,6 +65,43 @@ def locked(folder: Path) -> Iterator[Path]:
         os.close(handle)  # closing the descriptor releases the lock
 
 
+def folder_kind(folder: Path) -> str | None:
+    """``"sweep"`` or ``"run"`` when ``folder`` is one of plugnn's, else None."""
+    if (folder / SWEEP_FILE).is_file():
+        return "sweep"
+    if any((folder / name).exists() for name in RUN_MARKERS):
+        return "run"
+    return None
+
+
+@contextlib.contextmanager
+def trial_of(sweep_folder: Path) -> Iterator[None]:
+    """For the block, a run folder directly inside ``sweep_folder`` (a trial of that sweep) is allowed."""
+    token = _SWEEP_OF_TRIAL.set(sweep_folder.resolve())
+    try:
+        yield
+    finally:
+        _SWEEP_OF_TRIAL.reset(token)
+
+
+def refuse_nesting(folder: Path, what: str) -> None:
+    """Refuse ``folder`` (a new ``what``: ``"run"`` or ``"sweep"``) inside another run or sweep folder.
+
+    A sweep's trials, run folders directly inside it, are made inside :func:`trial_of`.
+    """
+    target = folder.resolve()
+    trial_sweep = _SWEEP_OF_TRIAL.get()
+    for parent in target.parents:
+        if what == "run" and parent == trial_sweep == target.parent:
+            continue
+        kind = folder_kind(parent)
+        if kind is not None:
+            raise PlugnnError(
+                f"{folder}: inside the {kind} folder {parent}; a {what} folder never goes inside a run or sweep "
+                "folder: choose an --out outside it"
+            )
+
+
 def _is_empty(folder: Path) -> bool:
     return all(entry.name == LOCK_NAME for entry in folder.iterdir())
 
@@ -68,6 +114,7 @@ def claim_new(out: str | Path | None, name: str) -> Iterator[Path]:
     before writing anything, the folder is removed again (when this call created it).
     """
     parent_created = False
+    refuse_nesting(Path(out) if out is not None else Path("runs") / name, "run")
     if out is not None:
         folder = Path(out)
         if folder.exists() and not folder.is_dir():

@@ -34,12 +34,20 @@ from plugnn_std import EarlyStopping, ReduceLROnPlateau
 from spec_files import spec_toml
 
 import plugnn
+from plugnn.checkpoint import load_checkpoint
 from plugnn.cli import main
 from plugnn.errors import DataError, PlugnnError, SpecError
+from plugnn.fingerprint import FINGERPRINT
+from plugnn.fingerprint import digest as fingerprint_digest
+from plugnn.history import read_history
 from plugnn.idx import read_idx
 from plugnn.npzfile import CorruptFileError, read_npz, write_npz
-from plugnn.runfolder import LOCK_NAME, locked
-from plugnn.specfile import parse_file
+from plugnn.overrides import parse_value
+from plugnn.runfolder import LOCK_NAME, SWEEP_FILE, locked
+from plugnn.specfile import load_spec, parse_file
+from plugnn.sweeps.runner import _check_folder as check_sweep_folder
+from plugnn.sweeps.spec import SweepSpec, load_sweep_file
+from plugnn.threads import available_cores
 
 TINY = spec_toml("a tiny network")
 
@@ -692,6 +700,8 @@ OPTIMIZER_DAMAGE: CraftedCases = [
 """Optimizer states that do not fit the tiny network's 610 parameters, as checkpoints and model files hold them."""
 
 CRAFTED_CHECKPOINTS: CraftedCases = [
+    ("unknown-array", {"evil": np.zeros(3)}, (), r"checkpoint.npz: unknown array\(s\) 'evil'; it may hold "),
+    ("generators-extra", {"generators": np.array('{"shuffle": {}, "noise": {}, "x": 1}')}, (), r"unknown key\(s\) 'x'"),
     ("spec-not-json", {"spec": np.array("{")}, (), r"'spec': not valid JSON"),
     ("spec-a-list", {"spec": np.array("[1]")}, (), r"expected a table of settings, got list"),
     ("spec-deep", {"spec": np.array("[" * 5000 + "]" * 5000)}, (), r"nested more than 32 levels"),
@@ -749,6 +759,9 @@ def test_crafted_checkpoints_are_refused_in_one_line(sandbox, capsys, run_copy, 
 
 
 CRAFTED_MODELS: CraftedCases = [
+    ("unknown-array", {"evil": np.zeros(3)}, (), r"model.npz: unknown array\(s\) 'evil'; it may hold "),
+    ("unknown-prefix", {"optimiser/m.0": np.zeros(3)}, (), r"unknown array\(s\) 'optimiser/m.0'"),
+    ("spec-huge-int", {"spec": np.array("9" * 5000)}, (), r"'spec': not valid JSON: Exceeds the limit"),
     ("spec-not-json", {"spec": np.array("nope")}, (), r"'spec': not valid JSON"),
     ("spec-a-string", {"spec": np.array('"x"')}, (), r"expected a table of settings"),
     ("spec-deep", {"spec": np.array('{"a":' * 3000 + "1" + "}" * 3000)}, (), r"nested more than 32"),
@@ -1006,3 +1019,283 @@ def test_sigkill_while_training_then_while_plotting_resumes_to_the_uninterrupted
     assert history["test_accuracy"] == reference.history.column("test_accuracy")
     for name in ("samples.png", "confusion.png"):
         assert (run / name).read_bytes() == (reference.out / name).read_bytes()
+
+
+# ----------------------------------------------------------------------------------------------
+# one-byte mutants of every file kind plugnn writes: refused in one line, or read as they are
+
+MUTANTS = 24
+"""Random one-byte mutants per file kind (a fixed sample: the same every run), besides the targeted ones."""
+
+
+def _mutants(data: bytes, seed: int, targeted: tuple[int, ...] = ()) -> list[tuple[int, int]]:
+    """``(offset, new byte)`` pairs: each targeted offset set to 0xff, then :data:`MUTANTS` drawn from ``seed``."""
+    rng = np.random.default_rng(seed)
+    drawn = [(int(rng.integers(len(data))), int(rng.integers(1, 256))) for _ in range(MUTANTS)]
+    return [(offset, 0xFF) for offset in targeted] + [(at, data[at] ^ flip) for at, flip in drawn]
+
+
+def _zip_fields(data: bytes) -> tuple[int, ...]:
+    """Offsets of the zip fields whose damage raised other exceptions than plugnn's: the compression method
+    and flags of the first local header and central directory entry, and the version needed to extract."""
+    local, central = data.index(b"PK\x03\x04"), data.index(b"PK\x01\x02")
+    return (local + 6, local + 8, central + 6, central + 8, central + 10)
+
+
+def _mutated_reads(path: Path, read: Callable[[Path], object], targeted: tuple[int, ...], seed: int) -> None:
+    original = path.read_bytes()
+    for offset, value in _mutants(original, seed, targeted):
+        damaged = bytearray(original)
+        damaged[offset] = value
+        path.write_bytes(bytes(damaged))
+        try:
+            read(path)
+        except SpecError:  # a line per problem (a damaged spec.toml may have several)
+            pass
+        except PlugnnError as error:  # any other exception fails the test with its traceback
+            assert "\n" not in str(error), (offset, value, str(error))
+    path.write_bytes(original)
+
+
+@pytest.mark.parametrize("kind", ["model.npz", "checkpoint.npz"])
+def test_one_byte_mutants_of_array_files_are_refused_in_one_line(sandbox, run_copy, kind) -> None:
+    registry = plugnn.default_registry()
+    read = (lambda p: plugnn.load(p, registry)) if kind == "model.npz" else (lambda p: load_checkpoint(p, registry))
+    path = run_copy / kind
+    _mutated_reads(path, read, _zip_fields(path.read_bytes()), seed=len(kind))
+
+
+def test_one_byte_mutants_of_text_files_are_refused_in_one_line(sandbox, run_copy) -> None:
+    registry = plugnn.default_registry()
+    readers: dict[str, Callable[[Path], object]] = {
+        "spec.toml": lambda p: load_spec(p, plugnn.specs.RunSpec, registry),
+        "history.json": read_history,
+        FINGERPRINT: lambda p: fingerprint_digest(p.parent),
+    }
+    for seed, (name, read) in enumerate(readers.items()):
+        _mutated_reads(run_copy / name, read, (), seed)
+
+
+def test_one_byte_mutants_of_a_sweep_record_are_refused_in_one_line(tmp_path) -> None:
+    declaration = {"sweep": SweepSpec(recipe="quickstart").to_dict(), "base": {"data": "digits"}}
+    (tmp_path / SWEEP_FILE).write_text(json.dumps(declaration, indent=2) + "\n")
+    _mutated_reads(tmp_path / SWEEP_FILE, lambda p: check_sweep_folder(p.parent, declaration), (), 7)
+
+
+# ----------------------------------------------------------------------------------------------
+# every reader of user files, fuzzed: a value or one line of plugnn's, never another exception
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+FUZZ = settings(
+    max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@FUZZ
+@given(header=st.text(max_size=80), body=st.binary(max_size=32))
+def test_npz_reader_fuzz(tmp_path, header, body) -> None:
+    """A member's ``.npy`` header text is numpy's Python literal: any text, even unbalanced quotes."""
+    encoded = header.encode("utf-8", "replace")
+    raw = b"\x93NUMPY\x01\x00" + len(encoded).to_bytes(2, "little") + encoded + body
+    _npz_with_member(tmp_path / "fuzz.npz", raw, b"")
+    try:
+        read_npz(tmp_path / "fuzz.npz", "model")
+    except CorruptFileError as error:
+        assert "\n" not in str(error)
+
+
+@FUZZ
+@given(data=JSON)
+def test_stored_json_readers_fuzz(tmp_path, data) -> None:
+    """history.json, fingerprint.json, sweep.json and sweep files with any JSON in them."""
+    text = json.dumps(data)
+    readers: dict[str, Callable[[Path], object]] = {
+        "history.json": read_history,
+        FINGERPRINT: lambda p: fingerprint_digest(p.parent),
+        SWEEP_FILE: lambda p: check_sweep_folder(p.parent, {"sweep": {}, "base": {}}),
+        "sweep-file.json": load_sweep_file,
+    }
+    for name, read in readers.items():
+        folder = tmp_path / name.replace(".", "-")
+        folder.mkdir(exist_ok=True)
+        (folder / name).write_text(text)
+        try:
+            read(folder / name)
+        except PlugnnError as error:
+            assert "\n" not in str(error)
+
+
+@FUZZ
+@given(text=st.text(max_size=60), digits=st.integers(0, 6000))
+def test_sweep_files_and_set_values_fuzz(tmp_path, text, digits) -> None:
+    """A sweep file's TOML and a ``--set`` value are user text; numbers of any length included."""
+    path = tmp_path / "sweep.toml"
+    path.write_text(f'recipe = "quickstart"\nseeds = {"9" * digits or 1}\n{text}', encoding="utf-8")
+    try:
+        load_sweep_file(path)
+    except PlugnnError as error:
+        assert "\n" not in str(error)
+    try:
+        parse_value(text)
+    except PlugnnError as error:
+        assert "\n" not in str(error)
+
+
+# ----------------------------------------------------------------------------------------------
+# allocations a header, a flag or a field sizes; counts capped to what they can use
+
+
+def test_a_spec_with_a_number_of_5000_digits_is_refused(sandbox, capsys) -> None:
+    (sandbox / "long.toml").write_text(TINY.replace("epochs = 2", "epochs = " + "9" * 5000))
+    cli(capsys, sandbox, ["run", "long.toml", "--out", "run"], 1, r"long.toml: not valid TOML: Exceeds the limit")
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--seeds", "1000000000000"], r"1,000,000,000,000 seeds make 1,000,000,000,000 trials, more than 100,000"),
+        (
+            ["--grid", f"train.seed={','.join(map(str, range(400)))}", "--grid", "train.epochs=1,2,3", "--seeds", "90"],
+            r"400 values of train.seed x 3 values of train.epochs x 90 seeds make 108,000 trials",
+        ),
+        (
+            ["--random", "network.optimizer.lr={log_uniform=[1e-4,1e-2]}", "--samples", "1000000000000"],
+            r"1000000000000 samples x 1 seeds make 1,000,000,000,000 trials",
+        ),
+    ],
+    ids=["seeds", "grid", "samples"],
+)
+def test_sweep_sizes_are_refused_up_front_with_the_number(sandbox, capsys, flags, message) -> None:
+    cli(capsys, sandbox, ["sweep", "tiny.toml", *flags, "--out", "sw"], 1, message)
+
+
+def test_workers_are_capped_by_trials_and_cores(sandbox, capsys) -> None:
+    argv = ["sweep", "tiny.toml", "--workers", "10000", "--out", "sw", "--quiet"]
+    _, err = cli(capsys, sandbox, argv, 0, "", sandbox / "sw")
+    assert re.search(rf"10000 workers capped at 1 \(1 trials, {available_cores()} cores\)", err), err
+
+
+IDX_UNDER_A_LIMIT = """
+import resource, sys
+import plugnn.run
+from plugnn.cli import main
+plugnn.default_registry()
+size = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
+resource.setrlimit(resource.RLIMIT_AS, (size + (160 << 20), resource.RLIM_INFINITY))
+sys.exit(main(["run", "tiny.toml", "--data", "idx:mnist", "--out", "run", "--quiet"]))
+"""
+"""Train on an IDX folder with 160 MiB of address space left: its float32 copy alone needs 200 MiB."""
+
+
+def test_allocations_respect_the_address_space_limit(sandbox) -> None:
+    """``ulimit -v`` (or a container's cgroup) leaves less than free memory says; the check counts it."""
+    (sandbox / "mnist").mkdir()
+    for name, array in {
+        "train-images-idx3-ubyte": np.zeros((64_000, 28, 28), np.uint8),  # 50 MiB of pixels, 200 MiB as float32
+        "train-labels-idx1-ubyte": np.zeros(64_000, np.uint8),
+        "t10k-images-idx3-ubyte": np.zeros((10, 28, 28), np.uint8),
+        "t10k-labels-idx1-ubyte": np.zeros(10, np.uint8),
+    }.items():
+        (sandbox / "mnist" / name).write_bytes(idx_bytes(array))
+    done = subprocess.run([sys.executable, "-c", IDX_UNDER_A_LIMIT], cwd=sandbox, capture_output=True, text=True)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert re.search(r"^plugnn: error: .*needs .* but only .* of memory is available$", done.stderr, re.M)
+
+
+# ----------------------------------------------------------------------------------------------
+# nothing replaced without --force; run and sweep folders never nest
+
+
+def test_export_never_replaces_a_file_without_force(sandbox, capsys, run_copy) -> None:
+    (sandbox / "model.onnx").write_text("mine\n")
+    cli(capsys, sandbox, ["export", "run", "-o", "model.onnx"], 1, r"model.onnx already exists; .*only with --force")
+    assert main(["export", "run", "-o", "model.onnx", "--force"]) == 0
+    assert (sandbox / "model.onnx").read_bytes()[:4] != b"mine"
+
+
+def _a_sweep_folder(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / SWEEP_FILE).write_text("{}\n")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("command", "parent", "message"),
+    [
+        ("run", "run", r"run/inner: inside the run folder .*/run; a run folder never goes inside"),
+        ("sweep", "run", r"run/inner: inside the run folder .*/run; a sweep folder never goes inside"),
+        ("run", "sweep", r"sw/inner: inside the sweep folder .*/sw; a run folder never goes inside"),
+        ("sweep", "sweep", r"sw/deeper/inner: inside the sweep folder .*/sw; a sweep folder never"),
+    ],
+    ids=["run-in-run", "sweep-in-run", "run-in-sweep", "sweep-in-sweep"],
+)
+def test_run_and_sweep_folders_never_nest(sandbox, capsys, run_copy, command, parent, message) -> None:
+    out = "run/inner" if parent == "run" else str(_a_sweep_folder(sandbox / "sw").relative_to(sandbox) / "inner")
+    if command == "sweep" and parent == "sweep":
+        out = "sw/deeper/inner"
+    cli(capsys, sandbox, [command, "tiny.toml", "--out", out, "--quiet"], 1, message)
+
+
+# ----------------------------------------------------------------------------------------------
+# unknown fields in stored files; inputs whose scale makes training meaningless
+
+
+def test_unknown_keys_in_a_model_files_train_state_are_refused(sandbox) -> None:
+    state = json.loads(str(read_npz(SAVED_WITH_TRAIN_STATE, "model")["train_state"]))
+    path = _crafted_model(sandbox, SAVED_WITH_TRAIN_STATE, (), {"train_state": np.array(json.dumps(state | {"x": 1}))})
+    raises_one_line(lambda: plugnn.load(path), CorruptFileError, r"model.npz: 'train_state': unknown key\(s\) 'x'")
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda record: record | {"note": "hi"}, r"fingerprint.json: unknown key\(s\) 'note'; it may hold data, name"),
+        (
+            lambda record: record | {"data": record["data"] | {"x_extra": {}}},
+            r"fingerprint.json: data: unknown key\(s\) 'x_extra'",
+        ),
+    ],
+    ids=["top", "data"],
+)
+def test_unknown_keys_in_a_fingerprint_are_refused(sandbox, capsys, run_copy, edit, message) -> None:
+    (run_copy / "confusion.png").unlink()
+    record = json.loads((run_copy / FINGERPRINT).read_text())
+    (run_copy / FINGERPRINT).write_text(json.dumps(edit(record)))
+    cli(capsys, sandbox, ["run", "--resume", "run"], 1, message, run_copy)
+
+
+def test_unknown_keys_in_a_sweep_record_are_refused(sandbox, capsys) -> None:
+    assert main(["sweep", "tiny.toml", "--out", "sw", "--quiet"]) == 0
+    record = json.loads((sandbox / "sw" / SWEEP_FILE).read_text())
+    (sandbox / "sw" / SWEEP_FILE).write_text(json.dumps(record | {"owner": "x"}))
+    (sandbox / "sw" / "trial-000" / "history.json").write_text('{"epoch": [1, 2], "loss": [1]}')
+    cli(
+        capsys,
+        sandbox,
+        ["sweep", "tiny.toml", "--out", "sw"],
+        1,
+        r"sweep.json: unknown key\(s\) 'owner'",
+        sandbox / "sw",
+    )
+    (sandbox / "sw" / SWEEP_FILE).write_text(json.dumps(record))
+    message = r"trial-000/history.json: not a plugnn history \(a table of columns of one length"
+    cli(capsys, sandbox, ["sweep", "tiny.toml", "--out", "sw", "--quiet"], 1, message, sandbox / "sw")
+
+
+@pytest.mark.parametrize(
+    ("scale", "dtype", "message"),
+    [
+        (1e30, np.float32, r"X: values up to 1e\+30 \(first at row 0, column \d+\) are beyond 1e\+15"),
+        (1e300, np.float64, r"X: values up to 1e\+300 .*where float32 training is meaningless; scale the features"),
+        (-1e16, np.float64, r"X: values up to 1e\+16"),
+    ],
+    ids=["1e30", "1e300-float64", "negative"],
+)
+def test_inputs_beyond_the_scale_bound_are_refused(small_spec, scale, dtype, message) -> None:
+    x = np.full((6, 4), scale, dtype)
+    one_epoch = plugnn.TrainSpec(epochs=1)
+    raises_one_line(lambda: plugnn.train(small_spec, x, np.arange(6) % 3, one_epoch), DataError, message)

@@ -21,16 +21,16 @@ import attrs
 
 from plugnn.atomicfile import write_text
 from plugnn.plugins import default_registry
+from plugnn.readers import UnreadableFileError, parse, read_text, refuse_unknown
 from plugnn.registry import Registry
 from plugnn.run import load_recipe
-from plugnn.runfolder import LOCK_NAME, locked
+from plugnn.runfolder import LOCK_NAME, SWEEP_FILE, locked, refuse_nesting
 from plugnn.serialize import unstructure
 from plugnn.sweeps.backends import BACKENDS, Dask, Local
 from plugnn.sweeps.results import best_row, metric_value, plot_results, trial_row, write_results
 from plugnn.sweeps.spec import SweepError, SweepSpec, Trial, expand, is_sweep_file, load_sweep_file
-from plugnn.threads import resolve_threads
+from plugnn.threads import available_cores, resolve_threads
 
-SWEEP_FILE = "sweep.json"
 RESULT_FILES = ("results.csv", "results.json", "results.png")
 
 
@@ -86,7 +86,16 @@ def sweep(
     declaration = json.loads(json.dumps({"sweep": spec.to_dict(), "base": unstructure(base, registry)}))
     folder = Path(out) if out is not None else Path("sweeps") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
     _check_folder(folder, declaration)
+    refuse_nesting(folder, "sweep")
     stream = stream or sys.stderr
+    if scheduler is None:  # processes of this machine: no more than the trials, nor than its cores
+        usable = min(len(trials), available_cores())
+        if workers > usable:
+            print(
+                f"plugnn sweep: {workers} workers capped at {usable} ({len(trials)} trials, {available_cores()} cores)",
+                file=stream,
+            )
+            workers = usable
     if backend == "local":
         runner: Local | Dask = Local(workers, resolve_threads(threads))
     else:
@@ -158,10 +167,17 @@ def _check_folder(folder: Path, declaration: dict[str, Any]) -> None:
         return
     if SWEEP_FILE not in entries:
         raise SweepError(f"{folder} is not empty and holds no sweep; choose another --out")
+    path = folder / SWEEP_FILE
     try:
-        saved = json.loads((folder / SWEEP_FILE).read_text())
-    except (OSError, ValueError) as exc:
-        raise SweepError(f"{folder / SWEEP_FILE}: unreadable ({exc}); choose another --out") from None
+        saved = parse(read_text(path), "json", str(path))
+        if not (isinstance(saved, dict) and isinstance(saved.get("sweep"), dict)):
+            raise UnreadableFileError(str(path), "not a plugnn sweep record (a table of 'sweep' and 'base')")
+        refuse_unknown(str(path), saved, declaration)
+        refuse_unknown(f"{path}: sweep", saved["sweep"], declaration["sweep"])
+    except OSError as exc:
+        raise SweepError(f"{path}: unreadable ({exc}); choose another --out") from None
+    except UnreadableFileError as exc:
+        raise SweepError(f"{exc}; choose another --out") from None
     if saved != declaration:
         differs = [key for key in declaration["sweep"] if saved.get("sweep", {}).get(key) != declaration["sweep"][key]]
         what = f"its {', '.join(differs)} differ" if differs else "its recipe's spec differs"

@@ -35,6 +35,9 @@ from plugnn.specfile import parse_file
 from plugnn.specs import RunSpec
 
 DISTRIBUTIONS = ("uniform", "log_uniform", "int_uniform", "choice")
+MAX_TRIALS = 100_000
+"""The most trials one sweep may hold (grid points x draws x seeds), refused with the count before any
+trial list is made: each trial is a run folder, and a hundred thousand of them is already days of work."""
 METRICS = ("test_accuracy", "train_accuracy", "loss")
 """History columns a sweep can rank trials by: accuracies are maximised, the loss minimised."""
 
@@ -56,10 +59,19 @@ class Trial:
         return {**self.fields, "train.seed": self.seed}
 
 
+def _too_many(count: int, what: str) -> SweepError:
+    return SweepError(
+        f"sweep: {what} make {count:,} trials, more than {MAX_TRIALS:,} (plugnn.sweeps.spec.MAX_TRIALS); "
+        "sweep fewer values or seeds, or split it into several sweeps"
+    )
+
+
 def _seeds(value: Any) -> tuple[int, ...]:
     if isinstance(value, int) and not isinstance(value, bool):
         if value < 1:
             raise SweepError(f"sweep seeds: expected a count >= 1 or a list of seeds, got {value!r}")
+        if value > MAX_TRIALS:
+            raise _too_many(value, f"{value:,} seeds")
         return tuple(range(value))
     if (
         isinstance(value, (list, tuple))
@@ -134,6 +146,11 @@ class SweepSpec:
             _check_distribution(path, distribution)
         if self.random and self.samples < 1:
             raise SweepError("sweep samples: random fields need samples >= 1 (draws per grid point)")
+        count = math.prod(len(values) for values in self.grid.values()) * max(self.samples, 1) * len(self.seeds)
+        if count > MAX_TRIALS:
+            sizes = [*(f"{len(values)} values of {path}" for path, values in self.grid.items())]
+            sizes += [f"{self.samples} samples"] if self.samples else []
+            raise _too_many(count, " x ".join([*sizes, f"{len(self.seeds)} seeds"]))
         if not self.random and self.samples:
             raise SweepError("sweep samples: given without any random field to draw")
         if self.metric not in METRICS:
@@ -176,6 +193,8 @@ class SweepSpec:
     def from_dict(cls, data: Mapping[str, Any], source: str = "sweep") -> SweepSpec:
         """The inverse of :meth:`to_dict`; unknown keys are refused."""
         known = {"recipe", "grid", "random", "samples", "seeds", "set", "metric", "random_seed"}
+        if not isinstance(data, Mapping):
+            raise SweepError(f"{source}: expected a table of sweep settings, got {type(data).__name__}")
         unknown = sorted(set(data) - known)
         if unknown:
             raise SweepError(f"{source}: unknown key {unknown[0]!r}; valid keys: {', '.join(sorted(known))}")

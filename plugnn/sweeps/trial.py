@@ -11,7 +11,6 @@ A trial's folder says how far it got: finished (every output written: skipped), 
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import time
@@ -24,10 +23,11 @@ from plugnn.checkpoint import CHECKPOINT, load_checkpoint
 from plugnn.data import load_dataset
 from plugnn.errors import PlugnnError
 from plugnn.fingerprint import FINGERPRINT
+from plugnn.history import read_history
 from plugnn.outputs import missing_outputs
 from plugnn.plugins import default_registry
 from plugnn.run import resume, run
-from plugnn.runfolder import LOCK_NAME, RunFolderBusyError, locked
+from plugnn.runfolder import LOCK_NAME, RunFolderBusyError, locked, trial_of
 from plugnn.serialize import structure
 from plugnn.specs import RunSpec
 from plugnn.threads import thread_budget
@@ -51,7 +51,7 @@ def run_trial(task: dict[str, Any]) -> dict[str, Any]:
     folder = Path(task["folder"])
     started = time.perf_counter()
     where = {"name": task["name"], "host": socket.gethostname(), "pid": os.getpid()}
-    with thread_budget(task["threads"]) as threads:
+    with thread_budget(task["threads"]) as threads, trial_of(folder.parent):
         try:
             state = _when_free(folder, lambda: _carry_on(folder, task, registry))
         except PlugnnError as exc:  # diverged, bad data...: this trial failed, the sweep goes on
@@ -59,7 +59,7 @@ def run_trial(task: dict[str, Any]) -> dict[str, Any]:
     return {
         **where,
         "status": {"done": "done", "resume": "resumed", "new": "ran"}[state],
-        "history": json.loads((folder / "history.json").read_text()),
+        "history": read_history(folder / "history.json"),
         "wall_seconds": time.perf_counter() - started,
         "threads": threads,
     }
