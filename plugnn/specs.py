@@ -13,9 +13,13 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, Self, TypeAlias
 
 import attrs
+import numpy as np
+import numpy.typing as npt
 
 from plugnn import validators as v
 from plugnn.errors import FieldError
+
+Float64Array: TypeAlias = npt.NDArray[np.float64]
 
 
 class ComponentSpec:
@@ -82,6 +86,22 @@ class LossSpec(ComponentSpec):
 
 class OptimizerSpec(ComponentSpec):
     """Base of optimizer specs."""
+
+    def reference_step(
+        self, param: Float64Array, grad: Float64Array, state: dict[str, Float64Array], *, lr: float, t: int
+    ) -> tuple[Float64Array, dict[str, Float64Array]]:
+        """The optimizer's update of one parameter as its paper writes it, in plain numpy (float64).
+
+        Given the parameter ``w`` and its gradient ``g`` (any shape, the same), the per-parameter
+        ``state`` this function returned at the previous step (``{}`` at the first), the current
+        learning rate ``lr`` and the step count ``t`` (from 1), return the new ``w`` and the new
+        state; change none of the arguments. Written for clarity, not speed: SGD's is
+        ``return param - lr * grad, {}``. The conformance kit's ``reference_step`` check runs the
+        optimizer beside it over many steps (random gradients, a changing ``lr``, two parameters)
+        and fails at the first step where they differ. Not declared by default: the check is then
+        skipped, naming this method.
+        """
+        raise NotImplementedError(f"{type(self).__name__} declares no reference_step")
 
 
 class InitializerSpec(ComponentSpec):

@@ -15,7 +15,9 @@ checked with every instance its spec class's ``examples()`` returns; a spec clas
 per-sample shape its spec class's ``example_input_shapes()`` lists (two flat shapes by default), and
 ``invalid_input_shapes()`` lists shapes it must refuse with :class:`plugnn.ShapeError`. A check that
 does not apply to a component is named, with the reason, in its spec class's ``not_applicable()``:
-the case is reported as skipped with that reason.
+the case is reported as skipped with that reason. An error of the component's own inside a check
+(numpy's broadcast error, say) fails the case naming the check and what it was fed:
+``layer:swish[0]-shapes on input shape (N, 3): ValueError: ...``.
 
 What is checked, by kind:
 
@@ -28,7 +30,8 @@ What is checked, by kind:
   alone and treating samples independently, and ``ShapeError`` for ``invalid_input_shapes()``;
 * losses: the protocol, finite-difference gradients, float32 preservation, shapes;
 * optimizers: the protocol, descent on a convex quadratic, state kept per parameter, state
-  export/import resuming bit for bit, float32 preservation;
+  export/import resuming bit for bit, float32 preservation, one state layout, and every step equal
+  to the spec's ``reference_step`` (the paper's formula in plain numpy; skipped if it declares none);
 * initializers: the protocol, shape and dtype, the stated variance, determinism;
 * schedules: finite, positive, repeatable factors;
 * callbacks: the protocol (``monitors``, state as named arrays), valid training-event hooks (at
@@ -48,7 +51,7 @@ from plugnn.plugins import load_registry
 from plugnn.registry import Component, Registry
 from plugnn.testing import spec_checks
 from plugnn.testing.build import FixedNormal, make_layer
-from plugnn.testing.errors import ConformanceError
+from plugnn.testing.errors import CheckSkipped, ConformanceError, subject, working_on
 from plugnn.testing.gradients import assert_gradient_close, numeric_gradient
 
 CheckFunction = Callable[[Component, Any, Registry], None]
@@ -88,12 +91,28 @@ class Check:
         return reasons.get(self.name)
 
     def __call__(self) -> None:
-        """Run the check; one the component marks not applicable is skipped with the reason."""
+        """Run the check; one the component marks not applicable, or that cannot run here, is skipped.
+
+        An error of the component's own (anything but a :class:`ConformanceError`, e.g. numpy's
+        broadcast error from a layer's forward) becomes a :class:`ConformanceError` naming the check
+        and what it was fed: ``layer:scale[0]-shapes on input shape (N, 5): ValueError: ...``.
+        """
         if self.not_applicable is not None:
             import pytest
 
             pytest.skip(f"{self.id}: not applicable: {self.not_applicable}")
-        self.function(self.component, self.spec, self.registry)
+        working_on(None)
+        try:
+            self.function(self.component, self.spec, self.registry)
+        except ConformanceError:
+            raise
+        except CheckSkipped as exc:
+            import pytest
+
+            pytest.skip(f"{self.id}: {exc}")
+        except Exception as exc:
+            where = f" on {subject()}" if subject() else ""
+            raise ConformanceError(f"{self.id}{where}: {type(exc).__name__}: {exc}") from exc
 
 
 def iter_checks(registry: Registry, *, plugins: Iterable[str] | None = None) -> Iterator[Check]:
@@ -135,6 +154,7 @@ def parametrize_with_checks(registry: Registry | None = None, *, plugins: Iterab
 __all__ = [
     "CHECKS",
     "Check",
+    "CheckSkipped",
     "ConformanceError",
     "FixedNormal",
     "assert_gradient_close",

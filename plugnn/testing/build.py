@@ -10,6 +10,7 @@ from plugnn.builder import BuildContext
 from plugnn.protocols import Array, Layer, Shape
 from plugnn.registry import Component, Registry
 from plugnn.shapes import as_shape
+from plugnn.testing.errors import working_on
 
 BATCH = 3
 """Batch size of the gradient checks (odd, so that nothing can rely on pairs)."""
@@ -37,10 +38,21 @@ def make_layer(
     seed: int = 0,
     noise_seed: int = 1,
 ) -> tuple[Layer, np.random.Generator]:
-    """One layer built for samples of ``input_shape`` on its own, and the noise generator it draws from."""
+    """One layer built for samples of ``input_shape`` on its own, and the noise generator it draws from.
+
+    A check that then fails with an error of the layer's own (not a :class:`ConformanceError`) is
+    reported as being on input shape ``(N, *input_shape)``.
+    """
     noise = np.random.default_rng(noise_seed)
     ctx = BuildContext(np.random.default_rng(seed), np.dtype(dtype), FixedNormal(), registry, noise, component.name)
-    return component.factory(spec, as_shape(input_shape), ctx), noise
+    shape = as_shape(input_shape)
+    working_on(f"input shape {batch_shape(shape)}")
+    return component.factory(spec, shape, ctx), noise
+
+
+def batch_shape(shape: Shape, n: int | str = "N") -> str:
+    """``(N, 5, 4, 2)``: a batch of samples of ``shape``, as messages write it."""
+    return f"({', '.join(map(str, (n, *shape)))})"
 
 
 def input_shapes(spec: Any) -> list[Shape]:

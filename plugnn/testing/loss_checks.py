@@ -9,7 +9,7 @@ import numpy as np
 from plugnn.protocols import Loss
 from plugnn.registry import Component, Registry
 from plugnn.testing.build import BATCH, label
-from plugnn.testing.errors import ConformanceError
+from plugnn.testing.errors import ConformanceError, working_on
 from plugnn.testing.gradients import assert_gradient_close, numeric_gradient
 
 CLASSES = 3
@@ -19,6 +19,7 @@ def _batch(spec: Any, n: int, dtype: str = "float64", seed: int = 2) -> tuple[np
     """Outputs ``(n, 3)`` and what the loss takes (its ``LossSpec.targets``): labels ``(n,)`` or values ``(n, 3)``."""
     rng = np.random.default_rng(seed)
     outputs = (rng.standard_normal((n, CLASSES)) * 3).astype(dtype)
+    working_on(f"input shape {outputs.shape}")
     if getattr(type(spec), "targets", "labels") == "values":
         return outputs, (rng.standard_normal((n, CLASSES)) * 3).astype(dtype)
     return outputs, rng.integers(0, CLASSES, size=n)

@@ -8,14 +8,16 @@ import numpy as np
 
 from plugnn.protocols import Optimizer
 from plugnn.registry import Component, Registry
+from plugnn.specs import OptimizerSpec
 from plugnn.testing.build import label
-from plugnn.testing.errors import ConformanceError
+from plugnn.testing.errors import CheckSkipped, ConformanceError, working_on
 
 STEPS = 300
 
 
 def _problem(size: int, seed: int, dtype: str = "float64") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
+    working_on(f"parameter shape {(size,)}")
     scale = rng.uniform(0.5, 2.0, size).astype(dtype)
     centre = rng.standard_normal(size).astype(dtype)
     return scale, centre, (centre + 0.5).astype(dtype)
@@ -124,3 +126,63 @@ def check_state_layout(component: Component, spec: Any, registry: Registry) -> N
             f"{label(component, spec)}: the state's names, shapes or dtypes changed between step 1 "
             f"({layouts[0]}) and step 5 ({layouts[1]}); a saved state is checked against its layout after one step"
         )
+
+
+REFERENCE_STEPS = 60
+"""Steps the optimizer and its reference step are compared over."""
+REFERENCE_RTOL = 1e-6
+"""Largest allowed error of a step ``|Δ - Δref| / max(|Δref|, 1e-3 · max |Δref|)``: far above float64
+round-off, far below what a wrong constant does (the ε̂ form of Adam differs by about 1e-4 here)."""
+
+
+def _declares_reference(spec: Any) -> bool:
+    return type(spec).reference_step is not OptimizerSpec.reference_step
+
+
+def _worst(moved: np.ndarray, expected: np.ndarray) -> tuple[tuple[int, ...], float]:
+    """Where the step ``moved`` is furthest from ``expected``, and the relative error there."""
+    floor = max(float(np.max(np.abs(expected))) * 1e-3, np.finfo(np.float64).tiny)
+    error = np.abs(moved - expected) / np.maximum(np.abs(expected), floor)
+    worst = np.unravel_index(np.argmax(error), error.shape)
+    return tuple(int(i) for i in worst), float(error[worst])
+
+
+def check_reference_step(component: Component, spec: Any, registry: Registry) -> None:
+    """The optimizer moves its parameters as its spec's ``reference_step`` (the paper's formula) does.
+
+    Two float64 parameters, ``(4, 3)`` and ``(5,)``, take :data:`REFERENCE_STEPS` steps with random
+    gradients whose scale changes from step to step (1e-4 to 1) and a learning rate set before
+    each step to ``spec.lr`` times a random factor in [0.1, 1] (as the train loop sets ``lr``);
+    each step of each parameter is compared with the reference step from the same parameter values.
+    Skipped when the spec declares no ``reference_step``.
+    """
+    what = label(component, spec)
+    if not _declares_reference(spec):
+        raise CheckSkipped(
+            f"{type(spec).__name__} declares no reference_step (the paper's update in plain numpy), "
+            "so the optimizer's numbers are not compared with its formula"
+        )
+    rng = np.random.default_rng(7)
+    params = [rng.standard_normal((4, 3)), rng.standard_normal(5)]
+    states: list[dict[str, np.ndarray]] = [{}, {}]
+    optimizer = component.factory(spec)
+    for t in range(1, REFERENCE_STEPS + 1):
+        optimizer.lr = float(spec.lr) * float(rng.uniform(0.1, 1.0))
+        grads = [rng.standard_normal(p.shape) * 10.0 ** rng.uniform(-4, 0) for p in params]
+        before = [p.copy() for p in params]
+        expected = []
+        for index, (param, grad) in enumerate(zip(before, grads, strict=True)):
+            working_on(f"parameter shape {param.shape}")
+            new, states[index] = spec.reference_step(param.copy(), grad.copy(), states[index], lr=optimizer.lr, t=t)
+            expected.append(np.asarray(new, dtype=np.float64) - param)
+        working_on(f"parameters of shapes {params[0].shape} and {params[1].shape}")
+        optimizer.step(params, [g.copy() for g in grads])
+        for index, (param, start, step) in enumerate(zip(params, before, expected, strict=True)):
+            moved = param - start
+            where, error = _worst(moved, step)
+            if not error <= REFERENCE_RTOL:
+                raise ConformanceError(
+                    f"{what}: step {t} (lr {optimizer.lr:.4g}) of parameter {index} {param.shape} differs from "
+                    f"{type(spec).__name__}.reference_step: at index {where} it moved by {moved[where]:.6g}, the "
+                    f"reference by {step[where]:.6g} (relative error {error:.3g}, tolerance {REFERENCE_RTOL:g})"
+                )

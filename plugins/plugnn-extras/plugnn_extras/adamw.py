@@ -28,6 +28,10 @@ class AdamW(Adam):
     def invalid_examples(cls) -> list[dict[str, object]]:
         return [*super().invalid_examples(), {"weight_decay": -0.1}]
 
+    def reference_step(self, param, grad, state, *, lr, t):
+        """The decay w ← w − lr·λ·w, then Adam's step from the decayed weights."""
+        return super().reference_step(param - lr * self.weight_decay * param, grad, state, lr=lr, t=t)
+
 
 class AdamWOptimizer(AdamOptimizer):
     def update(self, param: Array, grad: Array, buffers: dict[str, Array], scratch: Array) -> None:

@@ -38,6 +38,12 @@ class Momentum(OptimizerSpec):
     def invalid_examples(cls) -> list[dict[str, object]]:
         return [{"lr": 0.0}, {"momentum": 1.0}]
 
+    def reference_step(self, param, grad, state, *, lr, t):
+        """v ← μ·v + g, then w ← w − lr·v, or w ← w − lr·(g + μ·v) with Nesterov."""
+        velocity = self.momentum * state.get("velocity", np.zeros_like(param)) + grad
+        step = grad + self.momentum * velocity if self.nesterov else velocity
+        return param - lr * step, {"velocity": velocity}
+
 
 class MomentumOptimizer(BufferedOptimizer):
     buffer_names = ("velocity",)

@@ -28,6 +28,11 @@ class RMSprop(OptimizerSpec):
     def invalid_examples(cls) -> list[dict[str, object]]:
         return [{"lr": -1.0}, {"rho": 1.5}, {"eps": 0.0}]
 
+    def reference_step(self, param, grad, state, *, lr, t):
+        """s ← ρ·s + (1 − ρ)·g², then w ← w − lr·g / (√s + ε)."""
+        square_avg = self.rho * state.get("square_avg", np.zeros_like(param)) + (1 - self.rho) * grad**2
+        return param - lr * grad / (np.sqrt(square_avg) + self.eps), {"square_avg": square_avg}
+
 
 class RMSpropOptimizer(BufferedOptimizer):
     buffer_names = ("square_avg",)

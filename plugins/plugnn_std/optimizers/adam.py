@@ -25,6 +25,7 @@ from plugnn import validators as v
 from plugnn.optim import BufferedOptimizer
 from plugnn.protocols import Array
 from plugnn.registry import Register
+from plugnn.specs import Float64Array
 
 
 @attrs.frozen
@@ -39,6 +40,15 @@ class Adam(OptimizerSpec):
     @classmethod
     def invalid_examples(cls) -> list[dict[str, object]]:
         return [{"lr": 0.0}, {"beta1": 1.0}, {"beta2": -0.1}, {"eps": 0.0}]
+
+    def reference_step(
+        self, param: Float64Array, grad: Float64Array, state: dict[str, Float64Array], *, lr: float, t: int
+    ) -> tuple[Float64Array, dict[str, Float64Array]]:
+        """Kingma & Ba's Algorithm 1 with ε added to √v̂, as the module docstring writes it."""
+        m = self.beta1 * state.get("m", np.zeros_like(param)) + (1 - self.beta1) * grad
+        v = self.beta2 * state.get("v", np.zeros_like(param)) + (1 - self.beta2) * grad**2
+        m_hat, v_hat = m / (1 - self.beta1**t), v / (1 - self.beta2**t)
+        return param - lr * m_hat / (np.sqrt(v_hat) + self.eps), {"m": m, "v": v}
 
 
 class AdamOptimizer(BufferedOptimizer):

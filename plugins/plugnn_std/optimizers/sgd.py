@@ -11,6 +11,7 @@ from plugnn import OptimizerSpec, hookimpl
 from plugnn import validators as v
 from plugnn.protocols import Array
 from plugnn.registry import Register
+from plugnn.specs import Float64Array
 
 
 @attrs.frozen
@@ -22,6 +23,12 @@ class SGD(OptimizerSpec):
     @classmethod
     def invalid_examples(cls) -> list[dict[str, object]]:
         return [{"lr": 0.0}, {"lr": -1.0}]
+
+    def reference_step(
+        self, param: Float64Array, grad: Float64Array, state: dict[str, Float64Array], *, lr: float, t: int
+    ) -> tuple[Float64Array, dict[str, Float64Array]]:
+        """w ← w − lr·g."""
+        return param - lr * grad, {}
 
 
 class SGDOptimizer:
