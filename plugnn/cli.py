@@ -262,17 +262,27 @@ def _show(args: argparse.Namespace) -> None:
 
 
 def _plugins(_args: argparse.Namespace) -> None:
+    """One line per plugin: its components (a layer nothing can export marked so), then the layers
+    it has ONNX converters for: ``dense  plugnn 0.1.0  layer dense; ONNX converters: dense``."""
     from plugnn.plugins import default_registry
 
     registry = default_registry()
+    converters = registry.onnx_converter_plugins
     by_plugin: dict[str, list[str]] = {}
     for component in registry.components():
-        by_plugin.setdefault(component.plugin, []).append(f"{component.kind} {component.name}")
+        missing = " (no ONNX converter)" if component.kind == "layer" and component.name not in converters else ""
+        by_plugin.setdefault(component.plugin, []).append(f"{component.kind} {component.name}{missing}")
     for recipe in registry.recipes.values():
         by_plugin.setdefault(recipe.plugin, []).append(f"recipe {recipe.name}")
+    exports: dict[str, list[str]] = {}
+    for layer, plugin in sorted(converters.items()):
+        exports.setdefault(plugin, []).append(layer)
     for info in registry.plugins:
         origin = f"{info.dist} {info.version}" if info.dist else "registered directly"
-        status = f"FAILED: {info.error}" if info.error else ", ".join(by_plugin.get(info.name, [])) or "(no components)"
+        parts = [", ".join(by_plugin.get(info.name, []))]
+        if info.name in exports:
+            parts.append(f"ONNX converters: {', '.join(exports[info.name])}")
+        status = f"FAILED: {info.error}" if info.error else "; ".join(p for p in parts if p) or "(no components)"
         if info.replaces:
             status += f" (replaces the built-in {info.replaces}: PLUGNN_REPLACE_PLUGINS)"
         print(f"{info.name:<22} {origin:<20} {status}")

@@ -233,6 +233,11 @@ class Registry:
         """The ONNX converter of each layer type that has one, by layer name (:mod:`plugnn.export`)."""
         return MappingProxyType({layer: converter for layer, (converter, _) in self._onnx_converters.items()})
 
+    @property
+    def onnx_converter_plugins(self) -> Mapping[str, str]:
+        """The plugin that registered each layer type's ONNX converter, by layer name."""
+        return MappingProxyType({layer: plugin for layer, (_, plugin) in self._onnx_converters.items()})
+
     def add_onnx_converter(self, layer: str, converter: Callable[..., str], *, plugin: str) -> None:
         """Register the ONNX converter of the layer type ``layer`` (:mod:`plugnn.export`); one per layer type."""
         self._check_open(f"ONNX converter for {layer!r}")
