@@ -31,6 +31,7 @@ from plugnn.plugins import default_registry, load_registry
 from plugnn.protocols import Initializer, Layer, Loss, Optimizer
 from plugnn.registry import Registry
 from plugnn.run import RunResult, evaluate, recipe_table, resume, run, show
+from plugnn.scaffold import new_plugin
 from plugnn.scoring import score
 from plugnn.serialize import structure, unstructure
 from plugnn.specs import (
@@ -93,6 +94,7 @@ __all__ = [
     "hookimpl",
     "load",
     "load_registry",
+    "new_plugin",
     "recipe_table",
     "resume",
     "run",

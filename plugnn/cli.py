@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from plugnn.errors import PlugnnError
+from plugnn.scaffold import KINDS as SCAFFOLD_KINDS
 from plugnn.threads import env_threads
 from plugnn.train import TrainingInterrupted
 
@@ -178,6 +179,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="reload a run's model and report its test metrics")
     evaluate.add_argument("run_dir", metavar="RUN_DIR")
     evaluate.add_argument("--data", metavar="D", help="evaluate on this dataset's test split instead")
+    new = commands.add_parser(
+        "new-plugin", help="write a new plugin distribution: one working component, its kit test, a README"
+    )
+    new.add_argument("name", metavar="NAME", help="the plugin's and its component's name, e.g. scaled_tanh")
+    new.add_argument(
+        "--kind", choices=list(SCAFFOLD_KINDS), default="layer", help="what the component is (default: layer)"
+    )
+    new.add_argument("--dir", dest="folder", metavar="DIR", help="a new folder for it (default: plugnn-NAME)")
     return parser
 
 
@@ -317,6 +326,13 @@ def _export(args: argparse.Namespace) -> None:
     print(f"wrote {path}")
 
 
+def _new_plugin(args: argparse.Namespace) -> None:
+    from plugnn.scaffold import new_plugin
+
+    folder = new_plugin(args.name, kind=args.kind, folder=args.folder)
+    print(f'wrote {folder}; then: cd {folder} && pip install -e ".[test]" && pytest')
+
+
 COMMANDS = {
     "run": _run,
     "sweep": _sweep,
@@ -325,6 +341,7 @@ COMMANDS = {
     "plugins": _plugins,
     "evaluate": _evaluate,
     "export": _export,
+    "new-plugin": _new_plugin,
 }
 
 
