@@ -272,7 +272,7 @@ def _show(args: argparse.Namespace) -> None:
 
 def _plugins(_args: argparse.Namespace) -> None:
     """One line per plugin: its components (a layer nothing can export marked so), then the layers
-    it has ONNX converters for: ``dense  plugnn 0.1.0  layer dense; ONNX converters: dense``."""
+    it has ONNX converters for: ``dense  plugnn 0.2.0  layer dense; ONNX converters: dense``."""
     from plugnn.plugins import default_registry
 
     registry = default_registry()
