@@ -228,6 +228,7 @@ EDGES = {
     "plugins": {"default_registry"},
     "sweeps.runner": {"sweep"},
     "sweeps.trial": {"run_trial"},  # a sweep worker's entry point: its process's installed plugins
+    "scaffold.__init__": {"new_plugin"},  # plugnn new-plugin's twin: a name must be free among the installed plugins
 }
 """Where plugnn may fall back on the process-wide registry: the command line and the top-level helpers."""
 
