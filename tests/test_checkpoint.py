@@ -114,14 +114,14 @@ def test_pickled_object_never_runs(tmp_path, checkpoint_file) -> None:
     assert not canary.exists()
 
 
-LONG = 150
+LONG = 40
 """Epochs of the subprocess runs: long enough (a few seconds) to be stopped part-way; the
-uninterrupted outcome is stored in tests/fixtures/quickstart-150.json (see regenerate.py there)."""
+uninterrupted outcome is stored in tests/fixtures/quickstart-40.json (see regenerate.py there)."""
 
 
 def assert_matches_uninterrupted(run: Path) -> None:
     """The run ends exactly as the stored uninterrupted quickstart run of LONG epochs did."""
-    assert outcome(run) == stored("quickstart-150")
+    assert outcome(run) == stored(f"quickstart-{LONG}")
 
 
 def spawn(*args: str) -> subprocess.Popen:
