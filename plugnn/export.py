@@ -26,7 +26,7 @@ from plugnn.builder import resolve
 from plugnn.errors import PlugnnError
 from plugnn.network import Network
 from plugnn.plugins import default_registry
-from plugnn.protocols import Layer
+from plugnn.protocols import Layer, Shape
 from plugnn.registry import Registry
 from plugnn.specs import LayerRef
 
@@ -107,7 +107,7 @@ def export_onnx(model: Network, path: str | Path, *, registry: Registry | None =
     Every layer needs a converter (see the module docstring); a layer without one is an error naming
     it, raised before anything is written. The graph is checked with ``onnx.checker`` first.
     """
-    onnx = require_onnx()
+    require_onnx()
     registry = registry or default_registry()
     if not isinstance(model, Network) or model.spec is None:
         raise PlugnnError(f"export_onnx takes a Network built from a NetworkSpec, got {type(model).__name__}")
@@ -118,26 +118,49 @@ def export_onnx(model: Network, path: str | Path, *, registry: Registry | None =
     for index, (ref, layer) in enumerate(zip(model.spec.layers, model.layers, strict=True)):
         x = graph.convert(ref, layer, x, f"layers[{index}]")
     graph.prefix = "output"
-    elem = onnx.helper.np_dtype_to_tensor_dtype(model.dtype)
-    outputs = [graph.node("Identity", [x])]
-    names = ["output"]
+    outputs = {"output": x}
     if model.targets == "labels":
-        outputs.append(graph.node("Softmax", [x], axis=1))
-        names.append("probabilities")
-    for produced, name in zip(outputs, names, strict=True):
-        graph.nodes.append(onnx.helper.make_node("Identity", [produced], [name], name=name))
+        outputs["probabilities"] = graph.node("Softmax", [x], axis=1)
+    proto = _model(graph, model.input_shape, model.output_shape, outputs)
+    path = Path(path)
+    write_bytes(path, proto.SerializeToString())
+    return path
+
+
+def layer_to_onnx(
+    ref: LayerRef, layer: Layer, input_shape: Shape, *, registry: Registry, dtype: Any = "float32"
+) -> Any:
+    """One built layer alone as a checked ``onnx.ModelProto`` (nothing is written).
+
+    ``layer`` was built from ``ref`` (resolved in ``registry``) for samples of ``input_shape``, in
+    ``dtype``; the model has the input ``input`` ``(N, *input_shape)`` and the output ``output``
+    ``(N, *layer.output_shape)``, of any rank (an image layer's output is an image), and no
+    ``probabilities``. Its converter runs as in :func:`export_onnx`
+    (a composite's children through the registry); the conformance kit runs the model with
+    onnxruntime against the layer's inference-mode forward.
+    """
+    require_onnx()
+    graph = OnnxGraph(np.dtype(dtype), registry)
+    output = graph.convert(ref, layer, "input", "layer")
+    return _model(graph, input_shape, layer.output_shape, {"output": output})
+
+
+def _model(graph: OnnxGraph, input_shape: Shape, output_shape: Shape, outputs: dict[str, str]) -> Any:
+    """The model of ``graph``'s nodes: input ``input`` ``(N, *input_shape)``, and each output named
+    as in ``outputs`` (name -> the tensor it copies), ``(N, *output_shape)``; checked by ``onnx.checker``."""
+    onnx = graph._onnx
+    elem = onnx.helper.np_dtype_to_tensor_dtype(graph.dtype)
+    nodes = [onnx.helper.make_node("Identity", [tensor], [name], name=name) for name, tensor in outputs.items()]
     proto = onnx.helper.make_model(
         onnx.helper.make_graph(
-            graph.nodes,
+            [*graph.nodes, *nodes],
             "plugnn",
-            [onnx.helper.make_tensor_value_info("input", elem, ["N", *model.input_shape])],
-            [onnx.helper.make_tensor_value_info(name, elem, ["N", *model.output_shape]) for name in names],
+            [onnx.helper.make_tensor_value_info("input", elem, ["N", *input_shape])],
+            [onnx.helper.make_tensor_value_info(name, elem, ["N", *output_shape]) for name in outputs],
             graph.initializers,
         ),
         opset_imports=[onnx.helper.make_opsetid("", OPSET)],
         producer_name="plugnn",
     )
     onnx.checker.check_model(proto, full_check=True)
-    path = Path(path)
-    write_bytes(path, proto.SerializeToString())
-    return path
+    return proto

@@ -27,7 +27,9 @@ What is checked, by kind:
   (float64), float32 preservation, shapes for batches of 1, 2 and 7, determinism, parameters read
   and gradients written through ``params``/``grads`` after the network re-binds them, buffers restored
   into a new layer giving identical outputs, inference mode leaving buffers and the noise generator
-  alone and treating samples independently, and ``ShapeError`` for ``invalid_input_shapes()``;
+  alone and treating samples independently, ``ShapeError`` for ``invalid_input_shapes()``, and the
+  ONNX converter run by onnxruntime giving the inference-mode forward's values (skipped without a
+  converter or without onnx and onnxruntime: :mod:`plugnn.testing.onnx_checks`);
 * losses: the protocol, finite-difference gradients, float32 preservation, shapes;
 * optimizers: the protocol, descent on a convex quadratic, state kept per parameter, state
   export/import resuming bit for bit, float32 preservation, one state layout, and every step equal

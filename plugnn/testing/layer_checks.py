@@ -13,6 +13,7 @@ from plugnn.registry import Component, Registry
 from plugnn.testing.build import BATCH, batch, input_shapes, label, make_layer
 from plugnn.testing.errors import ConformanceError
 from plugnn.testing.gradients import assert_gradient_close, numeric_gradient
+from plugnn.testing.onnx_checks import check_onnx_converter as check_onnx_converter  # a layer check of its own module
 
 WARM_UP = 3
 """Training-mode passes made before the buffer checks, so that running statistics have moved."""
