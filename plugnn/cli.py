@@ -65,9 +65,16 @@ def _component(text: str) -> Any:
 
 
 def _version() -> str:
+    """``0.1.0; kernels: numba 0.68.1 (compiled)``: the version and which kernels run (:mod:`plugnn.kernels`)."""
     from importlib.metadata import version
 
-    return version("plugnn")
+    try:
+        from plugnn.kernels import describe
+
+        kernels = describe()
+    except PlugnnError as exc:  # a bad PLUGNN_KERNELS
+        kernels = f"error: {exc}"
+    return f"{version('plugnn')}; kernels: {kernels}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -298,6 +305,9 @@ def _plugins(_args: argparse.Namespace) -> None:
     for error in registry.errors:
         if not any(error == info.error for info in registry.plugins):
             print(f"error: {error}")
+    from plugnn.kernels import describe
+
+    print(f"kernels: {describe()}")
     if registry.errors:
         raise PlugnnError(f"{len(registry.errors)} plugin problem(s), listed above")
 
@@ -376,6 +386,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _subcommand(parser, args.command).error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         env_threads()  # a bad PLUGNN_THREADS is reported before any work
+        import plugnn.kernels  # noqa: F401  (and a bad PLUGNN_KERNELS)
+
         _report_plugin_failures(strict=args.strict)
         with warnings.catch_warnings():
             warnings.showwarning = _show_one_line

@@ -7,6 +7,8 @@ import time
 from typing import Any, TextIO
 
 from plugnn.hookspecs import hookimpl
+from plugnn.kernels import describe
+from plugnn.threads import current_threads
 from plugnn.train import TrainContext
 
 POSTFIX_INTERVAL = 0.25
@@ -25,7 +27,8 @@ def epoch_line(context: TrainContext) -> str:
 
 
 class Progress:
-    """Reports training to ``stream``: a tqdm bar over all batches on a terminal, and a line per epoch."""
+    """Reports training to ``stream``: the thread budget and kernels, a tqdm bar over all batches on a terminal,
+    and a line per epoch."""
 
     def __init__(self, stream: TextIO | None = None, bar: bool | None = None) -> None:
         self.stream = stream or sys.stderr
@@ -35,6 +38,8 @@ class Progress:
 
     @hookimpl
     def plugnn_train_start(self, context: TrainContext) -> None:
+        threads = current_threads()
+        print(f"{threads} thread{'s' if threads > 1 else ''}, kernels: {describe()}", file=self.stream, flush=True)
         if self.bar_enabled:  # created here, outside the timed batch loop
             from tqdm import tqdm
 

@@ -23,8 +23,10 @@ os.environ["PLUGNN_STRICT_PLUGINS"] = "1"
 import exercised
 
 import plugnn
+import plugnn.kernels
 
 exercised.install()
+plugnn.kernels.BACKGROUND = False  # every kernel call runs the chosen path (numba compiles before it returns)
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:

@@ -7,6 +7,7 @@ from importlib.metadata import version
 import pytest
 
 import plugnn
+from plugnn import kernels
 from plugnn.cli import main
 from plugnn.overrides import format_path, parse_assignment, parse_path
 from plugnn.run import load_recipe
@@ -132,4 +133,5 @@ def test_version_comes_from_the_package_metadata(capsys) -> None:
     assert plugnn.__version__ == version("plugnn")
     with pytest.raises(SystemExit) as caught:
         main(["--version"])
-    assert caught.value.code == 0 and capsys.readouterr().out == f"plugnn {plugnn.__version__}\n"
+    out = capsys.readouterr().out
+    assert caught.value.code == 0 and out == f"plugnn {plugnn.__version__}; kernels: {kernels.describe()}\n"

@@ -15,7 +15,6 @@ from plugnn_std.optimizers.adam import Adam, AdamOptimizer
 
 from plugnn import hookimpl
 from plugnn import validators as v
-from plugnn.protocols import Array
 
 
 @attrs.frozen
@@ -34,9 +33,11 @@ class AdamW(Adam):
 
 
 class AdamWOptimizer(AdamOptimizer):
-    def update(self, param: Array, grad: Array, buffers: dict[str, Array], scratch: Array) -> None:
-        param *= 1 - self.lr * self.spec.weight_decay
-        super().update(param, grad, buffers, scratch)
+    """Adam's update, decaying every weight by the spec's ``weight_decay`` first."""
+
+    @property
+    def decay(self) -> float:  # type: ignore[override]
+        return float(self.spec.weight_decay)
 
 
 @hookimpl

@@ -14,10 +14,10 @@ at once.
 from __future__ import annotations
 
 import attrs
-import numpy as np
 
 from plugnn import OptimizerSpec, hookimpl
 from plugnn import validators as v
+from plugnn.kernels import optim as kernels
 from plugnn.optim import BufferedOptimizer
 from plugnn.protocols import Array
 
@@ -49,16 +49,10 @@ class MomentumOptimizer(BufferedOptimizer):
     buffer_names = ("velocity",)
 
     def update(self, param: Array, grad: Array, buffers: dict[str, Array], scratch: Array) -> None:
-        velocity = buffers["velocity"]
-        velocity *= self.spec.momentum
-        velocity += grad
-        if self.spec.nesterov:
-            np.multiply(velocity, self.spec.momentum, out=scratch)
-            scratch += grad
-        else:
-            scratch[...] = velocity
-        scratch *= self.lr
-        param -= scratch
+        spec = self.spec
+        kernels.momentum(
+            param, grad, buffers["velocity"], scratch, lr=self.lr, momentum=spec.momentum, nesterov=spec.nesterov
+        )
 
 
 @hookimpl

@@ -8,10 +8,10 @@ r"""RMSprop (Tieleman & Hinton 2012), as ``torch.optim.RMSprop`` computes it (no
 from __future__ import annotations
 
 import attrs
-import numpy as np
 
 from plugnn import OptimizerSpec, hookimpl
 from plugnn import validators as v
+from plugnn.kernels import optim as kernels
 from plugnn.optim import BufferedOptimizer
 from plugnn.protocols import Array
 
@@ -38,16 +38,8 @@ class RMSpropOptimizer(BufferedOptimizer):
     buffer_names = ("square_avg",)
 
     def update(self, param: Array, grad: Array, buffers: dict[str, Array], scratch: Array) -> None:
-        square_avg = buffers["square_avg"]
-        square_avg *= self.spec.rho
-        np.multiply(grad, grad, out=scratch)
-        scratch *= 1 - self.spec.rho
-        square_avg += scratch
-        np.sqrt(square_avg, out=scratch)
-        scratch += self.spec.eps
-        np.divide(grad, scratch, out=scratch)
-        scratch *= self.lr
-        param -= scratch
+        spec = self.spec
+        kernels.rmsprop(param, grad, buffers["square_avg"], scratch, lr=self.lr, rho=spec.rho, eps=spec.eps)
 
 
 @hookimpl

@@ -18,10 +18,10 @@ With :math:`|g| \gg \epsilon` the first step is :math:`\approx -\eta\,\mathrm{si
 from __future__ import annotations
 
 import attrs
-import numpy as np
 
 from plugnn import OptimizerSpec, hookimpl
 from plugnn import validators as v
+from plugnn.kernels import optim as kernels
 from plugnn.optim import BufferedOptimizer
 from plugnn.protocols import Array
 from plugnn.registry import Register
@@ -55,23 +55,24 @@ class AdamOptimizer(BufferedOptimizer):
     """Runtime Adam; state ``t`` and buffers ``m``, ``v`` per parameter."""
 
     buffer_names = ("m", "v")
+    decay = 0.0
+    """Decoupled weight decay λ (AdamW's): ``w ← w (1 − ηλ)`` before the step."""
 
     def update(self, param: Array, grad: Array, buffers: dict[str, Array], scratch: Array) -> None:
-        beta1, beta2, eps = self.spec.beta1, self.spec.beta2, self.spec.eps
-        m, v = buffers["m"], buffers["v"]
-        m *= beta1
-        np.multiply(grad, 1 - beta1, out=scratch)
-        m += scratch
-        v *= beta2
-        np.multiply(grad, grad, out=scratch)
-        scratch *= 1 - beta2
-        v += scratch
-        np.sqrt(v, out=scratch)  # scratch = sqrt(v̂) + eps, with v̂ = v / (1 - beta2^t)
-        scratch /= np.sqrt(1 - beta2**self.t)
-        scratch += eps
-        np.divide(m, scratch, out=scratch)
-        scratch *= self.lr / (1 - beta1**self.t)
-        param -= scratch
+        spec = self.spec
+        kernels.adam(
+            param,
+            grad,
+            buffers["m"],
+            buffers["v"],
+            scratch,
+            lr=self.lr,
+            beta1=spec.beta1,
+            beta2=spec.beta2,
+            eps=spec.eps,
+            t=self.t,
+            decay=self.decay,
+        )
 
 
 @hookimpl

@@ -9,6 +9,7 @@ import numpy as np
 
 from plugnn import OptimizerSpec, hookimpl
 from plugnn import validators as v
+from plugnn.kernels import optim as kernels
 from plugnn.protocols import Array
 from plugnn.registry import Register
 from plugnn.specs import Float64Array
@@ -40,7 +41,7 @@ class SGDOptimizer:
 
     def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
         for param, grad in zip(params, grads, strict=True):
-            param -= self.lr * grad
+            kernels.sgd(param, grad, lr=self.lr)
 
     def state_dict(self) -> dict[str, np.ndarray]:
         return {}
