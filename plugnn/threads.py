@@ -9,7 +9,8 @@ update is split into (:mod:`plugnn.optim`). It comes from, first to last:
 3. the environment variable ``PLUGNN_THREADS`` (a positive integer, or ``auto``);
 4. ``auto``: the cores available to the process (``os.sched_getaffinity``) minus the cores other
    processes keep busy, measured from ``/proc/stat`` over :data:`SAMPLE_SECONDS` when the run starts
-   (where there is no ``/proc/stat``, the 1-minute load average stands in), never below 1.
+   (where there is no ``/proc/stat``, the 1-minute load average stands in), never below 1, and
+   measured again before every epoch over the time since the last measure (:func:`remeasure`).
 
 Why not always all cores: a BLAS splits every product between its threads and waits for the
 slowest. When another process holds one of two cores, the thread that shares its core is
@@ -47,7 +48,10 @@ element-wise phases (measured in docs/performance.md, "OpenBLAS's idle threads")
 os.environ.setdefault(*BLAS_SPIN)
 
 _current: contextvars.ContextVar[int | None] = contextvars.ContextVar("plugnn_threads", default=None)
+_automatic: contextvars.ContextVar[_Window | None] = contextvars.ContextVar("plugnn_auto_threads", default=None)
 _last_measure: tuple[float, float] | None = None  # (monotonic time, busy cores)
+REMEASURE_SECONDS = 1.0
+"""An ``auto`` budget is measured again (:func:`remeasure`) over windows of at least this long."""
 
 
 def available_cores() -> int:
@@ -86,10 +90,7 @@ def busy_cores() -> float:
     now = time.monotonic()
     if _last_measure is not None and now - _last_measure[0] < REUSE_SECONDS:
         return _last_measure[1]
-    try:
-        cpus = os.sched_getaffinity(0)
-    except AttributeError:
-        cpus = set(range(os.cpu_count() or 1))
+    cpus = _affinity()
     before = _cpu_ticks(cpus)
     if before is None:
         busy = min(float(len(cpus)), os.getloadavg()[0]) if hasattr(os, "getloadavg") else 0.0
@@ -103,6 +104,35 @@ def busy_cores() -> float:
         busy = max(0.0, len(cpus) * ticks_busy / ticks_total - own_share) if ticks_total else 0.0
     _last_measure = (time.monotonic(), busy)
     return busy
+
+
+class _Window:
+    """The machine's and this process's CPU time since the last look: how busy other processes kept the cores."""
+
+    def __init__(self) -> None:
+        self.cpus = _affinity()
+        self._start()
+
+    def _start(self) -> None:
+        self.wall, self.own, self.ticks = time.monotonic(), time.process_time(), _cpu_ticks(self.cpus)
+
+    def busy_cores(self) -> float | None:
+        """Cores other processes kept busy since the window started (None: too short, or no ``/proc/stat``)."""
+        wall = time.monotonic() - self.wall
+        if wall < REMEASURE_SECONDS or self.ticks is None:
+            return None
+        ticks, own = _cpu_ticks(self.cpus), time.process_time() - self.own
+        assert ticks is not None
+        busy, total = ticks[0] - self.ticks[0], ticks[1] - self.ticks[1]
+        self._start()
+        return max(0.0, len(self.cpus) * busy / total - own / wall) if total else 0.0
+
+
+def _affinity() -> set[int]:
+    try:
+        return os.sched_getaffinity(0)
+    except AttributeError:
+        return set(range(os.cpu_count() or 1))
 
 
 def auto_threads() -> int:
@@ -155,10 +185,38 @@ def thread_budget(threads: int | None = None) -> Iterator[int]:
     """
     from threadpoolctl import threadpool_limits
 
+    automatic = threads is None and _current.get() is None and env_threads() is None
     budget = resolve_threads(threads)
     token = _current.set(budget)
+    window = _automatic.set(_Window() if automatic else None)
     try:
         with threadpool_limits(limits=budget):
             yield budget
     finally:
+        _automatic.reset(window)
         _current.reset(token)
+
+
+def remeasure() -> int:
+    """Inside an ``auto`` budget, measure the free cores again and apply the new budget; return the budget.
+
+    The measure is the cores other processes kept busy since the last one (at least
+    :data:`REMEASURE_SECONDS` ago; a shorter window keeps the budget), from ``/proc/stat`` with no
+    waiting. The train loop calls it before each epoch, so a long run follows the machine's load;
+    a budget that was given (a number) never changes. Results do not depend on the budget.
+    """
+    window = _automatic.get()
+    budget = current_threads()
+    if window is None:
+        return budget
+    busy = window.busy_cores()
+    if busy is None:
+        return budget
+    cores = available_cores()
+    new = max(1, min(cores, round(cores - busy)))
+    if new != budget:
+        from threadpoolctl import threadpool_limits
+
+        _current.set(new)  # the enclosing thread_budget's exit restores what was before it
+        threadpool_limits(limits=new)  # applied now; the enclosing block's exit restores the original limits
+    return new

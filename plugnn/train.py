@@ -30,7 +30,7 @@ from plugnn.plugins import default_registry
 from plugnn.protocols import Array, Callback, Optimizer, Schedule, Shape
 from plugnn.registry import Registry
 from plugnn.specs import NetworkSpec, TrainSpec
-from plugnn.threads import thread_budget
+from plugnn.threads import remeasure, thread_budget
 from plugnn.validation import split_indices
 from plugnn.validators import MAX_EPOCHS
 
@@ -377,6 +377,7 @@ def _loop(
     n, size = len(x), spec.batch_size
     batch_buffer = np.empty((min(size, n), *x.shape[1:]), dtype=x.dtype)  # shuffled batches are gathered here
     while context.epoch <= spec.epochs and not context.stop:
+        remeasure()  # an auto thread budget follows the machine's load, epoch by epoch
         scheduled = base_lr * schedule(context.epoch - 1, spec.epochs) if schedule is not None else base_lr
         optimizer.lr = scheduled * context.lr_scale
         if context.position == 0:

@@ -100,6 +100,46 @@ def test_fit_runs_inside_the_budget_and_results_do_not_depend_on_it(digits, regi
     np.testing.assert_array_equal(results[0].params, results[1].params)
 
 
+def test_an_auto_budget_is_measured_again_each_epoch_and_results_stay_the_same(digits, registry, monkeypatch):
+    """Other processes' load comes and goes between epochs (1.5 busy cores of 2, then none): the
+    budget follows it, the BLAS's limit too, and the weights equal those of a fixed budget."""
+    x, _, y, _ = digits
+    spec = plugnn.NetworkSpec(
+        layers=[Dense(32), "relu", Dense(10)], loss="softmax_cross_entropy", optimizer=Adam(), init="he"
+    )
+    monkeypatch.delenv(threads.ENV, raising=False)
+    monkeypatch.setattr(threads, "available_cores", lambda: 2)
+    monkeypatch.setattr(threads, "auto_threads", lambda: 2)
+    loads = iter([1.5, 0.0, 1.5])
+    monkeypatch.setattr(threads._Window, "busy_cores", lambda self: next(loads))
+    seen = []
+
+    def recording() -> int:
+        budget = threads.remeasure()
+        seen.append((budget, blas_threads()))
+        return budget
+
+    monkeypatch.setattr(train_module, "remeasure", recording)
+    auto = plugnn.train(spec, x, y, plugnn.TrainSpec(epochs=3, batch_size=64), registry=registry).network
+    fixed = plugnn.train(spec, x, y, plugnn.TrainSpec(epochs=3, batch_size=64, threads=2), registry=registry).network
+    assert seen[:3] == [(1, {1}), (2, {2}), (1, {1})]
+    assert seen[3:] == [(2, {2})] * 3  # a budget that was given stays
+    np.testing.assert_array_equal(auto.params, fixed.params)
+
+
+def test_the_window_counts_other_processes_busy_time_without_waiting(monkeypatch):
+    """Two cores, a 2 s window: 300 of 400 ticks busy is 1.5 cores, of which this process used 1 s a second."""
+    samples = iter([(100, 1000), (400, 1400)])
+    clock = iter([10.0, 12.0])
+    monkeypatch.setattr(threads, "_cpu_ticks", lambda cpus: next(samples, (400, 1400)))
+    monkeypatch.setattr(threads.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(threads.time, "monotonic", lambda: next(clock, 12.0))
+    own = iter([5.0, 7.0])
+    monkeypatch.setattr(threads.time, "process_time", lambda: next(own, 7.0))
+    window = threads._Window()
+    assert window.busy_cores() == pytest.approx(0.5)
+
+
 def test_optimizer_chunks_follow_the_budget_bit_for_bit(registry):
     size = 3 * max(BLOCK_BYTES, PARALLEL_MIN_BYTES) // 4 + 5  # several blocks in each of 3 shares
     rng = np.random.default_rng(0)
