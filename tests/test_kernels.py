@@ -8,7 +8,7 @@ from kernel_backends import backends, pick, same_on_both
 
 from plugnn import kernels
 from plugnn.errors import PlugnnError
-from plugnn.kernels import optim
+from plugnn.kernels import activation, optim
 
 DTYPES = [np.float32, np.float64]
 
@@ -81,3 +81,45 @@ def test_the_backend_comes_from_plugnn_kernels(monkeypatch):
     monkeypatch.delenv(kernels.ENV)
     assert kernels._chosen() == ("numba" if kernels.importlib.util.find_spec("numba") else "numpy")
     assert kernels.describe().startswith(kernels.BACKEND)
+
+
+def _activations(dtype: type, shape: tuple[int, ...] = (37, 5, 3)) -> np.ndarray:
+    """Pre-activations with the values where a ReLU's bits could differ: ±0, NaN, ±inf."""
+    x = np.random.default_rng(1).standard_normal(shape).astype(dtype)
+    x.reshape(-1)[:5] = [0.0, -0.0, np.nan, np.inf, -np.inf]
+    return x
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_relu_kernels_agree_bit_for_bit(dtype):
+    x = _activations(dtype)
+    y = same_on_both(activation, "relu", lambda: (x.copy(), np.empty_like(x)))[1]
+    grad = _activations(dtype)[::-1].copy()
+    same_on_both(activation, "relu_backward", lambda: (grad.copy(), y))
+    same_on_both(activation, "relu_backward", lambda: (grad.copy(), y > 0))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("bias", [True, False])
+def test_bias_relu_kernels_agree_bit_for_bit(dtype, bias):
+    x = _activations(dtype, (300, 7))
+    b = np.linspace(-1, 1, 7).astype(dtype) if bias else None
+    same_on_both(activation, "bias_relu", lambda: (x.copy(), b, np.empty(x.shape, dtype=bool)))
+
+
+@backends
+def test_relu_kernels_on_rows_split_between_threads(backend, monkeypatch):
+    from plugnn import parallel, threads
+
+    monkeypatch.setattr(parallel, "BLOCK_BYTES", 64)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
+    x = _activations(np.float32, (50, 8))
+    with threads.thread_budget(3):
+        y = np.empty_like(x)
+        pick(activation, "relu", backend)(x, y)
+        mask = np.empty(x.shape, dtype=bool)
+        biased = x.copy()
+        pick(activation, "bias_relu", backend)(biased, np.ones(8, np.float32), mask)
+    np.testing.assert_array_equal(y, np.maximum(x, 0))
+    np.testing.assert_array_equal(biased, np.maximum(x + 1, 0))
+    np.testing.assert_array_equal(mask, biased > 0)

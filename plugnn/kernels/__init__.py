@@ -36,6 +36,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import numpy as np
+
 from plugnn.errors import PlugnnError
 
 ENV = "PLUGNN_KERNELS"
@@ -77,12 +79,13 @@ def describe() -> str:
 class Compiled:
     """A numba kernel made from ``function``, compiled (or loaded from numba's disk cache) in the background.
 
-    Calling it runs the compiled kernel and returns True once it is ready for the dtype of the first
-    argument; until then it returns False at once and the caller runs the numpy reference, whose
+    Calling it runs the compiled kernel and returns True once it is ready for the dtypes of the array
+    arguments; until then it returns False at once and the caller runs the numpy reference, whose
     results are the same bits. The first call for a dtype starts a thread that imports numba and
     compiles the kernel for the types of that call's arguments, so neither numba's import nor its
     compilation (about a second each on first use, a few tenths of a second to load from the cache)
-    holds up a run. The kernels' arrays must be 1-D and C-contiguous, with scalars of their dtype.
+    holds up a run. A kernel's callers pass arrays of one layout (dimensions, C-contiguous) for each
+    set of dtypes, and scalars of the arrays' dtype.
 
     Options: ``nogil`` (other threads run meanwhile), ``cache``, ``fastmath=False`` (IEEE
     arithmetic, the same results as numpy) and ``error_model="numpy"`` (a division by zero gives
@@ -93,31 +96,32 @@ class Compiled:
         self.function = function
         self.__doc__ = function.__doc__
         self.__name__ = function.__name__
-        self._ready: dict[Any, Callable[..., Any]] = {}  # dtype -> the compiled dispatcher
-        self._started: set[Any] = set()
+        self._ready: dict[tuple[np.dtype, ...], Callable[..., Any]] = {}  # the arrays' dtypes -> dispatcher
+        self._started: set[tuple[np.dtype, ...]] = set()
         self._lock = threading.Lock()
 
     def __call__(self, *args: Any) -> bool:
-        dispatcher = self._ready.get(args[0].dtype)
+        key = tuple(arg.dtype for arg in args if isinstance(arg, np.ndarray))
+        dispatcher = self._ready.get(key)
         if dispatcher is None:
-            self._start(args)
-            dispatcher = self._ready.get(args[0].dtype)
+            self._start(key, args)
+            dispatcher = self._ready.get(key)
             if dispatcher is None:
                 return False
         dispatcher(*args)
         return True
 
-    def _start(self, args: tuple[Any, ...]) -> None:
+    def _start(self, key: tuple[np.dtype, ...], args: tuple[Any, ...]) -> None:
         with self._lock:
-            if args[0].dtype in self._started:
+            if key in self._started:
                 return
-            self._started.add(args[0].dtype)
+            self._started.add(key)
         if not BACKGROUND:
-            self._compile(args)
+            self._compile(key, args)
             return
-        threading.Thread(target=self._compile, args=(args,), name="plugnn-numba", daemon=True).start()
+        threading.Thread(target=self._compile, args=(key, args), name="plugnn-numba", daemon=True).start()
 
-    def _compile(self, args: tuple[Any, ...]) -> None:
+    def _compile(self, key: tuple[np.dtype, ...], args: tuple[Any, ...]) -> None:
         import numba as numba_module
 
         numba: Any = numba_module  # partly typed: its dispatchers are not
@@ -132,7 +136,7 @@ class Compiled:
                 file=sys.stderr,
                 flush=True,
             )
-        self._ready[args[0].dtype] = dispatcher
+        self._ready[key] = dispatcher
 
 
 def compiled(function: Callable[..., Any]) -> Compiled:

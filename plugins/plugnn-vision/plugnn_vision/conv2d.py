@@ -36,6 +36,7 @@ import numpy as np
 from plugnn import BuildContext, InitializerSpec, LayerSpec, ShapeError, hookimpl
 from plugnn import validators as v
 from plugnn.errors import FieldError
+from plugnn.kernels import activation
 from plugnn.parallel import for_rows
 from plugnn.protocols import Array
 from plugnn.specs import InitializerRef, component_ref
@@ -206,18 +207,11 @@ class Conv2DLayer:
         bias = self.params["b"] if "b" in self.params and not self._transposed else None
         if bias is None and not self.relu:
             return
-        active = self._kept("active", flat.shape, np.dtype(bool), keep=keep) if self.relu else None
-
-        def finish(rows: slice) -> None:
-            block = flat[rows]
-            if bias is not None:
-                np.add(block, bias, out=block)
-            if active is not None:
-                np.maximum(block, 0, out=block)
-                np.greater(block, 0, out=active[rows])
-
-        for_rows(finish, len(flat), flat[:1].nbytes)
-        self._active = active
+        if not self.relu:
+            for_rows(lambda rows: np.add(flat[rows], bias, out=flat[rows]), len(flat), flat[:1].nbytes)
+            return
+        self._active = self._kept("active", flat.shape, np.dtype(bool), keep=keep)
+        activation.bias_relu(flat, bias, self._active)
 
     def forward(self, x: Array, *, training: bool = False) -> Array:
         self._xp = self._cols = self._active = None  # let the last batch's arrays go before making new ones
@@ -239,7 +233,7 @@ class Conv2DLayer:
 
     def backward(self, grad_out: Array, *, input_grad: bool = True) -> Array | None:
         if self.relu:
-            grad_out = np.multiply(grad_out, self._active.reshape(grad_out.shape), out=grad_out)  # may reuse grad_out
+            activation.relu_backward(grad_out, self._active.reshape(grad_out.shape))  # may reuse grad_out
         cols = self._cols if self._cols is not None else self._columns(self._xp, kept=False)
         grad = grad_out.reshape(-1, self.filters)
         weights = self.grads["W"].reshape(-1, self.filters)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from kernel_backends import same_on_both
 from plugnn_vision.ops import batch_norm, im2col, pooling
 
 
@@ -176,3 +177,29 @@ def test_blocked_threaded_ops_give_the_same_bits_as_one_pass(monkeypatch) -> Non
         blocked = everything()
     for a, b in zip(whole, blocked, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def _pool_input(shape: tuple[int, ...], dtype: type) -> np.ndarray:
+    """A ReLU's output: many exact zeros (ties), a few repeated values, a negative zero."""
+    rng = np.random.default_rng(7)
+    x = np.maximum(np.round(rng.standard_normal(shape) * 2) / 2, 0).astype(dtype)
+    x.reshape(-1)[:2] = [-0.0, 3.0]
+    return x
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("shape", "pool", "stride"), POOLS)
+def test_compiled_pooling_gives_the_numpy_bits(shape, pool, stride, dtype) -> None:
+    x = _pool_input(shape, dtype)
+    _, y, winner = same_on_both(pooling, "max_pool", lambda: (x.copy(), pool, stride))  # x, then Y and winners
+    g = np.random.default_rng(8).standard_normal(y.shape).astype(dtype)
+    g.reshape(-1)[:2] = [np.inf, -1.0]
+    same_on_both(pooling, "max_pool_backward", lambda: (g.copy(), winner.copy(), shape, pool, stride))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("shape", "kernel", "stride"), SHAPES)
+def test_compiled_col2im_gives_the_numpy_bits(shape, kernel, stride, dtype) -> None:
+    rows, cols = (im2col.output_size(size, k, stride) for size, k in zip(shape[1:3], kernel, strict=True))
+    blocks = np.random.default_rng(9).standard_normal((*kernel, shape[0] * rows * cols, shape[3])).astype(dtype)
+    same_on_both(im2col, "col2im", lambda: (blocks.copy(), shape, stride))

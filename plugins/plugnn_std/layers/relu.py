@@ -4,8 +4,8 @@ r"""The rectified linear unit, element-wise. ``(N, *shape) -> (N, *shape)``.
 
     Y = \max(X, 0), \qquad \frac{\partial L}{\partial X} = G \odot [X > 0]
 
-(the sub-gradient at 0 is taken as 0, as in PyTorch). Both passes run in blocks of rows on the
-run's threads (:func:`plugnn.parallel.for_rows`).
+(the sub-gradient at 0 is taken as 0, as in PyTorch). Both passes are :mod:`plugnn.kernels.activation`'s,
+in blocks of rows on the run's threads.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import attrs
 import numpy as np
 
 from plugnn import LayerSpec, hookimpl
+from plugnn.kernels import activation as kernels
 from plugnn.layers import ParameterFreeLayer
-from plugnn.parallel import for_rows
 from plugnn.protocols import Array
 from plugnn.registry import Register
 
@@ -36,18 +36,13 @@ class ReLULayer(ParameterFreeLayer):
 
     def forward(self, x: Array, *, training: bool = False) -> Array:
         y = self._y = np.empty_like(x)
-        for_rows(lambda rows: np.maximum(x[rows], 0, out=y[rows]), len(x), x[:1].nbytes)
+        kernels.relu(x, y)
         return y
 
     def backward(self, grad_out: Array, *, input_grad: bool = True) -> Array | None:
         if not input_grad:
             return None
-        y = self._y
-
-        def mask(rows: slice) -> None:
-            np.multiply(grad_out[rows], y[rows] > 0, out=grad_out[rows])  # the protocol lets us reuse grad_out
-
-        for_rows(mask, len(y), y[:1].nbytes)
+        kernels.relu_backward(grad_out, self._y)  # the protocol lets us reuse grad_out
         return grad_out
 
 

@@ -21,7 +21,8 @@ product is then ``Y = (colsᵀ)ᵀ · K``, a transposed operand the BLAS reads a
 
 The input gradient is the adjoint: ``G · K[p, q]ᵀ`` ``(N H' W', C)`` is every window's gradient at
 kernel offset ``(p, q)``, and col2im adds each offset's block back at its position. The copies and adds run
-in blocks of samples split between the run's threads (:func:`plugnn.parallel.for_rows`).
+in blocks of samples split between the run's threads (:func:`plugnn.parallel.for_rows`); col2im has a
+compiled twin (:mod:`plugnn.kernels`), one pass per block with the adds in the reference's order.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from plugnn.kernels import choose, compiled
 from plugnn.parallel import for_rows
 from plugnn.protocols import Array
 
@@ -87,7 +89,7 @@ def im2col_t(x: Array, kernel: tuple[int, int], stride: int, out: Array | None =
     return out
 
 
-def col2im(offset_grads: Array, input_shape: tuple[int, ...], stride: int) -> Array:
+def col2im_numpy(offset_grads: Array, input_shape: tuple[int, ...], stride: int) -> Array:
     r"""``∂L/∂X`` ``input_shape`` from the windows' gradients ``(kh, kw, N·H'·W', C)``, one block per offset.
 
     ``∂L/∂X[n, s i + p, s j + q, c] = Σ`` over the windows ``(i, j)`` and offsets ``(p, q)`` that
@@ -108,6 +110,41 @@ def col2im(offset_grads: Array, input_shape: tuple[int, ...], stride: int) -> Ar
 
     for_rows(fold, n, dx[:1].nbytes + blocks[:, :, :1].nbytes)
     return dx
+
+
+@compiled
+def _col2im(blocks, first, last, stride, dx):  # type: ignore[no-untyped-def]
+    kh, kw, _, rows, cols, channels = blocks.shape
+    dx[first:last] = 0
+    for p in range(kh):  # offset by offset, the order the reference adds them in
+        for q in range(kw):
+            for n in range(first, last):
+                for i in range(rows):
+                    for j in range(cols):
+                        for c in range(channels):
+                            dx[n, stride * i + p, stride * j + q, c] += blocks[p, q, n, i, j, c]
+
+
+def col2im_numba(offset_grads: Array, input_shape: tuple[int, ...], stride: int) -> Array:
+    """:func:`col2im_numpy` in one compiled pass over each block of samples."""
+    if not offset_grads.flags.c_contiguous:
+        return col2im_numpy(offset_grads, input_shape, stride)
+    n, height, width, channels = input_shape
+    kh, kw = offset_grads.shape[:2]
+    rows, cols = output_size(height, kh, stride), output_size(width, kw, stride)
+    blocks = offset_grads.reshape(kh, kw, n, rows, cols, channels)
+    dx = np.empty(input_shape, dtype=offset_grads.dtype)
+
+    def fold(samples: slice) -> None:
+        if not _col2im(blocks, samples.start, samples.stop, stride, dx):
+            part = blocks[:, :, samples].reshape(kh, kw, -1, channels)
+            dx[samples] = col2im_numpy(part, dx[samples].shape, stride)
+
+    for_rows(fold, n, dx[:1].nbytes + blocks[:, :, :1].nbytes)
+    return dx
+
+
+col2im = choose(col2im_numpy, col2im_numba)
 
 
 def input_gradient(

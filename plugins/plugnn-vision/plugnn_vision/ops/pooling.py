@@ -11,6 +11,9 @@ over the ``p²`` window offsets ``(a, b)``; each step is one vectorised operatio
 
 Overlapping windows (``s < p``) accumulate. Each function works on blocks of samples split between
 the run's threads (:func:`plugnn.parallel.for_rows`), so that its passes over a block stay in cache.
+Max pooling has a compiled twin (:mod:`plugnn.kernels`): ``max_pool_numba`` and
+``max_pool_backward_numba`` make one pass over a block where the numpy references make four per
+offset, with the same bits (the same comparisons, in the same order).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from plugnn.kernels import choose, compiled
 from plugnn.parallel import for_rows
 from plugnn.protocols import Array
 
@@ -42,7 +46,7 @@ def _by_samples(work: Callable[[slice], None], x: Array) -> None:
     for_rows(work, len(x), x[:1].nbytes)
 
 
-def max_pool(x: Array, pool: int, stride: int) -> tuple[Array, Array]:
+def max_pool_numpy(x: Array, pool: int, stride: int) -> tuple[Array, Array]:
     """``Y`` and the winning offset of every window (``uint8`` ``(N, H', W', C)``), for :func:`max_pool_backward`."""
     first = next(offsets(x[:0], pool, stride))[1]
     y = np.empty((len(x), *first.shape[1:]), dtype=x.dtype)
@@ -66,7 +70,44 @@ def max_pool(x: Array, pool: int, stride: int) -> tuple[Array, Array]:
     return y, winner
 
 
-def max_pool_backward(grad_out: Array, winner: Array, input_shape: tuple[int, ...], pool: int, stride: int) -> Array:
+@compiled
+def _max_pool(x, pool, stride, y, winner):  # type: ignore[no-untyped-def]
+    for n in range(y.shape[0]):
+        for i in range(y.shape[1]):
+            for j in range(y.shape[2]):
+                y[n, i, j] = x[n, stride * i, stride * j]
+                winner[n, i, j] = 0
+                for a in range(pool):
+                    for b in range(pool):
+                        k = a * pool + b
+                        if k == 0:
+                            continue
+                        for c in range(y.shape[3]):
+                            v, best = x[n, stride * i + a, stride * j + b, c], y[n, i, j, c]
+                            if v > best:
+                                winner[n, i, j, c] = k
+                            y[n, i, j, c] = best if (best > v or best != best) else v  # np.maximum(best, v)
+
+
+def max_pool_numba(x: Array, pool: int, stride: int) -> tuple[Array, Array]:
+    """:func:`max_pool_numpy` in one compiled pass over each block of samples."""
+    if not x.flags.c_contiguous:
+        return max_pool_numpy(x, pool, stride)
+    first = next(offsets(x[:0], pool, stride))[1]
+    y = np.empty((len(x), *first.shape[1:]), dtype=x.dtype)
+    winner = np.empty(y.shape, dtype=np.uint8)
+
+    def block(samples: slice) -> None:
+        if not _max_pool(x[samples], pool, stride, y[samples], winner[samples]):
+            y[samples], winner[samples] = max_pool_numpy(x[samples], pool, stride)
+
+    _by_samples(block, x)
+    return y, winner
+
+
+def max_pool_backward_numpy(
+    grad_out: Array, winner: Array, input_shape: tuple[int, ...], pool: int, stride: int
+) -> Array:
     """``∂L/∂X`` ``input_shape``: each ``G`` entry routed to its window's winner."""
     dx = np.empty(input_shape, dtype=grad_out.dtype)
     covers = _covers(input_shape, pool, stride)
@@ -85,6 +126,47 @@ def max_pool_backward(grad_out: Array, winner: Array, input_shape: tuple[int, ..
 
     _by_samples(block, dx)
     return dx
+
+
+@compiled
+def _max_pool_backward(g, winner, pool, stride, dx, covers, one, zero):  # type: ignore[no-untyped-def]
+    if not covers:
+        dx[...] = zero
+    for a in range(pool):  # offset by offset, as the reference adds overlapping windows' shares
+        for b in range(pool):
+            k = a * pool + b
+            for n in range(g.shape[0]):
+                for i in range(g.shape[1]):
+                    for j in range(g.shape[2]):
+                        for c in range(g.shape[3]):
+                            share = g[n, i, j, c] * (one if winner[n, i, j, c] == k else zero)  # as g * (won == k)
+                            if stride >= pool:
+                                dx[n, stride * i + a, stride * j + b, c] = share
+                            else:
+                                dx[n, stride * i + a, stride * j + b, c] += share
+
+
+def max_pool_backward_numba(
+    grad_out: Array, winner: Array, input_shape: tuple[int, ...], pool: int, stride: int
+) -> Array:
+    """:func:`max_pool_backward_numpy` in one compiled pass over each block of samples."""
+    if not (grad_out.flags.c_contiguous and winner.flags.c_contiguous):
+        return max_pool_backward_numpy(grad_out, winner, input_shape, pool, stride)
+    dx = np.empty(input_shape, dtype=grad_out.dtype)
+    covers = _covers(input_shape, pool, stride)
+    one, zero = grad_out.dtype.type(1), grad_out.dtype.type(0)
+
+    def block(samples: slice) -> None:
+        g, won = grad_out[samples], winner[samples]
+        if not _max_pool_backward(g, won, pool, stride, dx[samples], covers, one, zero):
+            dx[samples] = max_pool_backward_numpy(g, won, dx[samples].shape, pool, stride)
+
+    _by_samples(block, dx)
+    return dx
+
+
+max_pool = choose(max_pool_numpy, max_pool_numba)
+max_pool_backward = choose(max_pool_backward_numpy, max_pool_backward_numba)
 
 
 def avg_pool(x: Array, pool: int, stride: int) -> Array:
