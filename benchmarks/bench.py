@@ -19,6 +19,10 @@ PyTorch is optional (`pip install torch==2.13.0`); without it its column is left
 
 from __future__ import annotations
 
+from import_order import ENVIRONMENT  # first: the import order the worker measures
+
+# isort: split
+
 import plugnn  # first, as the plugnn command: it sets OPENBLAS_THREAD_TIMEOUT before numpy loads OpenBLAS
 
 # isort: split
@@ -35,12 +39,15 @@ from pathlib import Path
 
 import numpy as np
 from gemm import epoch_gemm_seconds
+from jax_loop import limit_threads, train_jax, train_keras
 from step_profile import print_profile, profile_steps
 from threadpoolctl import threadpool_limits
 from torch_loop import train_torch
 from worker import parse_or_work
 
-SYSTEMS = ("plugnn", "sklearn", "torch")
+SYSTEMS = ("plugnn", "plugnn-np1st", "sklearn", "torch", "jax", "keras")
+"""plugnn-np1st: plugnn with numpy imported before plugnn (OPENBLAS_THREAD_TIMEOUT then comes too late);
+jax: the whole step under jax.jit; keras: Keras 3 on JAX. Each peer is left out when not installed."""
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 
 
@@ -117,6 +124,44 @@ def run_torch(x, y, xt, yt, hidden, batch, epochs, seed, threads):
     return seconds, accuracy, torch.get_num_threads()
 
 
+def run_jax(x, y, xt, yt, hidden, batch, epochs, seed, threads):
+    limit_threads(threads or available_cores())
+    import jax
+    import jax.numpy as jnp
+
+    widths = [x.shape[1], *hidden, 10]
+    keys = jax.random.split(jax.random.PRNGKey(seed), len(widths))
+    params = {
+        f"{i}": {
+            "W": jax.random.normal(k, (a, b), jnp.float32) * np.float32(np.sqrt(2 / a)),  # He
+            "b": jnp.zeros(b, jnp.float32),
+        }
+        for i, (k, (a, b)) in enumerate(zip(keys, itertools.pairwise(widths), strict=False))
+    }
+
+    def apply(p, xb, key, training):
+        for i in range(len(widths) - 1):
+            xb = xb @ p[f"{i}"]["W"] + p[f"{i}"]["b"]
+            if i < len(widths) - 2:
+                xb = jax.nn.relu(xb)
+        return xb
+
+    seconds, accuracy, compile_seconds = train_jax(params, apply, x, y, xt, yt, epochs, batch, seed)
+    return seconds, accuracy, threads or available_cores(), compile_seconds
+
+
+def run_keras(x, y, xt, yt, hidden, batch, epochs, seed, threads):
+    limit_threads(threads or available_cores())
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    layers = [keras.Input((x.shape[1],))]
+    layers += [keras.layers.Dense(width, activation="relu", kernel_initializer="he_normal") for width in hidden]
+    model = keras.Sequential([*layers, keras.layers.Dense(10, kernel_initializer="he_normal")])
+    seconds, accuracy, compile_seconds = train_keras(model, x, y, xt, yt, epochs, batch)
+    return seconds, accuracy, threads or available_cores(), compile_seconds
+
+
 def gemm_limit(rows: int, features: int, hidden: list[int], batch: int, repeats: int = 10) -> float:
     """Seconds per epoch spent in the epoch's matrix products alone, timed here in float32.
 
@@ -153,13 +198,17 @@ def profile(x, y, hidden, batch) -> dict[str, float]:
 
 def worker(args: argparse.Namespace) -> None:
     name, x, y, xt, yt = load(args.rows)
-    run = {"plugnn": run_plugnn, "sklearn": run_sklearn, "torch": run_torch}[args.worker]
-    if args.worker != "plugnn":
+    runs = {"plugnn": run_plugnn, "plugnn-np1st": run_plugnn, "sklearn": run_sklearn, "torch": run_torch}
+    run = (runs | {"jax": run_jax, "keras": run_keras})[args.worker]
+    if not args.worker.startswith("plugnn"):
         x, xt = x.reshape(len(x), -1), xt.reshape(len(xt), -1)
     threads = None if args.threads == "auto" else int(args.threads)
-    seconds, accuracy, used = run(x, y, xt, yt, args.hidden, args.batch, args.epochs, args.seed, threads)
+    seconds, accuracy, used, *compile_seconds = run(
+        x, y, xt, yt, args.hidden, args.batch, args.epochs, args.seed, threads
+    )
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "accuracy": accuracy, "peak_mib": peak_mib, "data": name, "threads": used}))
+    sample = {"seconds": seconds, "accuracy": accuracy, "peak_mib": peak_mib, "data": name, "threads": used}
+    print(json.dumps(sample | {"compile_s": compile_seconds[0] if compile_seconds else 0.0}))
 
 
 def threads_option(text: str) -> str:
@@ -174,10 +223,12 @@ def available_cores() -> int:
     return available_cores()
 
 
-def torch_available() -> bool:
+def installed(system: str) -> bool:
+    """Whether the system's package can be imported here (plugnn's always can)."""
     import importlib.util
 
-    return importlib.util.find_spec("torch") is not None
+    package = {"sklearn": "sklearn", "torch": "torch", "jax": "jax", "keras": "keras"}.get(system)
+    return package is None or importlib.util.find_spec(package) is not None
 
 
 def main() -> None:
@@ -204,7 +255,7 @@ def main() -> None:
         return
     if args.quick:
         args.rows, args.epochs, args.runs = args.rows or 10_000, 3, 1
-    systems = [s for s in args.systems if s != "torch" or torch_available()]
+    systems = [s for s in args.systems if installed(s)]
     data, x, y, _, _ = load(args.rows)
     if args.profile:
         for batch in args.batch_sizes:
@@ -222,8 +273,6 @@ def main() -> None:
                 command = [
                     sys.executable,
                     __file__,
-                    "--worker",
-                    system,
                     "--batch",
                     str(batch),
                     "--epochs",
@@ -237,7 +286,8 @@ def main() -> None:
                 ]
                 if args.rows:
                     command += ["--rows", str(args.rows)]
-                done = subprocess.run(command, capture_output=True, text=True, check=True)
+                command += ["--worker", system]  # last: the import order above reads it
+                done = subprocess.run(command, capture_output=True, text=True, check=True, env=ENVIRONMENT)
                 samples[system].append(json.loads(done.stdout.strip().splitlines()[-1]))
         row = {"batch": batch, "gemm_limit_s": statistics.median(limits), "systems": {}}
         for system, runs in samples.items():
@@ -247,6 +297,7 @@ def main() -> None:
                 "accuracy": statistics.median(r["accuracy"] for r in runs),
                 "peak_mib": max(r["peak_mib"] for r in runs),
                 "threads": sorted({r["threads"] for r in runs}),
+                "compile_s": statistics.median(r["compile_s"] for r in runs),
             }
         results.append(row)
     print_table(results, data, len(x), args)
@@ -272,7 +323,9 @@ def print_table(results: list[dict], data: str, rows: int, args: argparse.Namesp
         f"{data}, {rows} training rows, MLP {'-'.join(map(str, [784, *args.hidden, 10]))}, Adam, float32, "
         f"{args.epochs} epochs x {args.runs} runs (median s/epoch)"
     )
-    header = f"{'batch':>6}  {'system':<8} {'s/epoch':>8} {'plugnn/x':>9} {'test acc':>8} {'peak MiB':>9}"
+    header = (
+        f"{'batch':>6}  {'system':<12} {'s/epoch':>8} {'plugnn/x':>9} {'test acc':>8} {'peak MiB':>9} {'compile s':>9}"
+    )
     print(header)
     print("-" * len(header))
     for row in results:
@@ -280,11 +333,11 @@ def print_table(results: list[dict], data: str, rows: int, args: argparse.Namesp
         for system, r in row["systems"].items():
             ratio = f"{ours / r['s_per_epoch']:.2f}" if ours and system != "plugnn" else ""
             print(
-                f"{row['batch']:>6}  {system:<8} {r['s_per_epoch']:>8.3f} {ratio:>9} {r['accuracy']:>8.4f} "
-                f"{r['peak_mib']:>9.0f}"
+                f"{row['batch']:>6}  {system:<12} {r['s_per_epoch']:>8.3f} {ratio:>9} {r['accuracy']:>8.4f} "
+                f"{r['peak_mib']:>9.0f} {r['compile_s']:>9.2f}"
             )
         ratio = f"{ours / row['gemm_limit_s']:.2f}" if ours else ""
-        print(f"{row['batch']:>6}  {'GEMM':<8} {row['gemm_limit_s']:>8.3f} {ratio:>9}")
+        print(f"{row['batch']:>6}  {'GEMM':<12} {row['gemm_limit_s']:>8.3f} {ratio:>9}")
 
 
 if __name__ == "__main__":

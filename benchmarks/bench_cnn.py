@@ -24,6 +24,10 @@ PyTorch: `pip install torch==2.13.0`.
 
 from __future__ import annotations
 
+from import_order import ENVIRONMENT  # first: the import order the worker measures
+
+# isort: split
+
 import plugnn  # first, as the plugnn command: it sets OPENBLAS_THREAD_TIMEOUT before numpy loads OpenBLAS
 
 # isort: split
@@ -38,12 +42,15 @@ from pathlib import Path
 
 import numpy as np
 from gemm import epoch_gemm_seconds
+from jax_loop import limit_threads, train_jax, train_keras
 from step_profile import print_profile, profile_steps
 from torch_loop import train_torch
 from worker import parse_or_work
 
-SYSTEMS = ("plugnn", "torch", "plugnn-auto")
-"""plugnn and PyTorch with ``--threads`` threads each, and plugnn with its own thread budget (``auto``)."""
+SYSTEMS = ("plugnn", "torch", "plugnn-auto", "plugnn-np1st", "jax", "keras")
+"""plugnn and PyTorch with ``--threads`` threads each, plugnn with its own thread budget (``auto``),
+plugnn imported after numpy (``np1st``), the step under ``jax.jit``, and Keras 3 on JAX. A peer
+that is not installed is left out."""
 BATCH = 128
 
 
@@ -111,6 +118,65 @@ def run_torch(x, y, xt, yt, epochs: int, seed: int, threads: int) -> tuple[list[
     return train_torch(model, xs, ys, xt_nchw, yt, epochs, BATCH)
 
 
+def run_jax(x, y, xt, yt, epochs: int, seed: int, threads: int) -> tuple[list[float], float, float]:
+    limit_threads(threads)
+    import jax
+    import jax.numpy as jnp
+    from jax import lax
+
+    keys = jax.random.split(jax.random.PRNGKey(seed), 3)
+
+    def glorot(key, shape, fan_in, fan_out):
+        limit = np.sqrt(6 / (fan_in + fan_out))
+        return jax.random.uniform(key, shape, jnp.float32, -limit, limit)
+
+    params = {
+        "c1": glorot(keys[0], (3, 3, 1, 32), 9, 9 * 32),
+        "b1": jnp.zeros(32),
+        "c2": glorot(keys[1], (3, 3, 32, 64), 9 * 32, 9 * 64),
+        "b2": jnp.zeros(64),
+        "d": glorot(keys[2], (1600, 10), 1600, 10),
+        "bd": jnp.zeros(10),
+    }
+
+    def conv_relu(xb, kernel, bias):
+        out = lax.conv_general_dilated(xb, kernel, (1, 1), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+        return jax.nn.relu(out + bias)
+
+    def pool(xb):
+        return lax.reduce_window(xb, -jnp.inf, lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
+
+    def apply(p, xb, key, training):
+        h = pool(conv_relu(pool(conv_relu(xb, p["c1"], p["b1"])), p["c2"], p["b2"])).reshape(len(xb), -1)
+        if training:  # dropout 0.5
+            h = jnp.where(jax.random.bernoulli(key, 0.5, h.shape), h * 2, 0)
+        return h @ p["d"] + p["bd"]
+
+    return train_jax(params, apply, x, y, xt, yt, epochs, BATCH, seed)
+
+
+def run_keras(x, y, xt, yt, epochs: int, seed: int, threads: int) -> tuple[list[float], float, float]:
+    """Keras' own MNIST convnet example, on JAX."""
+    limit_threads(threads)
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential(
+        [
+            keras.Input(shape=x.shape[1:]),
+            layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(10),
+        ]
+    )
+    return train_keras(model, x, y, xt, yt, epochs, BATCH)
+
+
 def products(n: int) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     """The matrix products of one train step on a batch of ``n``: ``(rows, inner), (inner, cols)`` each.
 
@@ -149,11 +215,21 @@ def gemm_limit(rows: int, threads: int, repeats: int = 10) -> float:
 
 def worker(args: argparse.Namespace) -> None:
     x, y, xt, yt = load(args.rows)
-    run = {"plugnn": run_plugnn, "torch": run_torch, "plugnn-auto": run_plugnn}[args.worker]
+    runs = {"plugnn": run_plugnn, "torch": run_torch, "plugnn-auto": run_plugnn, "plugnn-np1st": run_plugnn}
+    run = (runs | {"jax": run_jax, "keras": run_keras})[args.worker]
     threads = None if args.worker == "plugnn-auto" else args.threads
-    seconds, accuracy = run(x, y, xt, yt, args.epochs, args.seed, threads)
+    seconds, accuracy, *compile_seconds = run(x, y, xt, yt, args.epochs, args.seed, threads)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "accuracy": accuracy, "peak_mib": peak_mib}))
+    sample = {"seconds": seconds, "accuracy": accuracy, "peak_mib": peak_mib}
+    print(json.dumps(sample | {"compile_s": compile_seconds[0] if compile_seconds else 0.0}))
+
+
+def installed(system: str) -> bool:
+    """Whether the system's package can be imported here (plugnn's always can)."""
+    import importlib.util
+
+    package = {"torch": "torch", "jax": "jax", "keras": "keras"}.get(system)
+    return package is None or importlib.util.find_spec(package) is not None
 
 
 def main() -> None:
@@ -165,6 +241,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, help="use the first ROWS training rows")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--profile", action="store_true", help="print where plugnn's train step spends its time")
+    parser.add_argument("--systems", nargs="+", choices=SYSTEMS, default=list(SYSTEMS))
     args = parse_or_work(parser, SYSTEMS, worker)
     if args is None:
         return
@@ -175,21 +252,28 @@ def main() -> None:
         print_profile(BATCH, profile_steps(keras_spec(), x, y, BATCH, epochs=2, threads=args.threads), 60_000)
         return
     rows = len(load(args.rows)[0])
-    limits, samples = [], {s: [] for s in SYSTEMS}
+    systems = [s for s in args.systems if installed(s)]
+    limits, samples = [], {s: [] for s in systems}
     for run in range(args.runs):
         limits.append(gemm_limit(60_000, args.threads))  # the epoch the times are scaled to
-        for system in SYSTEMS[run % 3 :] + SYSTEMS[: run % 3]:  # rotate the order
-            command = [sys.executable, __file__, "--worker", system, "--epochs", str(args.epochs)]
+        for system in systems[run % len(systems) :] + systems[: run % len(systems)]:  # rotate the order
+            command = [sys.executable, __file__, "--epochs", str(args.epochs)]
             command += ["--seed", str(run), "--threads", str(args.threads)]
             if args.rows:
                 command += ["--rows", str(args.rows)]
-            done = subprocess.run(command, capture_output=True, text=True, check=True)
+            command += ["--worker", system]
+            done = subprocess.run(command, capture_output=True, text=True, check=True, env=ENVIRONMENT)
             sample = json.loads(done.stdout.strip().splitlines()[-1])
             sample["s_per_epoch"] = statistics.median(sample["seconds"]) * 60_000 / rows  # per 60,000 rows
             samples[system].append(sample)
             print(f"run {run + 1}: {system:<6} {sample['s_per_epoch']:.2f} s/epoch", flush=True)
-    ratios = [p["s_per_epoch"] / t["s_per_epoch"] for p, t in zip(samples["plugnn"], samples["torch"], strict=True)]
-    auto = [p["s_per_epoch"] / t["s_per_epoch"] for p, t in zip(samples["plugnn-auto"], samples["torch"], strict=True)]
+    peer = "torch" if "torch" in samples else "jax"
+
+    def per_run(system: str) -> list[float]:
+        pairs = zip(samples.get(system, []), samples[peer], strict=False)
+        return [p["s_per_epoch"] / t["s_per_epoch"] for p, t in pairs]
+
+    ratios = {system: per_run(system) for system in samples if system.startswith("plugnn")}
     limit = statistics.median(limits)
     result = {
         "data": "fashion-mnist",
@@ -201,10 +285,9 @@ def main() -> None:
         "mflop_per_sample": flops_per_sample() / 1e6,
         "gemm_limit_s": limit,
         "gemm_limits_s": limits,
+        "peer": peer,
         "ratio_per_run": ratios,
-        "ratio_median": statistics.median(ratios),
-        "auto_ratio_per_run": auto,
-        "auto_ratio_median": statistics.median(auto),
+        "ratio_median": {system: statistics.median(r) for system, r in ratios.items() if r},
         "systems": {
             system: {
                 "s_per_epoch": statistics.median(r["s_per_epoch"] for r in runs),
@@ -212,6 +295,7 @@ def main() -> None:
                 "x_gemm_limit": statistics.median(r["s_per_epoch"] for r in runs) / limit,
                 "accuracy": statistics.median(r["accuracy"] for r in runs),
                 "peak_mib": max(r["peak_mib"] for r in runs),
+                "compile_s": statistics.median(r["compile_s"] for r in runs),
             }
             for system, runs in samples.items()
         },
@@ -227,20 +311,21 @@ def print_table(result: dict) -> None:
         f"{result['threads']} threads, {result['epochs']} epochs x {result['runs']} runs; "
         f"{result['mflop_per_sample']:.2f} MFLOP/sample fwd+bwd"
     )
-    header = f"{'system':<8} {'s/epoch':>8} {'runs':>24} {'x GEMM':>7} {'test acc':>8} {'peak MiB':>9}"
+    header = (
+        f"{'system':<12} {'s/epoch':>8} {'runs':>24} {'x GEMM':>7} {'test acc':>8} {'peak MiB':>9} {'compile s':>9}"
+    )
     print(header)
     print("-" * len(header))
     for system, r in result["systems"].items():
         runs = " ".join(f"{s:.2f}" for s in r["s_per_epoch_runs"])
         print(
-            f"{system:<8} {r['s_per_epoch']:>8.2f} {runs:>24} {r['x_gemm_limit']:>7.2f} {r['accuracy']:>8.4f} "
-            f"{r['peak_mib']:>9.0f}"
+            f"{system:<12} {r['s_per_epoch']:>8.2f} {runs:>24} {r['x_gemm_limit']:>7.2f} {r['accuracy']:>8.4f} "
+            f"{r['peak_mib']:>9.0f} {r['compile_s']:>9.2f}"
         )
-    print(f"{'GEMM':<8} {result['gemm_limit_s']:>8.2f}")
-    ratios = " ".join(f"{r:.2f}" for r in result["ratio_per_run"])
-    print(f"plugnn / torch: median {result['ratio_median']:.2f} (per run: {ratios})")
-    ratios = " ".join(f"{r:.2f}" for r in result["auto_ratio_per_run"])
-    print(f"plugnn-auto / torch: median {result['auto_ratio_median']:.2f} (per run: {ratios})")
+    print(f"{'GEMM':<12} {result['gemm_limit_s']:>8.2f}")
+    for system, median in result["ratio_median"].items():
+        ratios = " ".join(f"{r:.2f}" for r in result["ratio_per_run"][system])
+        print(f"{system} / {result['peer']}: median {median:.2f} (per run: {ratios})")
 
 
 if __name__ == "__main__":
