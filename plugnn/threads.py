@@ -20,14 +20,15 @@ time. One thread on the free core takes at most about twice (the work of two cor
 Importing plugnn also sets ``OPENBLAS_THREAD_TIMEOUT`` (:data:`BLAS_SPIN`) unless it is set: after
 each product OpenBLAS's idle threads spin for 2**28 cycles (about 0.1 s) before they sleep, and
 between the products of a train step that spinning takes the cores plugnn's own threads
-(:mod:`plugnn.parallel`) need. OpenBLAS reads it once, when numpy loads it, so it takes effect when
-plugnn is imported before numpy (as the ``plugnn`` command does); otherwise set it yourself.
+(:mod:`plugnn.parallel`) need. OpenBLAS reads it when numpy loads it; when numpy was imported
+first, plugnn makes the loaded OpenBLAS read it again and restart its threads (:func:`_set_blas_spin`).
 """
 
 from __future__ import annotations
 
 import contextvars
 import os
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,7 +46,39 @@ BLAS_SPIN = ("OPENBLAS_THREAD_TIMEOUT", "20")
 """OpenBLAS's idle threads spin 2**20 cycles (a few tenths of a millisecond) before they sleep: long
 enough to bridge the gaps between an MLP step's small products, short against a convnet's
 element-wise phases (measured in docs/performance.md, "OpenBLAS's idle threads")."""
-os.environ.setdefault(*BLAS_SPIN)
+
+
+def _set_blas_spin() -> None:
+    """Set :data:`BLAS_SPIN` unless the user did, and make an OpenBLAS that is loaded already use it.
+
+    OpenBLAS reads the variable when it loads (with numpy) and its thread pool keeps the value. When
+    numpy came first, OpenBLAS is asked to read its environment again (``openblas_read_env``) and to
+    stop its idle threads (``blas_thread_shutdown_``, what it does itself around a ``fork``): the next
+    threaded product starts them afresh with the new timeout. Builds without these exported
+    functions keep their own value.
+    """
+    if BLAS_SPIN[0] in os.environ:
+        return
+    os.environ[BLAS_SPIN[0]] = BLAS_SPIN[1]
+    if "numpy" not in sys.modules:
+        return  # OpenBLAS will read it when numpy loads
+    import ctypes
+
+    from threadpoolctl import threadpool_info
+
+    for pool in threadpool_info():
+        if pool.get("internal_api") != "openblas":
+            continue
+        try:
+            library = ctypes.CDLL(pool["filepath"])
+            read_env, shutdown = library.openblas_read_env, library.blas_thread_shutdown_
+        except (OSError, AttributeError):
+            continue
+        read_env()
+        shutdown()
+
+
+_set_blas_spin()
 
 _current: contextvars.ContextVar[int | None] = contextvars.ContextVar("plugnn_threads", default=None)
 _automatic: contextvars.ContextVar[_Window | None] = contextvars.ContextVar("plugnn_auto_threads", default=None)

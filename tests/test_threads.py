@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 
 import numpy as np
 import pytest
@@ -185,6 +186,25 @@ def test_cli_refuses_a_bad_environment_value_before_any_work(tmp_path, capsys, m
         "plugnn: error: PLUGNN_THREADS: expected a positive integer or 'auto', got 'many'\n"
     )
     assert not (tmp_path / "run").exists()
+
+
+def test_openblas_takes_plugnns_spin_when_numpy_was_imported_first():
+    """A script importing numpy first: OpenBLAS has read its environment already, and reads it again."""
+    import subprocess
+    import sys
+
+    code = (
+        "import ctypes, numpy, threadpoolctl\n"
+        "path = next(p['filepath'] for p in threadpoolctl.threadpool_info() if p['internal_api'] == 'openblas')\n"
+        "timeout = ctypes.CDLL(path).openblas_thread_timeout\n"
+        "before = timeout()\n"
+        "import plugnn\n"
+        "numpy.ones((300, 300)) @ numpy.ones((300, 300))  # the threads start again\n"
+        "print(before, timeout(), end='')"
+    )
+    env = {k: v for k, v in os.environ.items() if k != threads.BLAS_SPIN[0]}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout == f"0 {threads.BLAS_SPIN[1]}"
 
 
 @pytest.mark.parametrize(("preset", "expected"), [(None, threads.BLAS_SPIN[1]), ("8", "8")])

@@ -125,7 +125,11 @@ class Compiled:
         import numba as numba_module
 
         numba: Any = numba_module  # partly typed: its dispatchers are not
-        dispatcher = numba.njit(cache=True, nogil=True, fastmath=False, error_model="numpy")(self.function)
+        options = {"nogil": True, "fastmath": False, "error_model": "numpy"}
+        try:
+            dispatcher = numba.njit(cache=True, **options)(self.function)
+        except RuntimeError:  # no source file to cache beside (a notebook's function): compiled in each process
+            dispatcher = numba.njit(**options)(self.function)
         dispatcher.compile(tuple(numba.typeof(arg) for arg in args))
         # a person waiting at a terminal is told why the machine is busy; pipes and logs stay clean
         if sum(dispatcher.stats.cache_misses.values()) and sys.stderr.isatty() and not _announced.is_set():
