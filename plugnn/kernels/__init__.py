@@ -125,11 +125,11 @@ class Compiled:
         import numba as numba_module
 
         numba: Any = numba_module  # partly typed: its dispatchers are not
-        options = {"nogil": True, "fastmath": False, "error_model": "numpy"}
-        try:
-            dispatcher = numba.njit(cache=True, **options)(self.function)
-        except RuntimeError:  # no source file to cache beside (a notebook's function): compiled in each process
-            dispatcher = numba.njit(**options)(self.function)
+        # cached beside the source of a module's function; one made by exec or in a notebook is compiled anew
+        module = sys.modules.get(self.function.__module__)
+        cache = getattr(module, "__file__", None) == self.function.__code__.co_filename
+        options = {"nogil": True, "fastmath": False, "error_model": "numpy", "cache": cache}
+        dispatcher = numba.njit(**options)(self.function)
         dispatcher.compile(tuple(numba.typeof(arg) for arg in args))
         # a person waiting at a terminal is told why the machine is busy; pipes and logs stay clean
         if sum(dispatcher.stats.cache_misses.values()) and sys.stderr.isatty() and not _announced.is_set():
