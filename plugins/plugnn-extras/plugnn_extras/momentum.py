@@ -14,6 +14,7 @@ at once.
 from __future__ import annotations
 
 import attrs
+import numpy as np
 
 from plugnn import OptimizerSpec, hookimpl
 from plugnn import validators as v

@@ -8,6 +8,7 @@ r"""RMSprop (Tieleman & Hinton 2012), as ``torch.optim.RMSprop`` computes it (no
 from __future__ import annotations
 
 import attrs
+import numpy as np
 
 from plugnn import OptimizerSpec, hookimpl
 from plugnn import validators as v

@@ -18,6 +18,7 @@ With :math:`|g| \gg \epsilon` the first step is :math:`\approx -\eta\,\mathrm{si
 from __future__ import annotations
 
 import attrs
+import numpy as np
 
 from plugnn import OptimizerSpec, hookimpl
 from plugnn import validators as v
