@@ -116,7 +116,8 @@ def read_npz(path: Path, kind: str) -> dict[str, np.ndarray]:
             with np.load(stream, allow_pickle=False) as data:
                 arrays = {name: data[name] for name in data.files}
         except DAMAGE as exc:
-            raise CorruptFileError(f"{path}: not a readable .npz file, truncated or damaged ({exc})") from None
+            reason = f"a .npy header: {exc.args[0]}" if isinstance(exc, tokenize.TokenError) else exc
+            raise CorruptFileError(f"{path}: not a readable .npz file, truncated or damaged ({reason})") from None
     stored = str(arrays.pop("__checksum__", ""))
     if str(arrays.get("__kind__", "")) != kind:
         raise CorruptFileError(f"{path}: not a plugnn {kind} file")

@@ -5,7 +5,9 @@ asserts the exit status (or exception), a one-line message without a traceback, 
 outside the run folder under test changed (a snapshot of the whole temporary tree before and
 after). Classes: spec files, hyper-parameters, command-line values, IDX data, in-memory data,
 run folders (links, locks, races), resume mismatches, crafted model/checkpoint files, divergence,
-plots. Parsers are also fuzzed with hypothesis.
+plots, one-byte mutants of every file kind plugnn writes, sizes and caps (sweeps, workers, memory
+limits), files replaced or nested, unknown stored fields, input scale. Every reader of user files
+is also fuzzed with hypothesis.
 """
 
 from __future__ import annotations
@@ -917,9 +919,10 @@ def _npy_header(shape: tuple[int, ...], descr: str = "<f4") -> bytes:
         (_npy_header((2**62, 2**62)), b"", r"claims shape"),
         (_npy_header((4,), "|O"), b"\x00" * 32, r"holds pickled objects"),
         (b"\x93NUMPY\x01\x00", b"garbage", r"not a readable .npz file"),
+        (b"\x93NUMPY\x01\x00\x0e\x00{'descr': '<f4", b"", r"damaged \(a .npy header: EOF in multi-line statement\)"),
         (b"not numpy at all", b"", r"not a readable .npz file"),
     ],
-    ids=["huge-1d", "huge-2d", "object", "bad-header", "no-magic"],
+    ids=["huge-1d", "huge-2d", "object", "bad-header", "unbalanced-header", "no-magic"],
 )
 @pytest.mark.parametrize("target", ["model", "checkpoint"])
 def test_npz_members_are_checked_before_allocating(sandbox, capsys, run_copy, header, body, message, target) -> None:
