@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import shlex
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -340,7 +341,7 @@ def _new_plugin(args: argparse.Namespace) -> None:
     from plugnn.scaffold import new_plugin
 
     folder = new_plugin(args.name, kind=args.kind, folder=args.folder)
-    print(f'wrote {folder}; then: cd {folder} && pip install -e ".[test]" && pytest')
+    print(f'wrote {folder}; then: cd {shlex.quote(str(folder))} && pip install -e ".[test]" && pytest')
 
 
 COMMANDS = {

@@ -1,4 +1,7 @@
-"""The kit compares numbers: an optimizer with its reference step, and names what a failing check was fed."""
+"""The kit compares numbers: an optimizer with its reference step, and names what a failing check was fed.
+
+The optimizer checked is Lion as ``plugnn new-plugin --kind optimizer`` writes it.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,9 @@ import numpy as np
 import pytest
 from layer_plugin import layer_plugin
 from plugnn_std.optimizers.adam import Adam, AdamOptimizer
+from scaffolded import scaffolded
 
 import plugnn
-from plugnn import validators as v
 from plugnn.testing import Check, ConformanceError, iter_checks
 
 
@@ -19,88 +22,49 @@ def checks_of(plugin: object) -> dict[str, Check]:
     return {check.id: check for check in iter_checks(registry)}
 
 
-@attrs.frozen
-class Lion(plugnn.OptimizerSpec):
-    """Lion (Chen et al. 2023, Algorithm 2): ``lr`` > 0, ``0 <= beta1, beta2 < 1``, ``weight_decay`` λ >= 0."""
+def swapped(optimizer: type) -> type:
+    """``optimizer`` with its spec's beta1 and beta2 swapped in every update."""
 
-    lr: float = attrs.field(default=1e-4, validator=v.positive)
-    beta1: float = attrs.field(default=0.9, validator=v.in_range(0.0, 1.0))
-    beta2: float = attrs.field(default=0.99, validator=v.in_range(0.0, 1.0))
-    weight_decay: float = attrs.field(default=0.0, validator=v.non_negative)
+    class Swapped(optimizer):
+        def update(self, param, grad, buffers, scratch):
+            spec = self.spec
+            self.spec = attrs.evolve(spec, beta1=spec.beta2, beta2=spec.beta1)
+            try:
+                super().update(param, grad, buffers, scratch)
+            finally:
+                self.spec = spec
 
-    @classmethod
-    def examples(cls) -> list[Lion]:
-        return [cls(), cls(weight_decay=0.1)]
-
-    def reference_step(self, param, grad, state, *, lr, t):
-        """c = β1·m + (1 − β1)·g; w ← w − lr·(sign(c) + λ·w); m ← β2·m + (1 − β2)·g."""
-        m = state.get("m", np.zeros_like(param))
-        c = self.beta1 * m + (1 - self.beta1) * grad
-        return param - lr * (np.sign(c) + self.weight_decay * param), {"m": self.beta2 * m + (1 - self.beta2) * grad}
+    return Swapped
 
 
-class LionOptimizer(plugnn.BufferedOptimizer):
-    buffer_names = ("m",)
-    swapped = False
+@pytest.fixture(scope="module")
+def optimizer_checks(tmp_path_factory) -> dict[str, Check]:
+    """The scaffold's Lion; Lion and Adam with their betas swapped; Lion without a reference step."""
+    lion = scaffolded("optimizer", tmp_path_factory.mktemp("lion"), "lion")
+    unreferenced = {"reference_step": plugnn.OptimizerSpec.reference_step}  # the base class's: none
 
-    def update(self, param, grad, buffers, scratch):
-        beta1, beta2 = (self.spec.beta2, self.spec.beta1) if self.swapped else (self.spec.beta1, self.spec.beta2)
-        m = buffers["m"]
-        np.sign(beta1 * m + (1 - beta1) * grad, out=scratch)
-        scratch += self.spec.weight_decay * param
-        param -= self.lr * scratch
-        m *= beta2
-        m += (1 - beta2) * grad
+    class Optimizers:
+        @plugnn.hookimpl
+        def plugnn_register_optimizers(self, register):
+            register("lion", lion.Lion, lion.LionOptimizer)
+            register("swapped_lion", attrs.frozen(type("SwappedLion", (lion.Lion,), {})), swapped(lion.LionOptimizer))
+            register("swapped_adam", attrs.frozen(type("SwappedAdam", (Adam,), {})), swapped(AdamOptimizer))
+            register("unreferenced", attrs.frozen(type("Unreferenced", (lion.Lion,), unreferenced)), lion.LionOptimizer)
 
-
-class SwappedLionOptimizer(LionOptimizer):
-    """beta1 and beta2 swapped: passes every other optimizer check."""
-
-    swapped = True
-
-
-class SwappedAdamOptimizer(AdamOptimizer):
-    """Adam with beta1 and beta2 swapped."""
-
-    def update(self, param, grad, buffers, scratch):
-        spec = self.spec
-        self.spec = attrs.evolve(spec, beta1=spec.beta2, beta2=spec.beta1)
-        try:
-            super().update(param, grad, buffers, scratch)
-        finally:
-            self.spec = spec
-
-
-@attrs.frozen
-class Unreferenced(Lion):
-    """Lion without a reference step (the base class's)."""
-
-    reference_step = plugnn.OptimizerSpec.reference_step
-
-
-class Optimizers:
-    @plugnn.hookimpl
-    def plugnn_register_optimizers(self, register):
-        register("lion", Lion, LionOptimizer)
-        register("swapped_lion", attrs.frozen(type("SwappedLion", (Lion,), {})), SwappedLionOptimizer)
-        register("swapped_adam", attrs.frozen(type("SwappedAdam", (Adam,), {})), SwappedAdamOptimizer)
-        register("unreferenced", Unreferenced, LionOptimizer)
-
-
-OPTIMIZER_CHECKS = checks_of(Optimizers())
+    return checks_of(Optimizers())
 
 
 @pytest.mark.parametrize("example", [0, 1])
-def test_an_optimizer_matching_its_reference_step_passes(example) -> None:
-    OPTIMIZER_CHECKS[f"optimizer:lion[{example}]-reference_step"]()
+def test_an_optimizer_matching_its_reference_step_passes(optimizer_checks, example) -> None:
+    optimizer_checks[f"optimizer:lion[{example}]-reference_step"]()
 
 
 @pytest.mark.parametrize(
     ("name", "step"),
     [("swapped_lion", 2), ("swapped_adam", 2)],  # both agree with the formula at step 1, where m and v start at 0
 )
-def test_an_optimizer_with_its_betas_swapped_fails_its_reference_step_only(name, step) -> None:
-    for check in OPTIMIZER_CHECKS.values():
+def test_an_optimizer_with_its_betas_swapped_fails_its_reference_step_only(optimizer_checks, name, step) -> None:
+    for check in optimizer_checks.values():
         if check.component.name == name and check.name != "reference_step":
             check()  # the shape-level checks cannot tell
     with pytest.raises(
@@ -109,12 +73,12 @@ def test_an_optimizer_with_its_betas_swapped_fails_its_reference_step_only(name,
         rf"Swapped\w+\.reference_step: at index .* it moved by .*, the reference by .* \(relative error .*, "
         r"tolerance 1e-06\)$",
     ):
-        OPTIMIZER_CHECKS[f"optimizer:{name}[0]-reference_step"]()
+        optimizer_checks[f"optimizer:{name}[0]-reference_step"]()
 
 
-def test_an_optimizer_without_a_reference_step_is_skipped_naming_it() -> None:
+def test_an_optimizer_without_a_reference_step_is_skipped_naming_it(optimizer_checks) -> None:
     with pytest.raises(pytest.skip.Exception, match=r"Unreferenced declares no reference_step"):
-        OPTIMIZER_CHECKS["optimizer:unreferenced[0]-reference_step"]()
+        optimizer_checks["optimizer:unreferenced[0]-reference_step"]()
 
 
 def test_every_installed_optimizer_declares_its_reference_step() -> None:

@@ -9,7 +9,6 @@ isolation, used through PYTHONPATH, so this environment's plugins do not change.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -17,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from scaffolded import scaffolded
 
 import plugnn
 from plugnn.cli import main
@@ -50,19 +50,10 @@ def test_generated_plugins_install_and_pass_their_generated_tests(tmp_path, monk
     assert passed and int(passed.group(1)) >= 25 and "failed" not in out, out
 
 
-def load_module(folder: Path, name: str) -> object:
-    """The generated ``plugnn_NAME.py`` as a module, without touching ``sys.path``."""
-    spec = importlib.util.spec_from_file_location(f"plugnn_{name}", folder / f"plugnn_{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("kind", ["optimizer", "loss", "callback"])
 def test_each_kind_passes_the_kit_as_generated(tmp_path, kind) -> None:
-    folder = plugnn.new_plugin(f"fresh_{kind}", kind=kind, folder=tmp_path / "p")
-    assert (folder / f"tests/test_fresh_{kind}_kit.py").read_text().count('plugins=["fresh_' + kind) == 1
-    module = load_module(folder, f"fresh_{kind}")
+    module = scaffolded(kind, tmp_path / "p", f"fresh_{kind}")
+    assert (tmp_path / f"p/tests/test_fresh_{kind}_kit.py").read_text().count(f'plugins=["fresh_{kind}"]') == 1
     registry = plugnn.load_registry(extra_plugins=[module])
     assert registry.tables[kind].get(f"fresh_{kind}").plugin == f"plugnn_fresh_{kind}"
     checks = list(iter_checks(registry, plugins=[f"plugnn_fresh_{kind}"]))
