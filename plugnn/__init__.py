@@ -28,13 +28,14 @@ from plugnn.network import Network
 from plugnn.optim import BufferedOptimizer
 from plugnn.overrides import apply_overrides
 from plugnn.plugins import default_registry, load_registry
-from plugnn.protocols import Initializer, Layer, Loss, Optimizer
+from plugnn.protocols import Augmentation, Initializer, Layer, Loss, Optimizer
 from plugnn.registry import Registry
 from plugnn.run import RunResult, evaluate, recipe_table, resume, run, show
 from plugnn.scaffold import new_plugin
 from plugnn.scoring import score
 from plugnn.serialize import structure, unstructure
 from plugnn.specs import (
+    AugmentationSpec,
     ComponentSpec,
     InitializerSpec,
     LayerSpec,
@@ -50,6 +51,8 @@ __version__ = _version("plugnn")
 """The installed distribution's version (from its metadata)."""
 
 __all__ = [
+    "Augmentation",
+    "AugmentationSpec",
     "BufferedOptimizer",
     "BuildContext",
     "ComponentSpec",

@@ -1,7 +1,7 @@
 """Checkpoints: everything a run needs to continue exactly, written atomically, read without pickle.
 
 A checkpoint holds the run spec, the input shape, the parameters and the layers' buffers, the
-optimizer state, the states of the shuffling and noise generators, the loop position (epoch,
+optimizer state, the states of the shuffling, noise and augmentation generators, the loop position (epoch,
 samples done, this epoch's order and running sums) and the history so far, in one ``.npz`` with a
 format version and a checksum (:mod:`plugnn.npzfile`). The :class:`Checkpointer` plugin writes one after every
 ``TrainSpec.checkpoint_every`` epochs, a final one when training ends (after the callbacks'
@@ -20,6 +20,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from plugnn.augmentation import augmentation_generator
 from plugnn.builder import build_network
 from plugnn.hookspecs import hookimpl
 from plugnn.loopfile import CALLBACK_PREFIX, LOOP_ARRAYS, loop_arrays, stored_loop
@@ -65,6 +66,8 @@ class Checkpoint:
     """The digest of the run folder's fingerprint (:mod:`plugnn.fingerprint`) this checkpoint belongs to."""
     source: str = "checkpoint"
     """Where it was read from, for messages."""
+    augment_state: Mapping[str, Any] | None = None
+    """The augmentation generator's state (None in checkpoints of plugnn 0.2: the seed's fresh stream is used)."""
 
 
 def capture(context: TrainContext, spec: RunSpec, *, epoch_done: bool) -> Checkpoint:
@@ -78,15 +81,19 @@ def capture(context: TrainContext, spec: RunSpec, *, epoch_done: bool) -> Checkp
         context.rng.bit_generator.state,
         context.network.noise.bit_generator.state,
         context.next_epoch() if epoch_done else context.snapshot(),
+        augment_state=context.augment_rng.bit_generator.state,
     )
 
 
 def save_checkpoint(path: Path, checkpoint: Checkpoint, registry: Registry) -> None:
     """Write ``checkpoint`` to ``path`` atomically (the previous file stays whole until the rename)."""
+    generators = {"shuffle": checkpoint.shuffle_state, "noise": checkpoint.noise_state}
+    if checkpoint.augment_state is not None:
+        generators["augment"] = checkpoint.augment_state
     arrays = {
         "spec": np.array(json.dumps(unstructure(checkpoint.spec, registry))),
         "params": checkpoint.params,
-        "generators": np.array(json.dumps({"shuffle": checkpoint.shuffle_state, "noise": checkpoint.noise_state})),
+        "generators": np.array(json.dumps(generators)),
         "fingerprint": np.array(checkpoint.fingerprint),
     }
     arrays |= loop_arrays(checkpoint.resume)
@@ -123,8 +130,12 @@ def load_checkpoint(path: Path, registry: Registry) -> Checkpoint:
     }
     if params.dtype not in (np.float32, np.float64):
         raise CorruptFileError(f"{path}: parameters of dtype {params.dtype}; plugnn stores float32 or float64")
-    if not (isinstance(generators, dict) and all(isinstance(generators.get(k), dict) for k in ("shuffle", "noise"))):
-        raise CorruptFileError(f"{path}: 'generators' is not a pair of generator states")
+    if not (
+        isinstance(generators, dict)
+        and all(isinstance(generators.get(k), dict) for k in ("shuffle", "noise"))
+        and isinstance(generators.get("augment", {}), dict)
+    ):
+        raise CorruptFileError(f"{path}: 'generators' is not a set of generator states")
     refuse_unknown_keys(f"{path}: 'generators'", generators, GENERATORS)
     spec = structure(spec_data, RunSpec, registry, source=str(path))
     return Checkpoint(
@@ -138,18 +149,24 @@ def load_checkpoint(path: Path, registry: Registry) -> Checkpoint:
         resume,
         fingerprint,
         str(path),
+        generators.get("augment"),
     )
 
 
-def restore(checkpoint: Checkpoint, registry: Registry) -> tuple[Network, Optimizer, np.random.Generator]:
-    """The network, optimizer and shuffling generator exactly as they were when ``checkpoint`` was taken."""
+def restore(
+    checkpoint: Checkpoint, registry: Registry
+) -> tuple[Network, Optimizer, np.random.Generator, np.random.Generator]:
+    """The network, optimizer, shuffling and augmentation generators exactly as they were when ``checkpoint``
+    was taken."""
     spec = checkpoint.spec
     network = build_network(spec.network, checkpoint.input_shape, dtype=spec.train.dtype, registry=registry)
     restore_state(network, checkpoint.params, checkpoint.buffers, "checkpoint")
-    shuffle = np.random.default_rng()
+    shuffle, augment = np.random.default_rng(), augmentation_generator(spec.train.seed)
     try:
         network.noise.bit_generator.state = checkpoint.noise_state
         shuffle.bit_generator.state = checkpoint.shuffle_state
+        if checkpoint.augment_state is not None:
+            augment.bit_generator.state = checkpoint.augment_state
     except (KeyError, ValueError, TypeError, IndexError) as exc:
         raise CorruptFileError(f"checkpoint state does not fit its spec ({type(exc).__name__}: {exc})") from None
     optimizer = restore_optimizer(
@@ -160,7 +177,7 @@ def restore(checkpoint: Checkpoint, registry: Registry) -> tuple[Network, Optimi
         checkpoint.source,
         OPTIMIZER_PREFIX,
     )
-    return network, optimizer, shuffle
+    return network, optimizer, shuffle, augment
 
 
 class Checkpointer:

@@ -64,6 +64,12 @@ def plugnn_register_callbacks(register: Register) -> None:
 
 
 @hookspec
+def plugnn_register_augmentations(register: Register) -> None:
+    """Register data augmentations: ``register(name, SpecClass, factory)``,
+    ``factory(spec, sample_shape) -> Augmentation``."""
+
+
+@hookspec
 def plugnn_register_recipes(register: Callable[[str, Path], None]) -> None:
     """Register bundled recipes: ``register(name, path_to_toml)``; ``plugnn recipes`` lists them."""
 

@@ -1,7 +1,7 @@
 """The kinds of component, declared once.
 
 A kind is what a plugin can register: layers, losses, optimizers, initializers, schedules,
-datasets and callbacks. Each is one :class:`Kind` entry in :data:`KINDS`; the registry's tables, the spec
+datasets, callbacks and augmentations. Each is one :class:`Kind` entry in :data:`KINDS`; the registry's tables, the spec
 serializer, the conformance kit and the docs' table of kinds are all derived from it. Adding a kind
 is one entry here plus its registration hook in :mod:`plugnn.hookspecs`.
 """
@@ -13,8 +13,9 @@ from typing import Any
 import attrs
 
 from plugnn.errors import RegistryError
-from plugnn.protocols import Callback, Dataset, Initializer, Layer, Loss, Optimizer, Schedule
+from plugnn.protocols import Augmentation, Callback, Dataset, Initializer, Layer, Loss, Optimizer, Schedule
 from plugnn.specs import (
+    AugmentationSpec,
     CallbackSpec,
     ComponentSpec,
     DatasetSpec,
@@ -87,6 +88,14 @@ KINDS: tuple[Kind, ...] = (
     Kind("dataset", "plugnn_register_datasets", DatasetSpec, "factory(spec) -> Dataset", Dataset, None),
     Kind(
         "callback", "plugnn_register_callbacks", CallbackSpec, "factory(spec) -> Callback", Callback, "callback_checks"
+    ),
+    Kind(
+        "augmentation",
+        "plugnn_register_augmentations",
+        AugmentationSpec,
+        "factory(spec, sample_shape) -> Augmentation",
+        Augmentation,
+        "augmentation_checks",
     ),
 )
 """Every kind of component, in the order listings show them."""

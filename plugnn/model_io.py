@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from plugnn.augmentation import augmentation_generator
 from plugnn.builder import build_network
 from plugnn.errors import PlugnnError
 from plugnn.history import History
@@ -110,8 +111,8 @@ def load_model(path: str | Path, registry: Registry) -> tuple[Network, RunSpec]:
 NETWORK_SPEC = "network"
 TRAIN_STATE = "train_state"
 OPTIMIZER_PREFIX = "optimizer/"
-GENERATORS = ("shuffle", "noise")
-"""The generator states model files (in their train state) and checkpoints keep."""
+GENERATORS = ("shuffle", "noise", "augment")
+"""The generator states model files (in their train state) and checkpoints keep (no augmentation's in plugnn 0.2's)."""
 
 
 def read_model_arrays(path: Path) -> dict[str, np.ndarray]:
@@ -138,10 +139,10 @@ def save(model: Network, path: str | Path, *, optimizer: bool = True, registry: 
     """Write ``model`` to ``path`` (``.npz``, atomically): its spec, input shape and parameters.
 
     With ``optimizer`` (the default) and a trained model, also its :class:`plugnn.train.TrainState`
-    (the optimizer's state, the train spec, the generators' states, and the loop state with the
-    history, the learning-rate factor and the callbacks' states, in the arrays a checkpoint uses for
-    them: :mod:`plugnn.loopfile`), so that ``train(..., start_from=load(path))`` goes on bit for bit.
-    :func:`load` reads it back without unpickling anything.
+    (the optimizer's state, the train spec, the states of the shuffling, noise and augmentation
+    generators, and the loop state with the history, the learning-rate factor and the callbacks'
+    states, in the arrays a checkpoint uses for them: :mod:`plugnn.loopfile`), so that
+    ``train(..., start_from=load(path))`` goes on bit for bit. :func:`load` reads it back without unpickling anything.
     """
     if not isinstance(model, Network) or model.spec is None:
         raise PlugnnError(f"plugnn.save takes a Network built from a NetworkSpec, got {type(model).__name__}")
@@ -152,7 +153,11 @@ def save(model: Network, path: str | Path, *, optimizer: bool = True, registry: 
     if optimizer and state is not None:
         described = {
             "train": unstructure(state.spec, registry),
-            "generators": {"shuffle": state.rng.bit_generator.state, "noise": model.noise.bit_generator.state},
+            "generators": {
+                "shuffle": state.rng.bit_generator.state,
+                "noise": model.noise.bit_generator.state,
+                "augment": state.augment_rng.bit_generator.state,
+            },
         }
         arrays[TRAIN_STATE] = np.array(json.dumps(described))
         arrays |= loop_arrays(state)
@@ -167,8 +172,9 @@ def load(path: str | Path, registry: Registry | None = None) -> Network:
 
     Its ``train_state`` is restored when the file holds one; a file saved by plugnn 0.2 holds no
     callback states and no learning-rate factor, so training goes on with fresh callbacks and the
-    spec's rate. A file that is not a plugnn model, of a newer format, damaged, missing arrays, or
-    whose optimizer state does not fit the parameters raises :class:`plugnn.npzfile.CorruptFileError`.
+    spec's rate; one saved by plugnn 0.2 (before augmentation) goes on with the seed's augmentation stream.
+    A file that is not a plugnn model, of a newer format, damaged, missing arrays, or whose optimizer
+    state does not fit the parameters raises :class:`plugnn.npzfile.CorruptFileError`.
     """
     path = Path(path)
     if path.is_dir():
@@ -203,10 +209,13 @@ def _train_state(arrays: dict[str, np.ndarray], network: Network, path: Path, re
         str(path),
         OPTIMIZER_PREFIX,
     )
+    spec = structure(described.get("train"), TrainSpec, registry, source=f"{path} train_state")
     try:
-        rng = np.random.default_rng()
+        rng, augment_rng = np.random.default_rng(), augmentation_generator(spec.seed)
         rng.bit_generator.state = described["generators"]["shuffle"]
         network.noise.bit_generator.state = described["generators"]["noise"]
+        if "augment" in described["generators"]:  # absent from files of plugnn 0.2
+            augment_rng.bit_generator.state = described["generators"]["augment"]
         if "history" in described:  # plugnn 0.2: the history alone, in the described part
             history = History.from_dict(described["history"])
             loop = LoopState(len(history.records) + 1, history=history)
@@ -214,7 +223,6 @@ def _train_state(arrays: dict[str, np.ndarray], network: Network, path: Path, re
             loop = stored_loop(path, arrays)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CorruptFileError(f"{path}: its training state is incomplete ({type(exc).__name__}: {exc})") from None
-    spec = structure(described.get("train"), TrainSpec, registry, source=f"{path} train_state")
     if loop.position or loop.order is not None or loop.epoch != len(loop.history.records) + 1:
         raise CorruptFileError(
             f"{path}: its training state is not at an epoch's start (epoch {loop.epoch}, sample {loop.position}, "
@@ -225,4 +233,4 @@ def _train_state(arrays: dict[str, np.ndarray], network: Network, path: Path, re
             f"{path}: its training state holds {len(loop.callback_states)} callback states for "
             f"{len(spec.callbacks)} callbacks"
         )
-    return TrainState.of(loop, optimizer=optimizer, rng=rng, spec=spec)
+    return TrainState.of(loop, optimizer=optimizer, rng=rng, augment_rng=augment_rng, spec=spec)

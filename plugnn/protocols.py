@@ -12,7 +12,8 @@ Runtime split
 * a :class:`Loss` turns logits and labels into a value and its gradient;
 * an :class:`Initializer` fills a new parameter array;
 * a :class:`Schedule` scales the learning rate from epoch to epoch;
-* a :class:`Dataset` loads a fixed train/test split.
+* a :class:`Dataset` loads a fixed train/test split;
+* an :class:`Augmentation` randomly transforms training batches.
 """
 
 from __future__ import annotations
@@ -208,4 +209,25 @@ class Callback(Protocol):
 
     def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
         """Continue from a :meth:`state_dict`, so that a resumed run goes on exactly."""
+        ...
+
+
+@runtime_checkable
+class Augmentation(Protocol):
+    r"""A random transformation of training batches: ``(N, *sample_shape) -> (N, *sample_shape)``.
+
+    Built by ``factory(spec, sample_shape)`` for the shape of one training sample (``(H, W, C)``
+    for channels-last images, ``(D,)`` for flat features); a factory that cannot take that shape,
+    or whose settings do not fit it, raises :class:`plugnn.ShapeError` (or a
+    :class:`plugnn.errors.FieldError` naming the setting) before any training. The train loop calls
+    it on every training batch, after the batch is gathered, in the order ``train.augment`` lists;
+    validation, test and evaluation data are never augmented.
+    """
+
+    def __call__(self, x: Array, rng: np.random.Generator) -> Array:
+        """Return the augmented batch: ``x``'s shape and dtype, new values drawn from ``rng`` only.
+
+        ``x`` ``(N, *sample_shape)`` is read only (it may be the dataset's own array). The result
+        may be a buffer the augmentation reuses, valid until its next call.
+        """
         ...

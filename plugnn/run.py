@@ -187,20 +187,28 @@ def run(
     with claim_new(out, name) as folder:
         split = load_dataset(spec.data, registry)
         if checkpoint is None:
-            network, optimizer, shuffle = build_for_training(spec.network, split.sample_shape, spec.train, registry)
+            network, optimizer, *generators = build_for_training(spec.network, split.sample_shape, spec.train, registry)
             point = None
         else:
-            network, optimizer, shuffle = restore(attrs.evolve(checkpoint, spec=spec), registry)
+            network, optimizer, *generators = restore(attrs.evolve(checkpoint, spec=spec), registry)
             carried = carried_callback_states(checkpoint.resume, checkpoint.spec.train, spec.train, registry)
             point = attrs.evolve(checkpoint.resume, callback_states=carried)
         # checked before anything is written: an error here leaves no run folder
         own_validation = split.validation is not None
-        prepare(spec.train, split.y_train, network.targets, own_validation=own_validation, test=True, registry=registry)
+        prepare(
+            spec.train,
+            split.y_train,
+            network.targets,
+            sample_shape=split.sample_shape,
+            own_validation=own_validation,
+            test=True,
+            registry=registry,
+        )
         spec_text = dumps(spec, registry)
         write_text(folder / "spec.toml", spec_text)
         digest = fingerprint.record(folder, spec_text, split, name)
         history = _train(
-            folder, spec, split, network, optimizer, shuffle, point, None, digest, quiet, stream, registry, plugins
+            folder, spec, split, network, optimizer, generators, point, None, digest, quiet, stream, registry, plugins
         )
         scores = write_outputs(folder, _title(name, spec, registry), spec, split, network, history, registry)
     return RunResult(folder, spec, history, scores)
@@ -288,7 +296,7 @@ def resume(
         record = fingerprint.verify_spec(folder, spec, checkpoint.fingerprint, registry)
         split = load_dataset(spec.data, registry)
         fingerprint.verify_data(folder, record, split)
-        network, optimizer, shuffle = restore(checkpoint, registry)
+        network, optimizer, *generators = restore(checkpoint, registry)
         if not missing_outputs(folder, split, network.targets):
             how = f": {point.stop_reason or 'stopped by a hook'}" if point.stop else f" its {spec.train.epochs} epochs"
             raise PlugnnError(f"{folder}: the run already finished{how}; nothing to resume")
@@ -301,7 +309,7 @@ def resume(
                 split,
                 network,
                 optimizer,
-                shuffle,
+                generators,
                 point,
                 point.epoch - 1,
                 checkpoint.fingerprint,
@@ -330,9 +338,9 @@ def _restart(
         name = str(record.get("name", name)) if record else name
     else:  # killed between writing spec.toml and fingerprint.json: the name is the folder's
         digest = fingerprint.record(folder, spec_path.read_text(encoding="utf-8"), split, name)
-    network, optimizer, shuffle = build_for_training(spec.network, split.sample_shape, spec.train, registry)
+    network, optimizer, *generators = build_for_training(spec.network, split.sample_shape, spec.train, registry)
     history = _train(
-        folder, spec, split, network, optimizer, shuffle, None, None, digest, quiet, stream, registry, plugins
+        folder, spec, split, network, optimizer, generators, None, None, digest, quiet, stream, registry, plugins
     )
     scores = write_outputs(folder, _title(name, spec, registry), spec, split, network, history, registry)
     return RunResult(folder, spec, history, scores)
@@ -344,7 +352,7 @@ def _train(
     split: DataSplit,
     network: Network,
     optimizer: Optimizer,
-    shuffle: np.random.Generator,
+    generators: Sequence[np.random.Generator],  # shuffling, augmentation
     point: LoopState | None,
     saved_epoch: int | None,
     digest: str,
@@ -371,7 +379,8 @@ def _train(
             spec.train,
             test=(split.x_test, split.y_test),
             validation=split.validation,
-            rng=shuffle,
+            rng=generators[0],
+            augment_rng=generators[1],
             registry=registry,
             resume=point,
             plugins=[*plugins, *own],

@@ -1,7 +1,7 @@
 """Typed, frozen specs: what a network and its training are, as plain data.
 
 Component specs (``Dense(units=100)``, ``Adam(lr=1e-3)``) are attrs classes that plugins define by
-subclassing one of the four bases below. Wherever a spec is expected, a registered name stands for
+subclassing one of the bases below. Wherever a spec is expected, a registered name stands for
 that component with default settings: ``"relu"`` is ``ReLU()``.
 
 Specs validate on construction; :mod:`plugnn.serialize` turns them into plain dicts (and TOML/JSON)
@@ -120,6 +120,28 @@ class CallbackSpec(ComponentSpec):
     """Base of callback specs (early stopping, learning-rate reduction, ...)."""
 
 
+class AugmentationSpec(ComponentSpec):
+    """Base of data-augmentation specs (random shifts, flips, ...: ``train.augment``)."""
+
+    @classmethod
+    def example_input_shapes(cls) -> list[tuple[int, ...]]:
+        """Per-sample shapes the conformance kit checks the augmentation on.
+
+        The default is two small channels-last images, ``(6, 5, 2)`` and ``(7, 7, 1)``; an
+        augmentation that also takes flat features adds a shape such as ``(5,)``.
+        """
+        return [(6, 5, 2), (7, 7, 1)]
+
+    @classmethod
+    def invalid_input_shapes(cls) -> list[tuple[int, ...]]:
+        """Sample shapes the augmentation refuses, e.g. ``[(64,)]`` for one that needs ``(H, W, C)`` images.
+
+        The conformance kit checks that building it for each raises :class:`plugnn.ShapeError`
+        naming the shape. Empty by default: the check is not made.
+        """
+        return []
+
+
 LayerRef: TypeAlias = str | LayerSpec
 LossRef: TypeAlias = str | LossSpec
 OptimizerRef: TypeAlias = str | OptimizerSpec
@@ -127,6 +149,7 @@ InitializerRef: TypeAlias = str | InitializerSpec
 DatasetRef: TypeAlias = str | DatasetSpec
 ScheduleRef: TypeAlias = str | ScheduleSpec
 CallbackRef: TypeAlias = str | CallbackSpec
+AugmentationRef: TypeAlias = str | AugmentationSpec
 
 
 def component_ref(base: type, *, optional: bool = False) -> v.Validator:
@@ -203,7 +226,11 @@ class TrainSpec:
     class) and records ``val_loss`` and ``val_accuracy`` after each epoch; without it a dataset's
     own validation split, if it has one, is used. ``callbacks`` are run in order after every epoch
     (``[[train.callbacks]]`` tables in TOML): early stopping, learning-rate reduction, ...; their
-    state goes into the checkpoint.
+    state goes into the checkpoint. ``augment`` lists data augmentations (``[[train.augment]]``
+    tables in TOML, e.g. ``{type = "random_shift", pixels = 2}``) applied in order to every training
+    batch, never to validation, test or evaluation data; they draw from a generator of their own,
+    seeded by ``seed`` (adding one changes neither the initial weights nor the shuffling) and kept
+    in checkpoints and model files.
 
     ``epochs`` is at most :data:`plugnn.validators.MAX_EPOCHS` (10⁶) and ``batch_size`` at most
     :data:`plugnn.validators.MAX_BATCH_SIZE` (2²⁴); a ``batch_size`` above the number of training
@@ -233,6 +260,9 @@ class TrainSpec:
     validation: float | None = attrs.field(default=None, validator=attrs.validators.optional(v.fraction))
     callbacks: tuple[CallbackRef, ...] = attrs.field(
         default=(), converter=tuple, validator=component_refs(CallbackSpec)
+    )
+    augment: tuple[AugmentationRef, ...] = attrs.field(
+        default=(), converter=tuple, validator=component_refs(AugmentationSpec)
     )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from plugnn.augmentation import augment_batch, augmentation_generator, build_augmentations
 from plugnn.builder import build_network, build_optimizer, build_schedule, made, resolve
 from plugnn.checks import check_features, check_targets
 from plugnn.errors import DataError, PlugnnError, SpecError
@@ -27,7 +28,7 @@ from plugnn.metrics import METRICS, evaluate
 from plugnn.network import Network
 from plugnn.parallel import take_rows
 from plugnn.plugins import default_registry
-from plugnn.protocols import Array, Callback, Optimizer, Schedule, Shape
+from plugnn.protocols import Array, Augmentation, Callback, Optimizer, Schedule, Shape
 from plugnn.registry import Registry
 from plugnn.specs import NetworkSpec, TrainSpec
 from plugnn.threads import remeasure, thread_budget
@@ -82,19 +83,21 @@ class LoopState:
 
 @attrs.define(kw_only=True, eq=False)
 class TrainState(LoopState):
-    """A :class:`LoopState` with the optimizer, shuffling generator and train spec it goes on with.
+    """A :class:`LoopState` with the optimizer, generators and train spec it goes on with.
 
     What continuing to train a network needs besides its weights: :func:`train` leaves the state
     its loop ended with in ``network.train_state`` (the start of the next epoch, the callbacks'
     states and ``lr_scale`` included), :func:`plugnn.save` stores it with the model and
     ``train(..., start_from=model)`` continues from it. ``optimizer`` holds its state (Adam's moments
-    and step count), ``rng`` is the shuffling generator where the last epoch left it, ``spec`` the
+    and step count), ``rng`` is the shuffling generator where the last epoch left it,
+    ``augment_rng`` the augmentations' (:mod:`plugnn.augmentation`), ``spec`` the
     train spec the epochs so far ran with (its ``epochs`` counts them all) and ``history`` their
     records. The live :class:`TrainContext` is one too.
     """
 
     optimizer: Optimizer
     rng: np.random.Generator
+    augment_rng: np.random.Generator
     spec: TrainSpec
 
     @property
@@ -103,10 +106,18 @@ class TrainState(LoopState):
         return len(self.history.records)
 
     @classmethod
-    def of(cls, loop: LoopState, *, optimizer: Optimizer, rng: np.random.Generator, spec: TrainSpec) -> TrainState:
-        """``loop`` with the optimizer, generator and spec that go on from it."""
+    def of(
+        cls,
+        loop: LoopState,
+        *,
+        optimizer: Optimizer,
+        rng: np.random.Generator,
+        augment_rng: np.random.Generator,
+        spec: TrainSpec,
+    ) -> TrainState:
+        """``loop`` with the optimizer, generators and spec that go on from it."""
         fields = {field.name: getattr(loop, field.name) for field in attrs.fields(LoopState)}
-        return TrainState(**fields, optimizer=optimizer, rng=rng, spec=spec)
+        return TrainState(**fields, optimizer=optimizer, rng=rng, augment_rng=augment_rng, spec=spec)
 
 
 @attrs.define(kw_only=True, eq=False)
@@ -148,7 +159,9 @@ class TrainContext(TrainState):
 
     def ended(self) -> TrainState:
         """The state a finished loop leaves to continue from: the next epoch's start, with the optimizer."""
-        return TrainState.of(self.next_epoch(), optimizer=self.optimizer, rng=self.rng, spec=self.spec)
+        return TrainState.of(
+            self.next_epoch(), optimizer=self.optimizer, rng=self.rng, augment_rng=self.augment_rng, spec=self.spec
+        )
 
 
 @attrs.frozen
@@ -173,13 +186,22 @@ def history_columns(targets: str, *, validation: bool, test: bool) -> list[str]:
 
 
 def prepare(
-    spec: TrainSpec, y: np.ndarray, targets: str, *, own_validation: bool, test: bool, registry: Registry
-) -> tuple[tuple[np.ndarray, np.ndarray] | None, list[Callback]]:
-    """What :func:`fit` checks and builds before training, from the targets alone (cheap to call first).
+    spec: TrainSpec,
+    y: np.ndarray,
+    targets: str,
+    *,
+    sample_shape: Shape,
+    own_validation: bool,
+    test: bool,
+    registry: Registry,
+) -> tuple[tuple[np.ndarray, np.ndarray] | None, list[Callback], list[Augmentation]]:
+    """What :func:`fit` checks and builds before training, from the targets and sample shape (cheap to call first).
 
     Returns the ``(train, validation)`` row indices of ``spec.validation``'s split (None without
-    one) and the callbacks ``spec.callbacks`` declares, each checked to monitor only columns the
-    run records. ``own_validation``: the data comes with a validation split of its own.
+    one), the callbacks ``spec.callbacks`` declares, each checked to monitor only columns the
+    run records, and the augmentations ``spec.augment`` declares, built for samples of
+    ``sample_shape`` (:func:`plugnn.augmentation.build_augmentations`). ``own_validation``: the
+    data comes with a validation split of its own.
     """
     indices = None
     if spec.validation is not None:
@@ -190,7 +212,8 @@ def prepare(
             )
         indices = split_indices(y, spec.validation, spec.seed)
     columns = history_columns(targets, validation=own_validation or indices is not None, test=test)
-    return indices, build_callbacks(spec, registry, columns)
+    callbacks = build_callbacks(spec, registry, columns)
+    return indices, callbacks, build_augmentations(spec, sample_shape, registry)
 
 
 def build_callbacks(spec: TrainSpec, registry: Registry, columns: list[str]) -> list[Callback]:
@@ -223,6 +246,7 @@ def fit(
     test: tuple[Any, Any] | None = None,
     validation: tuple[Any, Any] | None = None,
     rng: np.random.Generator | None = None,
+    augment_rng: np.random.Generator | None = None,
     registry: Registry,
     resume: LoopState | None = None,
     plugins: Iterable[object] = (),
@@ -237,9 +261,12 @@ def fit(
     validation set (``spec.validation``'s fraction of ``x``, or a dataset's own ``validation``
     split; not both) and on ``test`` are recorded as ``val_*`` and ``test_*`` columns of the
     history. Layers run in training mode on the batches and in inference mode for
-    every evaluation. ``resume`` continues an interrupted run (the caller restores the
-    parameters, the optimizer state and the generators). Training runs inside the thread budget
-    ``spec.threads`` (:func:`plugnn.threads.thread_budget`).
+    every evaluation. ``spec.augment``'s augmentations transform each training batch after it is
+    gathered, drawing from ``augment_rng`` (by default the seed's augmentation stream,
+    :func:`plugnn.augmentation.augmentation_generator`); ``x`` itself is never changed. ``resume``
+    continues an interrupted run (the caller restores the parameters, the optimizer state and the
+    generators). Training runs inside the thread budget ``spec.threads``
+    (:func:`plugnn.threads.thread_budget`).
 
     Before each epoch the optimizer's rate is set to ``optimizer.spec.lr`` times the factor of the
     ``spec.schedule`` named in ``registry`` (1 without one), so calling ``fit`` again starts from the
@@ -261,6 +288,7 @@ def fit(
         test=test,
         validation=validation,
         rng=rng,
+        augment_rng=augment_rng,
         registry=registry,
         resume=resume,
         plugins=plugins,
@@ -280,14 +308,21 @@ def _fit(
     registry: Registry,
     resume: LoopState | None,
     plugins: Iterable[object],
+    augment_rng: np.random.Generator | None = None,
     validation: tuple[Any, Any] | None = None,
     folder: Path | None = None,
 ) -> TrainContext:
     """:func:`fit`, returning the context the loop ended with."""
     x = check_features(x, network.input_shape, network.dtype, "X")
     y = check_targets(y, len(x), network.targets, network.output_shape, network.dtype, "y")
-    indices, callbacks = prepare(
-        spec, y, network.targets, own_validation=validation is not None, test=test is not None, registry=registry
+    indices, callbacks, augmentations = prepare(
+        spec,
+        y,
+        network.targets,
+        sample_shape=network.input_shape,
+        own_validation=validation is not None,
+        test=test is not None,
+        registry=registry,
     )
     held_out: HeldOut = {}
     if indices is not None:
@@ -314,6 +349,7 @@ def _fit(
         optimizer=optimizer,
         spec=spec,
         rng=rng if rng is not None else np.random.default_rng(spec.seed),
+        augment_rng=augment_rng if augment_rng is not None else augmentation_generator(spec.seed),
         registry=registry,
         callbacks=callbacks,
         folder=folder,
@@ -333,7 +369,7 @@ def _fit(
             # Overflow and invalid values end up in the loss as Inf or NaN, which stops training with a
             # DivergenceError that says where and what to do: numpy's own warnings would only add noise.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                _loop(context, x, y, held_out, schedule, base_lr, hook)
+                _loop(context, x, y, held_out, schedule, base_lr, augmentations, hook)
             context.finished = True
         finally:
             hook.plugnn_train_end(context=context)
@@ -369,6 +405,7 @@ def _loop(
     held_out: HeldOut,
     schedule: Schedule | None,
     base_lr: float,
+    augmentations: list[Augmentation],
     hook: Any,
 ) -> None:
     """The epochs and their batches, from wherever ``context`` stands."""
@@ -392,6 +429,8 @@ def _loop(
                 index = context.order[start : start + size]
                 xb = take_rows(x, index, batch_buffer[: len(index)])
                 yb = y[index]
+            if augmentations:
+                xb = augment_batch(xb, augmentations, context.augment_rng)
             loss, logits = network.train_step(xb, yb, optimizer)
             if math.isnan(context.start_loss) and math.isfinite(loss):
                 context.start_loss = loss
@@ -474,8 +513,8 @@ def train(
     ``x`` is ``(N, *sample_shape)``: ``(N, D)`` features or ``(N, H, W, C)`` images; the network is
     built for ``sample_shape`` (a dense layer flattens whatever it gets).
 
-    ``train_spec.seed`` seeds three independent streams: initial weights, shuffling and run-time
-    noise (dropout). The same seed and data give bit-identical weights and history. ``registry``
+    ``train_spec.seed`` seeds four independent streams: initial weights, shuffling, run-time
+    noise (dropout) and augmentation. The same seed and data give bit-identical weights and history. ``registry``
     defaults to :func:`plugnn.default_registry`; ``plugins`` receive this run's training events.
 
     ``start_from`` continues a trained network (from :func:`train` or :func:`plugnn.load`) for
@@ -501,13 +540,23 @@ def train(
         raise DataError(f"X: expected an array of samples, (N, features) or (N, H, W, C), got shape {shape}")
     train_spec = train_spec or TrainSpec()
     if start_from is None:
-        network, optimizer, rng = build_for_training(spec, shape[1:], train_spec, registry)
+        network, optimizer, rng, augment_rng = build_for_training(spec, shape[1:], train_spec, registry)
         resume = None
     else:
-        network, optimizer, rng, resume = _continued(start_from, spec, train_spec, registry)
+        network, optimizer, rng, augment_rng, resume = _continued(start_from, spec, train_spec, registry)
     total = more_epochs(train_spec, resume.epoch - 1 if resume is not None else 0)
     context = _fit(
-        network, optimizer, x, y, total, test=test, rng=rng, registry=registry, resume=resume, plugins=plugins
+        network,
+        optimizer,
+        x,
+        y,
+        total,
+        test=test,
+        rng=rng,
+        augment_rng=augment_rng,
+        registry=registry,
+        resume=resume,
+        plugins=plugins,
     )
     network.train_state = context.ended()
     return TrainResult(network, optimizer, context.history)
@@ -534,8 +583,9 @@ def more_epochs(spec: TrainSpec, done: int) -> TrainSpec:
 
 def _continued(
     network: Network, spec: NetworkSpec, train_spec: TrainSpec, registry: Registry
-) -> tuple[Network, Optimizer, np.random.Generator, LoopState | None]:
-    """The network, optimizer, shuffling generator and loop state ``train(start_from=network)`` goes on from."""
+) -> tuple[Network, Optimizer, np.random.Generator, np.random.Generator, LoopState | None]:
+    """The network, optimizer, shuffling and augmentation generators and loop state ``train(start_from=network)``
+    goes on from."""
     if network.spec != spec:
         raise PlugnnError(
             "start_from is a network of another spec; pass its own: train(model.spec, ..., start_from=model)"
@@ -545,7 +595,8 @@ def _continued(
     state = network.train_state
     if state is None:
         shuffle_seed = np.random.SeedSequence(train_spec.seed).spawn(3)[1]  # the stream build_for_training uses
-        return network, build_optimizer(spec.optimizer, registry), np.random.default_rng(shuffle_seed), None
+        shuffle, augment = np.random.default_rng(shuffle_seed), augmentation_generator(train_spec.seed)
+        return network, build_optimizer(spec.optimizer, registry), shuffle, augment, None
     resume = attrs.evolve(
         state.snapshot(),
         history=History(list(state.history.records)),  # the new records go to a copy: state stays as it was
@@ -553,7 +604,7 @@ def _continued(
         stop_reason="",
         callback_states=carried_callback_states(state, state.spec, train_spec, registry),
     )
-    return network, state.optimizer, state.rng, resume
+    return network, state.optimizer, state.rng, state.augment_rng, resume
 
 
 def carried_callback_states(
@@ -581,8 +632,9 @@ def carried_callback_states(
 
 def build_for_training(
     spec: NetworkSpec, input_shape: Shape | int, train_spec: TrainSpec, registry: Registry
-) -> tuple[Network, Optimizer, np.random.Generator]:
-    """The network, optimizer and shuffling generator :func:`train` starts from, seeded by ``train_spec.seed``."""
+) -> tuple[Network, Optimizer, np.random.Generator, np.random.Generator]:
+    """The network, optimizer, shuffling and augmentation generators :func:`train` starts from, seeded by
+    ``train_spec.seed`` (four streams: :mod:`plugnn.augmentation`)."""
     init_seed, shuffle_seed, noise_seed = np.random.SeedSequence(train_spec.seed).spawn(3)
     network = build_network(
         spec,
@@ -592,4 +644,5 @@ def build_for_training(
         dtype=train_spec.dtype,
         registry=registry,
     )
-    return network, build_optimizer(spec.optimizer, registry), np.random.default_rng(shuffle_seed)
+    shuffle, augment = np.random.default_rng(shuffle_seed), augmentation_generator(train_spec.seed)
+    return network, build_optimizer(spec.optimizer, registry), shuffle, augment

@@ -2,9 +2,11 @@
 
 Import the spec classes from here to declare networks in Python::
 
-    from plugnn_std import Adam, Dense, EarlyStopping, He
+    from plugnn_std import Adam, Dense, EarlyStopping, He, RandomShift
 """
 
+from plugnn_std.augmentations.random_flip import RandomFlip
+from plugnn_std.augmentations.random_shift import RandomShift
 from plugnn_std.callbacks.best_checkpoint import BestCheckpoint
 from plugnn_std.callbacks.early_stopping import EarlyStopping
 from plugnn_std.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
@@ -38,6 +40,8 @@ __all__ = [
     "Identity",
     "Normal",
     "Parallel",
+    "RandomFlip",
+    "RandomShift",
     "ReLU",
     "ReduceLROnPlateau",
     "Residual",
