@@ -34,7 +34,12 @@ def context_for(registry) -> TrainContext:
     network = plugnn.build_network(SMALL, 4, rng=0, registry=registry)
     optimizer = plugnn.build_optimizer(SMALL.optimizer, registry)
     return TrainContext(
-        network=network, optimizer=optimizer, spec=TrainSpec(), rng=np.random.default_rng(0), registry=registry
+        network=network,
+        optimizer=optimizer,
+        spec=TrainSpec(),
+        rng=np.random.default_rng(0),
+        augment_rng=np.random.default_rng(1),
+        registry=registry,
     )
 
 
