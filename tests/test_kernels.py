@@ -123,3 +123,23 @@ def test_relu_kernels_on_rows_split_between_threads(backend, monkeypatch):
     np.testing.assert_array_equal(y, np.maximum(x, 0))
     np.testing.assert_array_equal(biased, np.maximum(x + 1, 0))
     np.testing.assert_array_equal(mask, biased > 0)
+
+
+@pytest.mark.skipif(kernels.importlib.util.find_spec("numba") is None, reason="numba is not installed")
+def test_numba_loads_in_the_background_once_the_references_did_some_work(monkeypatch):
+    import time
+
+    monkeypatch.setattr(kernels, "BACKGROUND", True)
+    monkeypatch.setattr(kernels, "START_AFTER", 100)
+    monkeypatch.setattr(kernels, "_handled", [0])
+    kernel = kernels.Compiled(optim._sgd.function)  # a fresh one: nothing compiled yet
+    param, grad = np.ones(60, np.float32), np.ones(60, np.float32)
+    assert not kernel(param, grad, np.float32(0.5))  # 60 elements: numba is not even loaded
+    assert not kernel._started and (param == 1).all()  # the caller runs the reference
+    kernel(param, grad, np.float32(0.5))  # 120 > 100: the compiler starts in a thread
+    for _ in range(600):
+        if kernel._ready:
+            break
+        time.sleep(0.05)
+    assert kernel(param, grad, np.float32(0.5))
+    assert (param == 0.5).all()

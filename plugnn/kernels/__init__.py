@@ -22,9 +22,9 @@ loops measured 10–15 ms instead of 0.08 ms for Adam's update on this shared 2-
 its spinning worker threads wait for a descheduled partner, and its default threading layer aborts
 the process when two Python threads launch parallel kernels at once.)
 
-numba compiles a kernel the first time it runs (about a second each; plugnn says so once on a
-terminal's stderr) and caches the machine code on disk (``cache=True``, in ``__pycache__`` beside the source
-or numba's user cache), so later runs only load it.
+numba compiles a kernel once a process has done some work (:data:`START_AFTER`), in the background
+(about a second each; plugnn says so once on a terminal's stderr), and caches the machine code on
+disk (in ``__pycache__`` beside the source or numba's user cache), so later runs only load it.
 """
 
 from __future__ import annotations
@@ -64,6 +64,11 @@ _announced = threading.Event()
 BACKGROUND = True
 """Compile in a background thread while the numpy reference runs; False: compile on the calling thread
 and wait (the tests, so that every call they make runs the path they mean, and a compile error is raised)."""
+START_AFTER = 1 << 26
+"""Elements the numpy references handle in a process (all kernels together) before numba is loaded:
+about a fifth of a second of numpy work. Loading numba and its cached kernels costs about a second
+of CPU and 100 MiB, which a shorter run (the quickstart's) would not win back."""
+_handled = [0]  # elements the references have handled so far
 
 
 def describe() -> str:
@@ -81,11 +86,12 @@ class Compiled:
 
     Calling it runs the compiled kernel and returns True once it is ready for the dtypes of the array
     arguments; until then it returns False at once and the caller runs the numpy reference, whose
-    results are the same bits. The first call for a dtype starts a thread that imports numba and
-    compiles the kernel for the types of that call's arguments, so neither numba's import nor its
-    compilation (about a second each on first use, a few tenths of a second to load from the cache)
-    holds up a run. A kernel's callers pass arrays of one layout (dimensions, C-contiguous) for each
-    set of dtypes, and scalars of the arrays' dtype.
+    results are the same bits. Once the references have handled :data:`START_AFTER` elements, the
+    next call of a kernel for a set of dtypes starts a thread that imports numba and compiles the
+    kernel for the types of that call's arguments, so neither numba's import nor its compilation
+    (about a second each on first use, most of a second to load from the cache) holds up a run, and
+    a short run never loads numba at all. A kernel's callers pass arrays of one layout (dimensions,
+    C-contiguous) for each set of dtypes, and scalars of the arrays' dtype.
 
     Options: ``nogil`` (other threads run meanwhile), ``cache``, ``fastmath=False`` (IEEE
     arithmetic, the same results as numpy) and ``error_model="numpy"`` (a division by zero gives
@@ -104,8 +110,10 @@ class Compiled:
         key = tuple(arg.dtype for arg in args if isinstance(arg, np.ndarray))
         dispatcher = self._ready.get(key)
         if dispatcher is None:
-            self._start(key, args)
-            dispatcher = self._ready.get(key)
+            _handled[0] += args[0].size
+            if _handled[0] >= START_AFTER or not BACKGROUND:
+                self._start(key, args)
+                dispatcher = self._ready.get(key)
             if dispatcher is None:
                 return False
         dispatcher(*args)
