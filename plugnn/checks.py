@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+import os
+import sys
 import warnings
+from types import FrameType
 from typing import Any
 
 import numpy as np
@@ -18,6 +21,9 @@ MAX_INPUT_MAGNITUDE = 1e15
 value, that square is infinite and training is meaningless (the quickstart network on digits scaled
 by 1e15 reached 0.918 test accuracy, by 1e20 0.902, by 1e30 0.078, chance, without a word). 10^15
 leaves room for batches of 10^4 samples; see docs/reliability.md."""
+
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+"""Frames from files under it are plugnn's own: warnings skip them to name the caller's line."""
 
 
 def check_features(x: Any, sample_shape: Shape | int, dtype: np.dtype, name: str = "X") -> Array:
@@ -59,20 +65,13 @@ def check_features(x: Any, sample_shape: Shape | int, dtype: np.dtype, name: str
         )
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
         raise DataError(f"{name}: expected numbers, got dtype {array.dtype}")
-    if np.issubdtype(array.dtype, np.integer) and array.max(initial=0) > 1:
-        warnings.warn(
-            f"{name} holds unscaled integers (dtype {array.dtype}, max {array.max()}); "
-            "scale pixels to [0, 1] first, e.g. X / 255.0",
-            stacklevel=3,
+    if looks_like_pixels(array):
+        low, high = array.min(), array.max()
+        divisor = "255.0 for 8-bit pixels" if high <= 255 else "65535.0 for 16-bit pixels"
+        warn_at_caller(
+            f"{name} looks like unscaled pixels (integer values in [{low:g}, {high:g}], dtype {array.dtype}); "
+            f"if they are, scale them to [0, 1] first: X / {divisor}, or sklearn's MinMaxScaler"
         )
-    elif np.issubdtype(array.dtype, np.floating) and array.size:
-        low, high = float(array.min()), float(array.max())
-        if low >= 0 and 2 <= high <= 255 and high.is_integer():
-            warnings.warn(
-                f"{name} looks like unscaled pixels (float values in [{low:g}, {high:g}]); "
-                "scale them to [0, 1] first, e.g. X / 255.0",
-                stacklevel=3,
-            )
     largest = max(-float(array.min()), float(array.max()))  # NaN compares False; before float32 rounds 1e300 to inf
     if largest > MAX_INPUT_MAGNITUDE and math.isfinite(largest):
         var = name.split()[-1]
@@ -91,6 +90,34 @@ def _where(array: np.ndarray, mask: np.ndarray) -> str:
     """``row 5, column 2`` (or ``position (3, 4)`` in a sample of several dimensions): the first True of ``mask``."""
     bad = [int(i) for i in np.argwhere(mask)[0]]
     return f"row {bad[0]}, " + (f"column {bad[1]}" if array.ndim == 2 else f"position {tuple(bad[1:])}")
+
+
+def looks_like_pixels(array: np.ndarray) -> bool:
+    """Whether ``array`` is plausibly unscaled pixels: non-negative whole numbers reaching 2 or more.
+
+    Scaled data (pixels in [0, 1], standardised or MinMax-scaled features, whose held-out folds may
+    overshoot 1) holds fractions; the whole-number test stops at the first block that does, so it
+    costs little on such data.
+    """
+    if array.size == 0 or array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.number):
+        return False
+    if not (array.min() >= 0 and array.max() >= 2):  # False for NaN too
+        return False
+    if np.issubdtype(array.dtype, np.integer):
+        return True
+    rows = array.reshape(len(array), -1)
+    step = max(1, (1 << 16) // max(1, rows.shape[1]))  # about 64 K values a block
+    blocks = (rows[start : start + step] for start in range(0, len(rows), step))
+    return all(np.array_equal(block, np.rint(block)) for block in blocks)
+
+
+def warn_at_caller(message: str) -> None:
+    """A ``UserWarning`` attributed to the first frame outside plugnn: the user's line, not plugnn's."""
+    frame: FrameType | None = sys._getframe(1)
+    level = 2
+    while frame is not None and frame.f_code.co_filename.startswith(PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, UserWarning, stacklevel=level)
 
 
 def check_targets(

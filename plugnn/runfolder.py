@@ -4,8 +4,9 @@ A run folder belongs to one process at a time. :func:`claim_new` creates it (or 
 given as ``--out``) and :func:`locked` guards ``--resume``; both hold an exclusive advisory lock
 (``fcntl.flock``) on ``.plugnn.lock`` inside the folder for as long as the block runs. The kernel
 releases the lock when the process exits in any way, SIGKILL included, so a crashed run never
-leaves a folder locked. A second process is refused at once with the holder's pid; the emptiness
-check of a new folder runs under the lock, so two runs given the same ``--out`` cannot both pass it.
+leaves a folder locked; a block that ends (a finished run, an error) removes the lock file too. A
+second process is refused at once with the holder's pid; the emptiness check of a new folder runs
+under the lock, so two runs given the same ``--out`` cannot both pass it.
 Files inside are written with :mod:`plugnn.atomicfile`.
 
 Run and sweep folders never nest (:func:`refuse_nesting`): a run or a sweep inside a run folder or a
@@ -40,29 +41,58 @@ class RunFolderBusyError(PlugnnError):
 
 @contextlib.contextmanager
 def locked(folder: Path) -> Iterator[Path]:
-    """Hold ``folder``'s exclusive lock for the block; refuse at once if another process holds it."""
+    """Hold ``folder``'s exclusive lock for the block; refuse at once if another process holds it.
+
+    The lock file is removed when the block ends (a finished run leaves none behind), while the lock
+    is still held. A process that opened the file just before it was removed and locks it afterwards
+    holds a lock on a file no longer in the folder: it sees so (the name leads to another file, or to
+    none) and starts over, so two processes never both hold the folder.
+    """
     folder_fd = open_folder(folder)
     try:
-        handle = os.open(LOCK_NAME, os.O_RDWR | os.O_CREAT | NOFOLLOW, 0o666, dir_fd=folder_fd)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise UnsafePathError(f"{folder / LOCK_NAME}: is a symbolic link; remove it") from None
-        raise
+        handle = _lock_file(folder, folder_fd)
+        try:
+            yield folder
+        finally:
+            with contextlib.suppress(FileNotFoundError):  # a folder that removed itself (claim_new)
+                os.unlink(LOCK_NAME, dir_fd=folder_fd)
+            os.close(handle)  # closing the descriptor releases the lock
     finally:
         os.close(folder_fd)
-    try:
+
+
+def _lock_file(folder: Path, folder_fd: int) -> int:
+    """A descriptor of ``folder``'s lock file, exclusively locked and still the file under its name."""
+    while True:
+        try:
+            handle = os.open(LOCK_NAME, os.O_RDWR | os.O_CREAT | NOFOLLOW, 0o666, dir_fd=folder_fd)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise UnsafePathError(f"{folder / LOCK_NAME}: is a symbolic link; remove it") from None
+            raise
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(handle, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            os.close(handle)
             raise RunFolderBusyError(
                 f"{folder}: in use by another plugnn process (pid {holder}); wait for it to end or stop it"
             ) from None
-        os.ftruncate(handle, 0)
-        os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
-        yield folder
-    finally:
-        os.close(handle)  # closing the descriptor releases the lock
+        if _same_file(handle, folder_fd):
+            os.ftruncate(handle, 0)
+            os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
+            return handle
+        os.close(handle)  # locked a file its holder removed on leaving: try the name again
+
+
+def _same_file(handle: int, folder_fd: int) -> bool:
+    """Whether the lock file's name in the folder still leads to the file ``handle`` holds."""
+    try:
+        named = os.stat(LOCK_NAME, dir_fd=folder_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(handle)
+    return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
 
 
 def folder_kind(folder: Path) -> str | None:

@@ -7,6 +7,7 @@ ones. Saving never overwrites an existing file unless asked to.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -44,7 +45,7 @@ def load_spec(path: str | Path, cls: type[T], registry: Registry) -> T:
 def dumps(spec: Any, registry: Registry, *, fmt: str = "toml") -> str:
     """The text of ``spec`` as TOML or JSON (TOML's nested layer lists indented by depth)."""
     data = unstructure(spec, registry)
-    return _indent_arrays(tomli_w.dumps(data, indent=4)) if fmt == "toml" else json.dumps(data, indent=2) + "\n"
+    return _indent_arrays(toml_text(data)) if fmt == "toml" else json.dumps(data, indent=2) + "\n"
 
 
 def _indent_arrays(text: str) -> str:
@@ -78,6 +79,32 @@ def _bracket_balance(line: str) -> int:
         else:
             balance += {"[": 1, "]": -1}.get(char, 0)
     return balance
+
+
+def toml_text(data: dict[str, Any]) -> str:
+    """``data`` as TOML, the ``train`` table's lists of components (``callbacks``) as arrays of tables.
+
+    ``[[train.callbacks]]`` tables, one per callback (a name alone as ``type = NAME``) and none for
+    an empty list, so that a user can append one more to the text; an inline ``callbacks = [...]``
+    would make that a TOML error.
+    """
+    train = dict(data.get("train", {}))
+    arrays = {key: train.pop(key) for key, value in list(train.items()) if _components(value)}
+    text = tomli_w.dumps({**data, "train": train} if "train" in data else data, indent=4)
+    for key, items in arrays.items():
+        for item in items:
+            item = {"type": item} if isinstance(item, str) else item
+            body = HEADER.sub(rf"[\1train.{key}.\2\3]", tomli_w.dumps(item, indent=4))
+            text += f"\n[[train.{key}]]\n{body}"
+    return text
+
+
+HEADER = re.compile(r"^\[(\[?)(.+?)(\]?)\]$", re.M)
+"""A table header in tomli_w's output (``[sub]``, ``[[sub]]``): it starts a line, values never do."""
+
+
+def _components(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, (dict, str)) for item in value)
 
 
 def save_spec(spec: Any, path: str | Path, registry: Registry, *, overwrite: bool = False) -> Path:

@@ -461,7 +461,8 @@ def test_bad_data_through_the_python_api(small_spec, case, x, y, test, message) 
 
 def test_float_pixels_0_to_255_warn(small_spec) -> None:
     pixels = np.floor(X4 * 255)
-    with pytest.warns(UserWarning, match=r"X looks like unscaled pixels \(float values in \[\d+, \d+\]\)"):
+    message = r"X looks like unscaled pixels \(integer values in \[\d+, \d+\], dtype float32\)"
+    with pytest.warns(UserWarning, match=message):
         plugnn.train(small_spec, pixels, Y4, plugnn.TrainSpec(epochs=1, batch_size=4))
 
 
@@ -506,6 +507,10 @@ def run_copy(sandbox, finished) -> Path:
     return sandbox / "run"
 
 
+def test_a_finished_run_leaves_no_lock_file(finished) -> None:
+    assert (finished / "history.json").is_file() and not (finished / LOCK_NAME).exists()
+
+
 @pytest.mark.parametrize("name", [*OUTPUTS, LOCK_NAME])
 def test_a_planted_link_is_never_written_through(sandbox, capsys, run_copy, name) -> None:
     for output in OUTPUTS:
@@ -528,6 +533,7 @@ def test_a_stale_temporary_link_is_removed_not_followed(sandbox, capsys, run_cop
     (run_copy / ".model.npz.ba9876543210.tmp").write_bytes(b"half a file")
     cli(capsys, sandbox, ["run", "--resume", "run", "--quiet"], 0, "", run_copy)
     assert (run_copy / "curves.png").is_file() and not list(run_copy.glob(".*.tmp"))
+    assert not (run_copy / LOCK_NAME).exists()  # the resumed run, finished, leaves no lock file
     assert (sandbox / "outside" / "victim.txt").read_text() == "precious\n"
 
 

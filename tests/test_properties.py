@@ -91,7 +91,7 @@ labels = st.lists(st.one_of(st.integers(-1, 4), st.floats(0, 3)), max_size=7).ma
 
 
 @pytest.mark.filterwarnings("ignore:batch_size 2 exceeds")
-@pytest.mark.filterwarnings("ignore:X holds unscaled integers")
+@pytest.mark.filterwarnings("ignore:X looks like unscaled pixels")
 @settings(max_examples=150, deadline=None)
 @given(arrays, labels)
 def test_random_inputs_train_or_raise_data_error(x, y) -> None:

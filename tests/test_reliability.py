@@ -58,7 +58,7 @@ def test_bad_data_exits_1_with_the_reason(cli_with_bad_data, capsys, problem, me
 def test_unscaled_pixels_warn_and_say_how_to_scale(cli_with_bad_data, capsys) -> None:
     assert main(["run", "small.toml", "--data", "bad:uint8", "--quiet", "--out", "run"]) == 0
     err = capsys.readouterr().err
-    assert "plugnn: warning: X holds unscaled integers (dtype uint8, max 25" in err and "X / 255.0" in err
+    assert "plugnn: warning: X looks like unscaled pixels (integer values in [0, 25" in err and "X / 255.0" in err
 
 
 def test_batch_larger_than_the_data_says_what_happens(cli_with_bad_data, capsys) -> None:

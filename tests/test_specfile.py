@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import tomllib
+
+import attrs
 import numpy as np
 import pytest
 import scale_layer
-from plugnn_std import Adam, Dense
+from plugnn_std import Adam, BestCheckpoint, Dense, EarlyStopping, ReduceLROnPlateau
 from scale_layer import Scale
 
 import plugnn
-from plugnn.specfile import load_spec, save_spec
+from plugnn.cli import main
+from plugnn.run import load_recipe
+from plugnn.serialize import structure
+from plugnn.specfile import dumps, load_spec, save_spec
 from plugnn.specs import RunSpec, TrainSpec
 
 
@@ -89,3 +95,39 @@ def test_file_errors_carry_file_path_and_reason(registry, tmp_path, text, messag
 def test_other_suffixes_are_refused(registry, tmp_path) -> None:
     with pytest.raises(plugnn.SpecError, match=r"expected a .toml or .json file, got 'spec.yaml'"):
         load_spec(tmp_path / "spec.yaml", RunSpec, registry)
+
+
+WITH_CALLBACKS = attrs.evolve(
+    SPEC,
+    train=TrainSpec(epochs=1, validation=0.2, callbacks=[EarlyStopping(), BestCheckpoint(monitor="val_accuracy")]),
+)
+MORE = '\n[[train.callbacks]]\ntype = "reduce_lr_on_plateau"\nmonitor = "val_loss"\n'
+
+
+@pytest.mark.parametrize("spec", [SPEC, WITH_CALLBACKS], ids=["no-callbacks", "two-callbacks"])
+def test_shown_specs_take_appended_callback_tables(registry, tmp_path, spec) -> None:
+    path = tmp_path / "spec.toml"
+    path.write_text(dumps(spec, registry) + MORE)
+    loaded = load_spec(path, RunSpec, registry)
+    assert loaded.train.callbacks[:-1] == spec.train.callbacks
+    assert loaded.train.callbacks[-1] == ReduceLROnPlateau(monitor="val_loss")
+    assert attrs.evolve(loaded, train=spec.train) == spec
+
+
+def test_a_callback_named_alone_is_shown_as_a_table(registry) -> None:
+    named = attrs.evolve(SPEC, train=TrainSpec(callbacks=["early_stopping"]))
+    assert '\n[[train.callbacks]]\ntype = "early_stopping"\n' in dumps(named, registry)
+
+
+def test_plugnn_show_output_takes_a_callback_appended(tmp_path, capsys) -> None:
+    assert main(["show", "quickstart"]) == 0
+    (tmp_path / "shown.toml").write_text(capsys.readouterr().out + MORE)
+    _, spec = load_recipe(tmp_path / "shown.toml", plugnn.default_registry())  # as plugnn run reads it
+    assert list(spec.train.callbacks) == [ReduceLROnPlateau(monitor="val_loss")]
+
+
+def test_every_recipe_shown_reads_back_the_same() -> None:
+    registry = plugnn.load_registry(strict=True)  # plugnn-vision's recipes too
+    for name in registry.recipes:
+        shown = structure(tomllib.loads(plugnn.show(name, registry)), RunSpec, registry)
+        assert shown == load_recipe(name, registry)[1], name

@@ -120,7 +120,10 @@ def kill_when_checkpointed(folder: Path, killed: list[int]) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not killed:
         if (folder / "checkpoint.npz").is_file() and not (folder / "history.json").is_file():
-            pid = int((folder / ".plugnn.lock").read_text().strip() or 0)
+            try:
+                pid = int((folder / ".plugnn.lock").read_text().strip() or 0)
+            except FileNotFoundError:  # the run ended in between: it removed its lock file
+                pid = 0
             if pid and pid != os.getpid():
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)

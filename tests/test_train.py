@@ -140,7 +140,8 @@ def test_bad_data_is_caught_before_training(registry, x, y, message) -> None:
 def test_unscaled_integer_pixels_warn(registry) -> None:
     spec = NetworkSpec(layers=[Dense(2)], loss="softmax_cross_entropy", optimizer="sgd", init="he")
     x = np.full((4, 3), 200, dtype=np.uint8)
-    with pytest.warns(UserWarning, match=r"scale pixels to \[0, 1\] first"):
+    message = r"X looks like unscaled pixels \(integer values in \[200, 200\], dtype uint8\); .* X / 255.0"
+    with pytest.warns(UserWarning, match=message):
         plugnn.train(spec, x, np.array([0, 1, 0, 1]), TrainSpec(epochs=1, batch_size=2), registry=registry)
 
 
