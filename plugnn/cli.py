@@ -164,7 +164,15 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument(
         "--set", type=_assignment, action="append", dest="overrides", metavar="KEY=VALUE", help="set for every trial"
     )
-    sweep.add_argument("--metric", choices=("test_accuracy", "train_accuracy", "loss"), help="rank trials by")
+    sweep.add_argument(
+        "--metric",
+        metavar="COLUMN",
+        help="rank trials by this history column's final value: val_accuracy, val_loss, test_accuracy, loss, "
+        "... (default test_accuracy; set train.validation for val_ columns)",
+    )
+    sweep.add_argument(
+        "--sense", choices=("max", "min"), help="best is the highest or lowest value (default: max for accuracy, r2)"
+    )
     sweep.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="trials at once (default 1)")
     sweep.add_argument("--backend", choices=("local", "dask"), default="local", help="joblib processes or Dask")
     sweep.add_argument("--scheduler", metavar="ADDR", help="an existing Dask scheduler, e.g. tcp://host:8786")
@@ -213,7 +221,7 @@ RUN_OVERRIDES = (
 )
 """The ``plugnn run`` flags that choose or change the run: ``--resume`` takes none of them."""
 
-SWEEP_OPTIONS = ("samples", "seeds", "metric", "workers", "backend", "scheduler", "timeout", "threads", "out")
+SWEEP_OPTIONS = ("samples", "seeds", "metric", "sense", "workers", "backend", "scheduler", "timeout", "threads", "out")
 """The ``plugnn sweep`` flags passed to :func:`plugnn.sweep` as they were parsed."""
 
 

@@ -43,6 +43,7 @@ class SweepResult:
     best: dict[str, Any] | None
     metric: str
     swept: list[str]
+    sense: str = "max"
 
 
 def sweep(
@@ -54,6 +55,7 @@ def sweep(
     seeds: int | list[int] | None = None,
     overrides: Mapping[str, Any] | None = None,
     metric: str | None = None,
+    sense: str | None = None,
     workers: int = 1,
     backend: str = "local",
     scheduler: str | None = None,
@@ -68,13 +70,16 @@ def sweep(
 
     ``grid`` maps paths to value lists, ``random`` paths to distributions (with ``samples`` draws
     per grid point), ``seeds`` is a count or a list; they extend a sweep file's. ``overrides`` are
-    set for every trial. ``workers`` trials run at once on ``backend`` (``"local"`` or ``"dask"``;
-    ``scheduler`` is an existing Dask cluster's address, reached within ``timeout`` seconds), sharing
-    the thread budget ``threads`` (see :mod:`plugnn.threads`). ``out`` defaults to
-    ``sweeps/<recipe>-<timestamp>``. Progress goes to ``stream`` (stderr) unless ``quiet``.
+    set for every trial. Trials are ranked on their final ``metric``, any column of their history
+    (``val_accuracy``, ``val_loss``, ``test_accuracy``, ...), by ``sense`` (``"max"`` or ``"min"``;
+    by default accuracies and r2 are maximised, the rest minimised). ``workers`` trials run at once
+    on ``backend`` (``"local"`` or ``"dask"``; ``scheduler`` is an existing Dask cluster's address,
+    reached within ``timeout`` seconds), sharing the thread budget ``threads`` (see
+    :mod:`plugnn.threads`). ``out`` defaults to ``sweeps/<recipe>-<timestamp>``. Progress goes to
+    ``stream`` (stderr) unless ``quiet``.
     """
     registry = registry or default_registry()
-    spec = _declare(target, grid, random, samples, seeds, overrides, metric)
+    spec = _declare(target, grid, random, samples, seeds, overrides, metric, sense)
     if backend not in BACKENDS:
         raise SweepError(f"sweep backend: expected one of {', '.join(BACKENDS)}, got {backend!r}")
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
@@ -110,7 +115,7 @@ def sweep(
                 write_text(folder / SWEEP_FILE, json.dumps(declaration, indent=2) + "\n")
 
             def report(outcome: dict[str, Any]) -> None:
-                row = trial_row(by_name[outcome["name"]], outcome)
+                row = trial_row(by_name[outcome["name"]], outcome, spec.metric, spec.ranking)
                 rows[row["trial"]] = row
                 if not quiet:
                     print(
@@ -127,7 +132,8 @@ def sweep(
             ordered = [rows[trial.name] for trial, _ in trials]
             write_results(folder, ordered)
             runner.call(plot_results, ordered, spec.swept, spec.metric, folder / "results.png")
-    return SweepResult(folder, ordered, best_row(ordered, spec.metric), spec.metric, spec.swept)
+    best = best_row(ordered, spec.metric, spec.ranking)
+    return SweepResult(folder, ordered, best, spec.metric, spec.swept, spec.ranking)
 
 
 def _declare(
@@ -138,6 +144,7 @@ def _declare(
     seeds: int | list[int] | None,
     overrides: Mapping[str, Any] | None,
     metric: str | None,
+    sense: str | None,
 ) -> SweepSpec:
     """The sweep ``target`` declares (or a bare recipe's), extended by the call's settings."""
     if isinstance(target, SweepSpec):
@@ -150,7 +157,7 @@ def _declare(
     data["grid"] |= {path: list(values) for path, values in (grid or {}).items()}
     data["random"] |= dict(random or {})
     data["set"] |= dict(overrides or {})
-    for key, value in (("samples", samples), ("seeds", seeds), ("metric", metric)):
+    for key, value in (("samples", samples), ("seeds", seeds), ("metric", metric), ("sense", sense)):
         if value is not None:
             data[key] = value
     return SweepSpec.from_dict(data)

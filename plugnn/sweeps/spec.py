@@ -18,6 +18,7 @@ one clear error up front.
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import math
 from collections.abc import Mapping, Sequence
@@ -27,19 +28,23 @@ from typing import Any
 import attrs
 import numpy as np
 
+from plugnn.builder import resolve
+from plugnn.data import load_dataset
 from plugnn.errors import PlugnnError, SpecError
+from plugnn.metrics import HIGHER_IS_BETTER, metric_of
 from plugnn.overrides import apply_overrides, parse_value
 from plugnn.registry import Registry
 from plugnn.serialize import unstructure
 from plugnn.specfile import parse_file
 from plugnn.specs import RunSpec
+from plugnn.train import history_columns
 
 DISTRIBUTIONS = ("uniform", "log_uniform", "int_uniform", "choice")
 MAX_TRIALS = 100_000
 """The most trials one sweep may hold (grid points x draws x seeds), refused with the count before any
 trial list is made: each trial is a run folder, and a hundred thousand of them is already days of work."""
-METRICS = ("test_accuracy", "train_accuracy", "loss")
-"""History columns a sweep can rank trials by: accuracies are maximised, the loss minimised."""
+SENSES = ("max", "min")
+"""How a sweep ranks trials on its metric: the highest final value is best, or the lowest."""
 
 
 class SweepError(PlugnnError):
@@ -140,6 +145,8 @@ class SweepSpec:
     overrides: dict[str, Any] = attrs.field(factory=dict)
     metric: str = "test_accuracy"
     random_seed: int = 0
+    sense: str | None = None
+    """``"max"`` or ``"min"``; None: from the metric's name (:attr:`ranking`)."""
 
     def __attrs_post_init__(self) -> None:
         for path, distribution in self.random.items():
@@ -153,11 +160,21 @@ class SweepSpec:
             raise _too_many(count, " x ".join([*sizes, f"{len(self.seeds)} seeds"]))
         if not self.random and self.samples:
             raise SweepError("sweep samples: given without any random field to draw")
-        if self.metric not in METRICS:
-            raise SweepError(f"sweep metric: expected one of {', '.join(METRICS)}, got {self.metric!r}")
+        if not isinstance(self.metric, str) or not self.metric.isidentifier():
+            raise SweepError(f"sweep metric: expected a history column such as val_accuracy, got {self.metric!r}")
+        if self.sense is not None and self.sense not in SENSES:
+            raise SweepError(f"sweep sense: expected max or min, got {self.sense!r}")
         both = set(self.grid) & set(self.random)
         if both:
             raise SweepError(f"sweep: {', '.join(sorted(both))} is both in the grid and random; choose one")
+
+    @property
+    def ranking(self) -> str:
+        """``"max"`` or ``"min"``: ``sense``, else maximise accuracies and r2 and minimise the rest
+        (loss, mae, rmse), as a callback's ``mode = "auto"`` does."""
+        if self.sense is not None:
+            return self.sense
+        return "max" if metric_of(self.metric) in HIGHER_IS_BETTER else "min"
 
     @property
     def swept(self) -> list[str]:
@@ -187,12 +204,12 @@ class SweepSpec:
             "set": self.overrides,
             "metric": self.metric,
             "random_seed": self.random_seed,
-        }
+        } | ({"sense": self.sense} if self.sense is not None else {})  # sweep.json of plugnn 0.2 has none
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str = "sweep") -> SweepSpec:
         """The inverse of :meth:`to_dict`; unknown keys are refused."""
-        known = {"recipe", "grid", "random", "samples", "seeds", "set", "metric", "random_seed"}
+        known = {"recipe", "grid", "random", "samples", "seeds", "set", "metric", "sense", "random_seed"}
         if not isinstance(data, Mapping):
             raise SweepError(f"{source}: expected a table of sweep settings, got {type(data).__name__}")
         unknown = sorted(set(data) - known)
@@ -216,6 +233,7 @@ class SweepSpec:
             overrides={str(k): v for k, v in data.get("set", {}).items()},
             metric=data.get("metric", "test_accuracy"),
             random_seed=data.get("random_seed", 0),
+            sense=data.get("sense"),
         )
 
 
@@ -262,13 +280,33 @@ def expand(sweep: SweepSpec, base: RunSpec, registry: Registry) -> list[tuple[Tr
     except SpecError as exc:
         raise SweepError(f"sweep set: {exc}") from None
     expanded = []
+    own_validation: dict[Any, bool] = {}  # by dataset: loaded at most once, and only for a val_ metric
     for trial in sweep.trials():
         try:
             spec = apply_overrides(common, trial.overrides(), registry)
         except SpecError as exc:
             raise SweepError(f"sweep {trial.name} ({_describe(trial)}): {exc}") from None
+        _check_metric(sweep.metric, spec, registry, own_validation, f"sweep {trial.name}")
         expanded.append((trial, unstructure(spec, registry)))
     return expanded
+
+
+def _check_metric(metric: str, spec: RunSpec, registry: Registry, own_validation: dict[Any, bool], where: str) -> None:
+    """Refuse a ranking metric the trial's history will not have (its columns follow from its spec)."""
+    targets = resolve(spec.network.loss, "loss", registry, "network.loss")[1].targets
+    validation = spec.train.validation is not None
+    if not validation and metric.startswith("val_"):  # a dataset may bring its own validation split
+        if spec.data not in own_validation:
+            own_validation[spec.data] = load_dataset(spec.data, registry).validation is not None
+        validation = own_validation[spec.data]
+    columns = [c for c in history_columns(targets, validation=validation, test=True) if c not in ("epoch", "seconds")]
+    if metric in columns:
+        return
+    close = difflib.get_close_matches(metric, columns, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    if metric.startswith("val_") and not validation:
+        hint = "it has no validation split: hold one out with --set train.validation=0.1; "
+    raise SweepError(f"{where}: its history has no column {metric!r}; {hint}columns: {', '.join(columns)}")
 
 
 def _describe(trial: Trial) -> str:
