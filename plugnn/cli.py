@@ -103,7 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RUN_DIR",
         help="train a finished run for --epochs N more, into a new run folder (as one run of all its epochs)",
     )
-    run.add_argument("--data", metavar="D", help="dataset: digits, mnist, fashion-mnist or idx:DIR")
+    run.add_argument(
+        "--data",
+        metavar="D",
+        help="dataset: digits, mnist, fashion-mnist, idx:DIR (an IDX folder), npz:FILE (arrays x_train, y_train, "
+        "x_test, y_test, or x, y), csv:FILE:label=COLUMN; settings after a last colon, e.g. npz:FILE:scale=255",
+    )
     run.add_argument("--epochs", type=_positive_int, metavar="N")
     run.add_argument("--batch-size", type=_positive_int, metavar="N")
     run.add_argument("--lr", type=_positive_float, metavar="X", help="the optimizer's learning rate")

@@ -6,6 +6,8 @@ Implementations (digits, MNIST, Fashion-MNIST, IDX folders) are plugins register
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -14,6 +16,7 @@ import numpy as np
 from plugnn.builder import made, resolve
 from plugnn.errors import DataError
 from plugnn.memory import converted
+from plugnn.overrides import parse_assignment
 from plugnn.protocols import Array, Dataset, Labels
 from plugnn.registry import Registry
 from plugnn.specs import DatasetRef
@@ -80,12 +83,40 @@ def load_dataset(ref: DatasetRef, registry: Registry) -> DataSplit:
     return split
 
 
+DATA_FORMS = (
+    "NAME (digits, mnist, ...), idx:DIR (an IDX folder), npz:FILE (arrays x_train, y_train, x_test, y_test, "
+    "or x, y), csv:FILE:label=COLUMN"
+)
+"""The forms of ``--data``, for its help and its errors."""
+
+SETTINGS = re.compile(r"^[A-Za-z_]\w*=")
+
+
 def parse_data_option(text: str) -> Any:
-    """The command line's ``--data NAME[:PATH]``: ``idx:DIR`` is ``{"type": "idx", "path": "DIR"}``."""
-    name, sep, path = text.partition(":")
+    """The command line's ``--data NAME[:PATH][:KEY=VALUE,...]`` as a dataset reference.
+
+    ``digits`` is a name; ``idx:DIR`` is ``{"type": "idx", "path": "DIR"}``; settings after a last
+    colon are read as ``--set`` values: ``csv:iris.csv:label=species,test_size=0.3`` is
+    ``{"type": "csv", "path": "iris.csv", "label": "species", "test_size": 0.3}``. A file or path
+    given without its type is refused with the forms to write instead.
+    """
+    name, sep, rest = text.partition(":")
     if not name:
-        raise DataError(f"--data {text!r}: expected NAME or NAME:PATH, e.g. digits or idx:/data/mnist")
-    return {"type": name, "path": path} if sep else name
+        raise DataError(f"--data {text!r}: expected {DATA_FORMS}")
+    if not sep:
+        if "/" in name or Path(name).suffix:
+            kind = Path(name).suffix.lstrip(".").lower()
+            fix = f"write {kind}:{name}" if kind in ("npz", "csv") else "give its type in front"
+            raise DataError(f"--data {name!r} looks like a file; {fix} (--data takes {DATA_FORMS})")
+        return name
+    path, colon, settings = rest.rpartition(":")
+    if not (colon and SETTINGS.match(settings)):
+        path, settings = rest, ""
+    try:
+        extra = dict(parse_assignment(item) for item in settings.split(",") if item.strip())
+    except ValueError as exc:
+        raise DataError(f"--data {text!r}: {exc}") from None
+    return {"type": name, **({"path": path} if path else {}), **extra}
 
 
 def images_to_samples(images: np.ndarray, scale: float = 255.0) -> Array:

@@ -75,7 +75,7 @@ def write_npz(path: Path, kind: str, arrays: Mapping[str, np.ndarray]) -> None:
         np.savez(stream, **cast(dict[str, Any], payload))  # numpy's stubs type **kwds against allow_pickle
 
 
-def _check_members(path: Path, archive: zipfile.ZipFile) -> None:
+def _check_members(path: Path, archive: zipfile.ZipFile, error: type[PlugnnError] = CorruptFileError) -> None:
     """Every member's ``.npy`` header against its stored size, and the total against free memory.
 
     Runs before :func:`numpy.load`, which would allocate whatever shape a crafted header claims.
@@ -88,36 +88,46 @@ def _check_members(path: Path, archive: zipfile.ZipFile) -> None:
             read_header = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
             shape, _, dtype = read_header(entry)
             if dtype.hasobject:
-                raise CorruptFileError(f"{path}: {info.filename} holds pickled objects, which plugnn never loads")
+                raise error(f"{path}: {info.filename} holds pickled objects, which plugnn never loads")
             claimed = math.prod(shape) * dtype.itemsize
             stored = info.file_size - entry.tell()
             if claimed != stored:
-                raise CorruptFileError(
+                raise error(
                     f"{path}: {info.filename} claims shape {shape} of {dtype} ({claimed} bytes) but stores {stored}"
                 )
         total += info.file_size
     ensure_fits(2 * total, f"{path}: {total} bytes of arrays")
 
 
+def read_arrays(path: Path, error: type[PlugnnError] = CorruptFileError) -> dict[str, np.ndarray]:
+    """Every array of any ``.npz`` file, its headers and size checked first; never unpickles.
+
+    Refuses a FIFO, device or folder, a file that is not a zip archive, a member whose header
+    claims more data than it stores or pickled objects, and more than memory holds, raising
+    ``error`` with one line naming the file.
+    """
+    stream = open_binary(path, error)
+    with stream:
+        if not zipfile.is_zipfile(stream):
+            raise error(f"{path}: not a readable .npz file, truncated or damaged (no zip archive found)")
+        try:
+            with zipfile.ZipFile(stream) as archive:
+                _check_members(path, archive, error)
+            stream.seek(0)
+            with np.load(stream, allow_pickle=False) as data:
+                return {name: data[name] for name in data.files}
+        except DAMAGE as exc:
+            reason = f"a .npy header: {exc.args[0]}" if isinstance(exc, tokenize.TokenError) else exc
+            raise error(f"{path}: not a readable .npz file, truncated or damaged ({reason})") from None
+
+
 def read_npz(path: Path, kind: str) -> dict[str, np.ndarray]:
     """Read and verify a file written by :func:`write_npz`; never unpickles.
 
-    Refuses a FIFO, device or folder, a member whose header claims more data than it stores, a
-    wrong kind or version and a checksum mismatch, each with one line naming the file.
+    Refuses what :func:`read_arrays` refuses, a wrong kind or version and a checksum mismatch, each
+    with one line naming the file.
     """
-    stream = open_binary(path, CorruptFileError)
-    with stream:
-        if not zipfile.is_zipfile(stream):
-            raise CorruptFileError(f"{path}: not a readable .npz file, truncated or damaged (no zip archive found)")
-        try:
-            with zipfile.ZipFile(stream) as archive:
-                _check_members(path, archive)
-            stream.seek(0)
-            with np.load(stream, allow_pickle=False) as data:
-                arrays = {name: data[name] for name in data.files}
-        except DAMAGE as exc:
-            reason = f"a .npy header: {exc.args[0]}" if isinstance(exc, tokenize.TokenError) else exc
-            raise CorruptFileError(f"{path}: not a readable .npz file, truncated or damaged ({reason})") from None
+    arrays = read_arrays(path)
     stored = str(arrays.pop("__checksum__", ""))
     if str(arrays.get("__kind__", "")) != kind:
         raise CorruptFileError(f"{path}: not a plugnn {kind} file")
