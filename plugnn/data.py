@@ -102,7 +102,7 @@ def parse_data_option(text: str) -> Any:
     """
     name, sep, rest = text.partition(":")
     if not name:
-        raise DataError(f"--data {text!r}: expected {DATA_FORMS}")
+        raise DataError(f"--data {text!r}: expected NAME or NAME:PATH[:KEY=VALUE,...]: {DATA_FORMS}")
     if not sep:
         if "/" in name or Path(name).suffix:
             kind = Path(name).suffix.lstrip(".").lower()
