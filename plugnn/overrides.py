@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import attrs
+import tomli_w
 
 from plugnn.errors import PlugnnError, SpecError
 from plugnn.registry import Registry
@@ -52,6 +53,31 @@ def format_path(steps: list[Step]) -> str:
     for step in steps:
         text += f"[{step}]" if isinstance(step, int) else f".{step}" if text else step
     return text
+
+
+def flatten(data: Any) -> dict[str, str]:
+    """Plain spec data (:func:`plugnn.unstructure`'s) as ``{path: value}``, by paths :func:`set_field` takes.
+
+    ``{"network": {"optimizer": {"lr": 0.001}, "layers": ["relu"]}}`` ->
+    ``{"network.optimizer.lr": "0.001", "network.layers.0": "relu"}``: one entry per scalar, list
+    indices as dotted numbers (``network.layers.0.units``, which ``--set`` reads as
+    ``network.layers[0].units``; tracking stores such as MLflow allow no brackets in names), text as
+    it is, numbers and booleans as TOML writes them; an empty table or list is ``{}`` or ``[]``.
+    """
+    flat: dict[str, str] = {}
+    stack: list[tuple[list[Step], Any]] = [([], data)]
+    while stack:
+        steps, node = stack.pop()
+        children = (
+            list(node.items()) if isinstance(node, dict) else list(enumerate(node)) if isinstance(node, list) else None
+        )
+        if children is None:
+            flat[".".join(map(str, steps))] = node if isinstance(node, str) else tomli_w.dumps({"v": node})[4:].strip()
+        elif not children:
+            flat[".".join(map(str, steps))] = "{}" if isinstance(node, dict) else "[]"
+        else:
+            stack.extend(([*steps, key], child) for key, child in reversed(children))
+    return flat
 
 
 def parse_value(text: str) -> Any:

@@ -9,7 +9,7 @@ import pytest
 import plugnn
 from plugnn import kernels
 from plugnn.cli import main
-from plugnn.overrides import format_path, parse_assignment, parse_path
+from plugnn.overrides import apply_overrides, flatten, format_path, parse_assignment, parse_path, parse_value
 from plugnn.run import load_recipe
 
 
@@ -135,3 +135,12 @@ def test_version_comes_from_the_package_metadata(capsys) -> None:
         main(["--version"])
     out = capsys.readouterr().out
     assert caught.value.code == 0 and out == f"plugnn {plugnn.__version__}; kernels: {kernels.describe()}\n"
+
+
+def test_a_flattened_spec_sets_back_to_itself(registry) -> None:
+    spec = load_recipe("quickstart", registry)[1]
+    flat = flatten(plugnn.unstructure(spec, registry))
+    assert flat["network.optimizer.lr"] == "0.001" and flat["network.layers.1"] == "relu"
+    assert flat["train.callbacks"] == "[]" and flat["train.shuffle"] == "true"
+    changed = {p: value for p, value in flat.items() if value not in ("[]", "{}") and not p.endswith(".type")}
+    assert apply_overrides(spec, {path: parse_value(value) for path, value in changed.items()}, registry) == spec
