@@ -18,17 +18,32 @@ from plugnn.threads import thread_budget  # first: importing it sets OPENBLAS_TH
 # isort: split
 
 from plugnn.builder import BuildContext, build_loss, build_network, build_optimizer
+from plugnn.callbacks import Monitor, MonitoredSpec, MonitoringCallback
+from plugnn.context import TrainContext
+from plugnn.data import load_dataset
+from plugnn.datasplit import DataSplit
 from plugnn.errors import DataError, FieldError, PluginLoadError, PlugnnError, RegistryError, ShapeError, SpecError
 from plugnn.export import export_onnx
 from plugnn.history import History
 from plugnn.hookspecs import hookimpl
 from plugnn.layers import ParameterFreeLayer
+from plugnn.loopstate import TrainState
 from plugnn.model_io import load, save
 from plugnn.network import Network
 from plugnn.optim import BufferedOptimizer
 from plugnn.overrides import apply_overrides
 from plugnn.plugins import default_registry, load_registry
-from plugnn.protocols import Augmentation, Initializer, Layer, Loss, Optimizer
+from plugnn.protocols import (
+    Augmentation,
+    Callback,
+    Dataset,
+    Initializer,
+    Layer,
+    LayerBuilder,
+    Loss,
+    Optimizer,
+    Schedule,
+)
 from plugnn.registry import Registry
 from plugnn.run import RunResult, evaluate, recipe_table, resume, run, show
 from plugnn.scaffold import new_plugin
@@ -36,16 +51,19 @@ from plugnn.scoring import score
 from plugnn.serialize import structure, unstructure
 from plugnn.specs import (
     AugmentationSpec,
+    CallbackSpec,
     ComponentSpec,
+    DatasetSpec,
     InitializerSpec,
     LayerSpec,
     LossSpec,
     NetworkSpec,
     OptimizerSpec,
+    ScheduleSpec,
     TrainSpec,
 )
 from plugnn.sweeps import SweepResult, SweepSpec, sweep
-from plugnn.train import DivergenceError, TrainContext, TrainingInterrupted, TrainResult, TrainState, fit, train
+from plugnn.train import DivergenceError, TrainingInterrupted, TrainResult, fit, train
 
 __version__ = _version("plugnn")
 """The installed distribution's version (from its metadata)."""
@@ -55,17 +73,26 @@ __all__ = [
     "AugmentationSpec",
     "BufferedOptimizer",
     "BuildContext",
+    "Callback",
+    "CallbackSpec",
     "ComponentSpec",
     "DataError",
+    "DataSplit",
+    "Dataset",
+    "DatasetSpec",
     "DivergenceError",
     "FieldError",
     "History",
     "Initializer",
     "InitializerSpec",
     "Layer",
+    "LayerBuilder",
     "LayerSpec",
     "Loss",
     "LossSpec",
+    "Monitor",
+    "MonitoredSpec",
+    "MonitoringCallback",
     "Network",
     "NetworkSpec",
     "Optimizer",
@@ -76,6 +103,8 @@ __all__ = [
     "Registry",
     "RegistryError",
     "RunResult",
+    "Schedule",
+    "ScheduleSpec",
     "ShapeError",
     "SpecError",
     "SweepResult",
@@ -96,6 +125,7 @@ __all__ = [
     "fit",
     "hookimpl",
     "load",
+    "load_dataset",
     "load_registry",
     "new_plugin",
     "recipe_table",

@@ -24,6 +24,7 @@ from plugnn.augmentation import augmentation_generator
 from plugnn.builder import build_network
 from plugnn.hookspecs import hookimpl
 from plugnn.loopfile import CALLBACK_PREFIX, LOOP_ARRAYS, loop_arrays, stored_loop
+from plugnn.loopstate import LoopState
 from plugnn.model_io import (
     BUFFER_PREFIX,
     GENERATORS,
@@ -41,7 +42,7 @@ from plugnn.protocols import Optimizer
 from plugnn.registry import Registry
 from plugnn.serialize import structure, unstructure
 from plugnn.specs import RunSpec
-from plugnn.train import LoopState, TrainContext
+from plugnn.train import TrainContext
 
 CHECKPOINT = "checkpoint.npz"
 """A run folder's checkpoint file."""

@@ -18,11 +18,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from plugnn.protocols import Array, Layer, Shape
+from plugnn.protocols import Array, Layer, LayerBuilder, Shape
 from plugnn.shapes import as_shape
 
 if TYPE_CHECKING:
-    from plugnn.builder import BuildContext
     from plugnn.specs import LayerRef
 
 
@@ -61,7 +60,7 @@ class Chain:
         The last layer's output shape.
     """
 
-    def __init__(self, refs: Sequence[LayerRef], input_shape: Shape, ctx: BuildContext, at: str = "layers") -> None:
+    def __init__(self, refs: Sequence[LayerRef], input_shape: Shape, ctx: LayerBuilder, at: str = "layers") -> None:
         self.layers: list[Layer] = []
         self.children: dict[str, Layer] = {}
         shape = input_shape

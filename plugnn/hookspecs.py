@@ -6,8 +6,9 @@ plugnn then sees every registration in one place, names both plugins when two cl
 pluggy's last-registered-first result order does not matter. They run once, when a
 :class:`plugnn.Registry` is built.
 
-Training-event hooks receive the live :class:`plugnn.train.TrainContext`; their return values are
-ignored. Set ``context.stop = True`` to end training after the current epoch.
+Training-event hooks receive the live run's context, a :class:`plugnn.TrainContext` (the protocol of
+:mod:`plugnn.context`); their return values are ignored. ``context.request_stop(reason)`` ends
+training after the current epoch.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from plugnn.context import TrainContext
     from plugnn.registry import Register
-    from plugnn.train import TrainContext
 
 PROJECT = "plugnn"
 """pluggy's project name: the prefix of every hook, and the marker's name."""

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from plugnn.history import History
+from plugnn.loopstate import LoopState
 from plugnn.npzfile import CorruptFileError, member, member_json
-from plugnn.train import LoopState
 
 CALLBACK_PREFIX = "callbacks/"
 LOOP_ARRAYS = ("loop", "sums", "order", "history", "stop_reason", "callbacks")

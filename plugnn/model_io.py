@@ -19,6 +19,7 @@ from plugnn.builder import build_network
 from plugnn.errors import PlugnnError
 from plugnn.history import History
 from plugnn.loopfile import CALLBACK_PREFIX, LOOP_ARRAYS, loop_arrays, stored_loop
+from plugnn.loopstate import LoopState, TrainState
 from plugnn.network import Network
 from plugnn.npzfile import CorruptFileError, member, member_json, read_npz, refuse_unknown_members, write_npz
 from plugnn.optimizer_state import restore_optimizer
@@ -29,7 +30,6 @@ from plugnn.registry import Registry
 from plugnn.serialize import structure, unstructure
 from plugnn.shapes import as_shape
 from plugnn.specs import NetworkSpec, RunSpec, TrainSpec
-from plugnn.train import LoopState, TrainState
 
 KIND = "model"
 BUFFER_PREFIX = "buffer/"

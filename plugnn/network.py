@@ -24,8 +24,8 @@ from plugnn.protocols import Array, Labels, Layer, Loss, Optimizer, Shape
 from plugnn.shapes import batch_of
 
 if TYPE_CHECKING:
+    from plugnn.loopstate import TrainState
     from plugnn.specs import NetworkSpec
-    from plugnn.train import TrainState
 
 PREDICT_CHUNK = 4096
 """Most rows per forward pass in :meth:`Network.predict` and friends (bounds their memory)."""

@@ -19,23 +19,17 @@ Runtime split
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Protocol, TypeAlias, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
-import numpy.typing as npt
+
+from plugnn.arrays import Array, Labels, Shape
+from plugnn.datasplit import DataSplit
 
 if TYPE_CHECKING:
-    from plugnn.data import DataSplit
+    from plugnn.specs import LayerRef
 
-Array: TypeAlias = npt.NDArray[np.floating]
-"""A floating-point array, float32 by default."""
-
-Labels: TypeAlias = npt.NDArray[np.integer]
-"""Integer class labels of shape ``(N,)``."""
-
-
-Shape: TypeAlias = tuple[int, ...]
-"""The shape of one sample, without the batch axis: ``(784,)``, or ``(28, 28, 1)`` for an image."""
+__all__ = ["Array", "DataSplit", "Labels", "Shape"]  # re-exported: plugins import them from here
 
 
 @runtime_checkable
@@ -90,6 +84,14 @@ class Layer(Protocol):
         ``input_grad`` is False (the network asks for none below its first layer). May reuse
         ``grad_out``'s memory. Valid only after a :meth:`forward` on the same batch.
         """
+        ...
+
+
+class LayerBuilder(Protocol):
+    """What a composite layer's factory needs of its build context (:class:`plugnn.BuildContext` is one)."""
+
+    def build(self, ref: LayerRef, input_shape: Shape, at: str) -> Layer:
+        """Build the child layer ``ref`` for ``input_shape``, at ``at`` in the parent's spec."""
         ...
 
 
@@ -184,7 +186,7 @@ class Schedule(Protocol):
 
 @runtime_checkable
 class Dataset(Protocol):
-    """A source of a :class:`plugnn.data.DataSplit`; ``load`` raises :class:`plugnn.DataError` when unavailable."""
+    """A source of a :class:`plugnn.DataSplit`; ``load`` raises :class:`plugnn.DataError` when unavailable."""
 
     def load(self) -> DataSplit:
         """Read (or download and cache) the data and return its fixed train/test split."""

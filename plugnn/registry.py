@@ -8,17 +8,14 @@ plugins whose training-event hooks every run dispatches to.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol
 
 import attrs
-import pluggy
 
-from plugnn import hookspecs
 from plugnn.errors import RegistryError
-from plugnn.hookspecs import PROJECT
 from plugnn.kinds import KINDS
 
 
@@ -158,7 +155,7 @@ class Registry:
 
     Build one with :func:`plugnn.plugins.load_registry` (or :func:`plugnn.default_registry`); once
     built it never changes. Runs therefore share a registry safely, even in parallel threads: each
-    :func:`plugnn.fit` dispatches its training events through a relay of its own (:meth:`event_relay`)
+    :func:`plugnn.fit` dispatches its training events through a relay of its own (:func:`plugnn.events.event_relay`)
     that holds the registry's plugins and that run's plugins (checkpointer, progress bar, ...).
     """
 
@@ -263,16 +260,3 @@ class Registry:
         """Every usable component, kind by kind (in :data:`plugnn.kinds.KINDS` order), sorted by name."""
         for table in self._tables.values():
             yield from table
-
-    def event_relay(self, plugins: Iterable[object] = ()) -> pluggy.HookRelay:
-        """A fresh relay of the training-event hooks for one run: this registry's plugins, then ``plugins``.
-
-        Nothing registered here outlives the run or is seen by another run.
-        """
-        pm = pluggy.PluginManager(PROJECT)
-        pm.add_hookspecs(hookspecs)
-        for name, plugin in self.event_plugins:
-            pm.register(plugin, name=name)
-        for plugin in plugins:
-            pm.register(plugin)
-        return pm.hook

@@ -31,6 +31,7 @@ from plugnn.checkpoint import CHECKPOINT, Checkpoint, Checkpointer, load_checkpo
 from plugnn.data import DataSplit, load_dataset, parse_data_option
 from plugnn.errors import PlugnnError
 from plugnn.history import History
+from plugnn.loopstate import LoopState
 from plugnn.model_io import load_model
 from plugnn.network import Network
 from plugnn.outputs import OUTPUT_FILES, missing_outputs, write_outputs
@@ -46,7 +47,6 @@ from plugnn.specfile import SUFFIXES, dumps, load_spec
 from plugnn.specs import CallbackSpec, DatasetRef, RunSpec
 from plugnn.train import (
     DivergenceError,
-    LoopState,
     TrainingInterrupted,
     build_for_training,
     carried_callback_states,

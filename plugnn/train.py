@@ -23,7 +23,9 @@ from plugnn.augmentation import augment_batch, augmentation_generator, build_aug
 from plugnn.builder import build_network, build_optimizer, build_schedule, made, resolve
 from plugnn.checks import check_features, check_targets
 from plugnn.errors import DataError, PlugnnError, SpecError
+from plugnn.events import event_relay
 from plugnn.history import History
+from plugnn.loopstate import LoopState, TrainState
 from plugnn.metrics import METRICS, evaluate
 from plugnn.network import Network
 from plugnn.parallel import take_rows
@@ -45,79 +47,6 @@ class DivergenceError(PlugnnError):
 
 class TrainingInterrupted(PlugnnError):
     """Training was interrupted (Ctrl-C) between two batches; its state is intact."""
-
-
-@attrs.define
-class LoopState:
-    """Where the train loop stands: everything besides parameters, optimizer and generators a resume needs.
-
-    ``epoch`` counts from 1; ``position`` is how many samples of this epoch's ``order`` have been
-    trained on, with ``loss_sum`` (batch losses times batch sizes), ``correct`` and ``seconds`` so
-    far. A checkpoint stores one (:meth:`snapshot`) and :func:`fit` continues from it.
-    """
-
-    epoch: int = 1
-    position: int = 0
-    order: np.ndarray | None = None
-    loss_sum: float = 0.0
-    correct: int = 0
-    seconds: float = 0.0
-    history: History = attrs.field(factory=History)
-    stop: bool = False
-    stop_reason: str = ""
-    lr_scale: float = 1.0
-    callback_states: tuple[dict[str, np.ndarray], ...] = ()
-    start_loss: float = float("nan")
-    """The run's first batch loss, the reference of the divergence threshold (NaN before it)."""
-
-    def snapshot(self) -> LoopState:
-        """This state alone (a :class:`TrainContext` without the objects being trained)."""
-        return LoopState(**{field.name: getattr(self, field.name) for field in attrs.fields(LoopState)})
-
-    def next_epoch(self) -> LoopState:
-        """The state at the start of the next epoch, once this one is finished and recorded."""
-        return attrs.evolve(
-            self.snapshot(), epoch=self.epoch + 1, position=0, order=None, loss_sum=0.0, correct=0, seconds=0.0
-        )
-
-
-@attrs.define(kw_only=True, eq=False)
-class TrainState(LoopState):
-    """A :class:`LoopState` with the optimizer, generators and train spec it goes on with.
-
-    What continuing to train a network needs besides its weights: :func:`train` leaves the state
-    its loop ended with in ``network.train_state`` (the start of the next epoch, the callbacks'
-    states and ``lr_scale`` included), :func:`plugnn.save` stores it with the model and
-    ``train(..., start_from=model)`` continues from it. ``optimizer`` holds its state (Adam's moments
-    and step count), ``rng`` is the shuffling generator where the last epoch left it,
-    ``augment_rng`` the augmentations' (:mod:`plugnn.augmentation`), ``spec`` the
-    train spec the epochs so far ran with (its ``epochs`` counts them all) and ``history`` their
-    records. The live :class:`TrainContext` is one too.
-    """
-
-    optimizer: Optimizer
-    rng: np.random.Generator
-    augment_rng: np.random.Generator
-    spec: TrainSpec
-
-    @property
-    def epochs(self) -> int:
-        """How many epochs the network has been trained for."""
-        return len(self.history.records)
-
-    @classmethod
-    def of(
-        cls,
-        loop: LoopState,
-        *,
-        optimizer: Optimizer,
-        rng: np.random.Generator,
-        augment_rng: np.random.Generator,
-        spec: TrainSpec,
-    ) -> TrainState:
-        """``loop`` with the optimizer, generators and spec that go on from it."""
-        fields = {field.name: getattr(loop, field.name) for field in attrs.fields(LoopState)}
-        return TrainState(**fields, optimizer=optimizer, rng=rng, augment_rng=augment_rng, spec=spec)
 
 
 @attrs.define(kw_only=True, eq=False)
@@ -362,7 +291,7 @@ def _fit(
     schedule = build_schedule(spec.schedule, registry) if spec.schedule is not None else None
     base_lr = _base_lr(optimizer)
     # pluggy calls the last registered first: reversed, the callbacks run in the spec's order, before the rest
-    hook = registry.event_relay([*plugins, *reversed(context.callbacks)])
+    hook = event_relay(registry, [*plugins, *reversed(context.callbacks)])
     with thread_budget(spec.threads):
         hook.plugnn_train_start(context=context)
         try:
