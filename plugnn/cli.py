@@ -176,6 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
         "... (default test_accuracy; set train.validation for val_ columns)",
     )
     sweep.add_argument(
+        "--search",
+        choices=("grid", "optuna"),
+        help="grid: the grid and random draws (default); optuna: --trials N chosen by Optuna over the --random fields",
+    )
+    sweep.add_argument("--trials", type=_positive_int, metavar="N", help="how many trials an Optuna search runs")
+    sweep.add_argument(
         "--sense", choices=("max", "min"), help="best is the highest or lowest value (default: max for accuracy, r2)"
     )
     sweep.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="trials at once (default 1)")
@@ -226,7 +232,20 @@ RUN_OVERRIDES = (
 )
 """The ``plugnn run`` flags that choose or change the run: ``--resume`` takes none of them."""
 
-SWEEP_OPTIONS = ("samples", "seeds", "metric", "sense", "workers", "backend", "scheduler", "timeout", "threads", "out")
+SWEEP_OPTIONS = (
+    "samples",
+    "seeds",
+    "metric",
+    "sense",
+    "search",
+    "trials",
+    "workers",
+    "backend",
+    "scheduler",
+    "timeout",
+    "threads",
+    "out",
+)
 """The ``plugnn sweep`` flags passed to :func:`plugnn.sweep` as they were parsed."""
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import math
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,65 @@ def test_a_metric_the_trials_will_not_record_is_refused_before_any_trial(tmp_pat
     assert code != 0 and not (tmp_path / "s").exists()
     err = capsys.readouterr().err
     assert re.search(message, err), err
+
+
+def test_an_optuna_search_runs_its_trials_and_a_rerun_finds_them_done(tmp_path, capsys, monkeypatch) -> None:
+    pytest.importorskip("optuna")
+
+    def placeholder(*args: object, **options: object) -> None:  # drawing is not what this tests
+        [a for a in args if isinstance(a, Path)][-1].touch()
+
+    for name in ("plot_curves", "plot_samples", "plot_confusion"):
+        monkeypatch.setattr(outputs, name, placeholder)
+    monkeypatch.setattr(runner, "plot_results", lambda *args: None)
+    argv = ["sweep", "quickstart", "--search", "optuna", "--trials", "3", "--metric", "val_loss"]
+    argv += [
+        "--random",
+        "network.optimizer.lr={log_uniform=[1e-4,1e-1]}",
+        "--random",
+        "network.layers[0].units={choice=[8,16]}",
+    ]
+    argv += ["--set", "train.epochs=1", "--set", "train.validation=0.25", "--quiet", "--out", str(tmp_path / "s")]
+    assert main(argv) == 0
+    with (tmp_path / "s" / "results.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["trial"] for row in rows] == ["trial-000", "trial-001", "trial-002"]
+    assert len({row["network.optimizer.lr"] for row in rows}) == 3 and all(
+        1e-4 <= float(r["network.optimizer.lr"]) <= 0.1 for r in rows
+    )
+    best = min(rows, key=lambda row: float(row["final_val_loss"]))
+    assert capsys.readouterr().out.startswith(f"best: {best['trial']} ")
+    assert main(argv) == 0  # the same sweep again: the seeded sampler asks the same trials, all done
+    with (tmp_path / "s" / "results.csv").open() as handle:
+        again = list(csv.DictReader(handle))
+    assert [r["status"] for r in again] == ["done"] * 3
+    assert [r["network.optimizer.lr"] for r in again] == [r["network.optimizer.lr"] for r in rows]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--trials", "3"], r"a trial count is for --search optuna"),
+        (["--search", "optuna", "--random", "network.optimizer.lr={uniform=[0.001,0.01]}"], r"needs --trials N"),
+        (["--search", "optuna", "--trials", "2", "--grid", "network.optimizer.lr=0.1,0.2"], r"--random fields only"),
+    ],
+)
+def test_an_optuna_search_is_checked_before_any_trial(tmp_path, capsys, arguments, message) -> None:
+    assert main(["sweep", "quickstart", *arguments, "--out", str(tmp_path / "s")]) == 1
+    assert re.search(message, capsys.readouterr().err) and not (tmp_path / "s").exists()
+
+
+def test_without_optuna_the_search_names_the_extra(tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "optuna", None)  # import optuna fails
+    argv = [
+        "sweep",
+        "quickstart",
+        "--search",
+        "optuna",
+        "--trials",
+        "2",
+        "--random",
+        "train.batch_size={int_uniform=[8,64]}",
+    ]
+    assert main([*argv, "--out", str(tmp_path / "s")]) == 1
+    assert "pip install 'plugnn[optuna]'" in capsys.readouterr().err and not (tmp_path / "s").exists()

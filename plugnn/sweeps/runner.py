@@ -27,6 +27,7 @@ from plugnn.run import load_recipe
 from plugnn.runfolder import LOCK_NAME, SWEEP_FILE, locked, refuse_nesting
 from plugnn.serialize import unstructure
 from plugnn.sweeps.backends import BACKENDS, Dask, Local
+from plugnn.sweeps.optuna_search import OptunaSearch
 from plugnn.sweeps.results import best_row, metric_value, plot_results, trial_row, write_results
 from plugnn.sweeps.spec import SweepError, SweepSpec, Trial, expand, is_sweep_file, load_sweep_file
 from plugnn.threads import available_cores, resolve_threads
@@ -56,6 +57,8 @@ def sweep(
     overrides: Mapping[str, Any] | None = None,
     metric: str | None = None,
     sense: str | None = None,
+    search: str | None = None,
+    trials: int | None = None,
     workers: int = 1,
     backend: str = "local",
     scheduler: str | None = None,
@@ -79,7 +82,7 @@ def sweep(
     ``stream`` (stderr) unless ``quiet``.
     """
     registry = registry or default_registry()
-    spec = _declare(target, grid, random, samples, seeds, overrides, metric, sense)
+    spec = _declare(target, grid, random, samples, seeds, overrides, metric, sense, search, trials)
     if backend not in BACKENDS:
         raise SweepError(f"sweep backend: expected one of {', '.join(BACKENDS)}, got {backend!r}")
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
@@ -87,17 +90,19 @@ def sweep(
     if scheduler is not None and backend != "dask":
         raise SweepError("sweep scheduler: a scheduler address needs the dask backend (--backend dask)")
     name, base = load_recipe(spec.recipe, registry)
-    trials = expand(spec, base, registry)
+    optuna = OptunaSearch(spec) if spec.search == "optuna" else None
+    planned = expand(spec, base, registry, optuna.ask(1) if optuna is not None else None)  # all checked now
+    total = spec.n_trials if optuna is not None else len(planned)
     declaration = json.loads(json.dumps({"sweep": spec.to_dict(), "base": unstructure(base, registry)}))
     folder = Path(out) if out is not None else Path("sweeps") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
     _check_folder(folder, declaration)
     refuse_nesting(folder, "sweep")
     stream = stream or sys.stderr
     if scheduler is None:  # processes of this machine: no more than the trials, nor than its cores
-        usable = min(len(trials), available_cores())
+        usable = min(total, available_cores())
         if workers > usable:
             print(
-                f"plugnn sweep: {workers} workers capped at {usable} ({len(trials)} trials, {available_cores()} cores)",
+                f"plugnn sweep: {workers} workers capped at {usable} ({total} trials, {available_cores()} cores)",
                 file=stream,
             )
             workers = usable
@@ -106,7 +111,7 @@ def sweep(
     else:
         budget = threads if scheduler is not None else resolve_threads(threads)
         runner = Dask(workers, scheduler, timeout, budget)
-    by_name = {trial.name: trial for trial, _ in trials}
+    by_name: dict[str, Trial] = {}
     rows: dict[str, dict[str, Any]] = {}
     with runner.connected():
         folder.mkdir(parents=True, exist_ok=True)
@@ -118,18 +123,27 @@ def sweep(
                 row = trial_row(by_name[outcome["name"]], outcome, spec.metric, spec.ranking)
                 rows[row["trial"]] = row
                 if not quiet:
-                    print(
-                        f"[{len(rows)}/{len(trials)}] {_progress(by_name[row['trial']], row, spec.metric)}", file=stream
-                    )
+                    print(f"[{len(rows)}/{total}] {_progress(by_name[row['trial']], row, spec.metric)}", file=stream)
 
             def note(message: str) -> None:
                 print(f"plugnn sweep: {message}", file=stream)
 
-            tasks = [
-                {"name": t.name, "folder": str(folder / t.name), "spec": data, "threads": None} for t, data in trials
-            ]
-            runner.run(tasks, report, note)
-            ordered = [rows[trial.name] for trial, _ in trials]
+            def run(batch: list[tuple[Trial, dict[str, Any]]]) -> None:
+                by_name.update((trial.name, trial) for trial, _ in batch)
+                tasks = [{"name": t.name, "folder": str(folder / t.name), "spec": d, "threads": None} for t, d in batch]
+                runner.run(tasks, report, note)
+
+            if optuna is None:
+                run(planned)
+            while optuna is not None and len(rows) < total:  # a round of trials, then their results
+                batch = planned + expand(
+                    spec, base, registry, optuna.ask(min(workers, total - len(rows)) - len(planned))
+                )
+                planned = []
+                run(batch)
+                for trial, _ in batch:
+                    optuna.tell(trial.name, metric_value(rows[trial.name], spec.metric))
+            ordered = [rows[name] for name in by_name]
             write_results(folder, ordered)
             runner.call(plot_results, ordered, spec.swept, spec.metric, folder / "results.png")
     best = best_row(ordered, spec.metric, spec.ranking)
@@ -145,6 +159,8 @@ def _declare(
     overrides: Mapping[str, Any] | None,
     metric: str | None,
     sense: str | None,
+    search: str | None,
+    trials: int | None,
 ) -> SweepSpec:
     """The sweep ``target`` declares (or a bare recipe's), extended by the call's settings."""
     if isinstance(target, SweepSpec):
@@ -157,7 +173,8 @@ def _declare(
     data["grid"] |= {path: list(values) for path, values in (grid or {}).items()}
     data["random"] |= dict(random or {})
     data["set"] |= dict(overrides or {})
-    for key, value in (("samples", samples), ("seeds", seeds), ("metric", metric), ("sense", sense)):
+    settings = (("samples", samples), ("seeds", seeds), ("metric", metric), ("sense", sense), ("search", search))
+    for key, value in (*settings, ("trials", trials)):
         if value is not None:
             data[key] = value
     return SweepSpec.from_dict(data)

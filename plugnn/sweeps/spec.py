@@ -43,6 +43,8 @@ DISTRIBUTIONS = ("uniform", "log_uniform", "int_uniform", "choice")
 MAX_TRIALS = 100_000
 """The most trials one sweep may hold (grid points x draws x seeds), refused with the count before any
 trial list is made: each trial is a run folder, and a hundred thousand of them is already days of work."""
+SEARCHES = ("grid", "optuna")
+"""How a sweep chooses its trials: the grid and random draws declared, or Optuna's TPE sampler."""
 SENSES = ("max", "min")
 """How a sweep ranks trials on its metric: the highest final value is best, or the lowest."""
 
@@ -147,11 +149,21 @@ class SweepSpec:
     random_seed: int = 0
     sense: str | None = None
     """``"max"`` or ``"min"``; None: from the metric's name (:attr:`ranking`)."""
+    search: str = "grid"
+    """``"grid"`` (the grid and random draws) or ``"optuna"`` (``n_trials`` trials chosen by TPE)."""
+    n_trials: int = 0
+    """The trials an Optuna search runs (``trials`` in sweep files, ``--trials``)."""
 
     def __attrs_post_init__(self) -> None:
         for path, distribution in self.random.items():
             _check_distribution(path, distribution)
-        if self.random and self.samples < 1:
+        if self.search not in SEARCHES:
+            raise SweepError(f"sweep search: expected one of {', '.join(SEARCHES)}, got {self.search!r}")
+        if self.search == "optuna":
+            self._check_optuna()
+        elif self.n_trials:
+            raise SweepError("sweep trials: a trial count is for --search optuna; a grid sweep runs every point")
+        elif self.random and self.samples < 1:
             raise SweepError("sweep samples: random fields need samples >= 1 (draws per grid point)")
         count = math.prod(len(values) for values in self.grid.values()) * max(self.samples, 1) * len(self.seeds)
         if count > MAX_TRIALS:
@@ -167,6 +179,18 @@ class SweepSpec:
         both = set(self.grid) & set(self.random)
         if both:
             raise SweepError(f"sweep: {', '.join(sorted(both))} is both in the grid and random; choose one")
+
+    def _check_optuna(self) -> None:
+        """An Optuna search: its space is the random fields, one seed, a trial count."""
+        if not self.random or self.grid or self.samples:
+            raise SweepError(
+                "sweep search optuna: declare the space as --random fields only (a grid field becomes "
+                "{choice = [...]}), without --samples; --trials N says how many trials"
+            )
+        if not 1 <= self.n_trials <= MAX_TRIALS:
+            raise SweepError(f"sweep trials: --search optuna needs --trials N with 1 <= N <= {MAX_TRIALS}")
+        if len(self.seeds) != 1:
+            raise SweepError("sweep seeds: an Optuna search trains each configuration once (one seed)")
 
     @property
     def ranking(self) -> str:
@@ -204,12 +228,27 @@ class SweepSpec:
             "set": self.overrides,
             "metric": self.metric,
             "random_seed": self.random_seed,
-        } | ({"sense": self.sense} if self.sense is not None else {})  # sweep.json of plugnn 0.2 has none
+        } | (
+            ({"sense": self.sense} if self.sense is not None else {})  # sweep.json of plugnn 0.2 has none
+            | ({"search": self.search, "trials": self.n_trials} if self.search != "grid" else {})
+        )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str = "sweep") -> SweepSpec:
         """The inverse of :meth:`to_dict`; unknown keys are refused."""
-        known = {"recipe", "grid", "random", "samples", "seeds", "set", "metric", "sense", "random_seed"}
+        known = {
+            "recipe",
+            "grid",
+            "random",
+            "samples",
+            "seeds",
+            "set",
+            "metric",
+            "sense",
+            "random_seed",
+            "search",
+            "trials",
+        }
         if not isinstance(data, Mapping):
             raise SweepError(f"{source}: expected a table of sweep settings, got {type(data).__name__}")
         unknown = sorted(set(data) - known)
@@ -220,7 +259,7 @@ class SweepSpec:
         for key in ("random", "set"):
             if not isinstance(data.get(key, {}), Mapping):
                 raise SweepError(f"{source}: '{key}' must be a table of path = value, got {data[key]!r}")
-        for key in ("samples", "random_seed"):
+        for key in ("samples", "random_seed", "trials"):
             value = data.get(key, 0)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise SweepError(f"{source}: '{key}' must be an integer >= 0, got {value!r}")
@@ -234,6 +273,8 @@ class SweepSpec:
             metric=data.get("metric", "test_accuracy"),
             random_seed=data.get("random_seed", 0),
             sense=data.get("sense"),
+            search=data.get("search", "grid"),
+            n_trials=data.get("trials", 0),
         )
 
 
@@ -273,15 +314,18 @@ def grid_values(value: Any) -> list[Any]:
     return whole if isinstance(whole, list) else [parse_value(part.strip()) for part in value.split(",")]
 
 
-def expand(sweep: SweepSpec, base: RunSpec, registry: Registry) -> list[tuple[Trial, dict[str, Any]]]:
-    """Every trial with its full spec as plain data, each checked; raises before any trial runs."""
+def expand(
+    sweep: SweepSpec, base: RunSpec, registry: Registry, trials: list[Trial] | None = None
+) -> list[tuple[Trial, dict[str, Any]]]:
+    """Every trial (``trials``, else the sweep's own) with its full spec as plain data, each checked;
+    raises before any of them runs."""
     try:
         common = apply_overrides(base, sweep.overrides, registry)
     except SpecError as exc:
         raise SweepError(f"sweep set: {exc}") from None
     expanded = []
     own_validation: dict[Any, bool] = {}  # by dataset: loaded at most once, and only for a val_ metric
-    for trial in sweep.trials():
+    for trial in sweep.trials() if trials is None else trials:
         try:
             spec = apply_overrides(common, trial.overrides(), registry)
         except SpecError as exc:
