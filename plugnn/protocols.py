@@ -29,7 +29,21 @@ from plugnn.datasplit import DataSplit
 if TYPE_CHECKING:
     from plugnn.specs import LayerRef
 
-__all__ = ["Array", "DataSplit", "Labels", "Shape"]  # re-exported: plugins import them from here
+__all__ = [  # the array types and DataSplit are re-exported: plugins import them from here
+    "Array",
+    "Callback",
+    "DataSplit",
+    "Dataset",
+    "Initializer",
+    "Labels",
+    "Layer",
+    "LayerBuilder",
+    "LearningRateSpec",
+    "Loss",
+    "Optimizer",
+    "Schedule",
+    "Shape",
+]
 
 
 @runtime_checkable
