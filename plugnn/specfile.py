@@ -89,7 +89,7 @@ def toml_text(data: dict[str, Any]) -> str:
     would make that a TOML error.
     """
     train = dict(data.get("train", {}))
-    arrays = {key: train.pop(key) for key, value in list(train.items()) if _components(value)}
+    arrays = {key: train.pop(key) for key, value in list(train.items()) if key in TABLE_LISTS and _components(value)}
     text = tomli_w.dumps({**data, "train": train} if "train" in data else data, indent=4)
     for key, items in arrays.items():
         for item in items:
@@ -98,6 +98,9 @@ def toml_text(data: dict[str, Any]) -> str:
             text += f"\n[[train.{key}]]\n{body}"
     return text
 
+
+TABLE_LISTS = ("callbacks",)
+"""The ``train`` lists written as arrays of tables (``train.augment``, short, stays an inline list)."""
 
 HEADER = re.compile(r"^\[(\[?)(.+?)(\]?)\]$", re.M)
 """A table header in tomli_w's output (``[sub]``, ``[[sub]]``): it starts a line, values never do."""
