@@ -8,7 +8,7 @@ path, e.g. ``layers[2].units: must be > 0 (got 0)``.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_origin
 
 import attrs
 import cattrs
@@ -71,6 +71,28 @@ def make_converter(registry: Registry) -> cattrs.Converter:
 
     converter.register_structure_hook_func(lambda t: t in _REFS, structure_ref)
 
+    def structure_list(value: Any, tuple_type: Any) -> tuple[Any, ...]:
+        """A ``tuple[X, ...]`` field from a list (never from a string or table, whose items or keys
+        cattrs would otherwise take one by one); each item's problems keep their index in the path."""
+        if not isinstance(value, (list, tuple)):
+            raise TypeError(f"expected a list, got {type(value).__name__} {value!r}")
+        item_type = get_args(tuple_type)[0]
+        items, problems = [], []
+        for index, item in enumerate(value):
+            try:
+                items.append(converter.structure(item, item_type))
+            except Exception as exc:
+                exc.__notes__ = [
+                    *getattr(exc, "__notes__", []),
+                    IterableValidationNote(f"@ index {index}", index, item_type),
+                ]
+                problems.append(exc)
+        if problems:
+            raise IterableValidationError(f"while structuring {tuple_type}", problems, tuple_type)
+        return tuple(items)
+
+    converter.register_structure_hook_func(_is_list_field, structure_list)
+
     def unstructure_spec(spec: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if isinstance(spec, ComponentSpec):
@@ -84,6 +106,12 @@ def make_converter(registry: Registry) -> cattrs.Converter:
     converter.register_unstructure_hook_func(lambda t: isinstance(t, type) and attrs.has(t), unstructure_spec)
     converter.register_unstructure_hook_func(lambda t: t in _REFS, lambda v: converter.unstructure(v))
     return converter
+
+
+def _is_list_field(field_type: Any) -> bool:
+    """``tuple[X, ...]``: how specs declare a list of settings (layers, callbacks, augmentations)."""
+    args = get_args(field_type)
+    return get_origin(field_type) is tuple and len(args) == 2 and args[1] is Ellipsis
 
 
 def _problems(exc: BaseException, path: str) -> list[tuple[str, str]]:

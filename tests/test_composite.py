@@ -235,3 +235,19 @@ def test_spec_files_indent_nested_blocks_and_round_trip() -> None:
     assert '\n        { type = "sequential", layers = [\n            "relu",\n' in text
     assert "\n        ] },\n    ] },\n" in text
     assert plugnn.structure(tomllib.loads(text), plugnn.specs.RunSpec, REGISTRY) == spec
+
+
+@pytest.mark.parametrize(
+    ("layers", "path", "got"),
+    [
+        ([{"type": "residual", "layers": "relu"}], "layers[0].layers", "str 'relu'"),
+        ([{"type": "parallel", "branches": {"type": "dense", "units": 2}}], "layers[0].branches", "dict"),
+        ("relu", "layers", "str 'relu'"),
+    ],
+)
+def test_a_list_of_layers_given_as_one_layer_is_refused_not_iterated(layers, path, got) -> None:
+    plain = {"layers": layers, "loss": "mse", "optimizer": "sgd", "init": "he"}
+    with pytest.raises(plugnn.SpecError) as caught:
+        plugnn.structure(plain, plugnn.NetworkSpec, REGISTRY)
+    assert caught.value.problems == [(path, caught.value.problems[0][1])]
+    assert caught.value.problems[0][1].startswith(f"expected a list, got {got}")
