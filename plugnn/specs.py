@@ -221,7 +221,9 @@ class TrainSpec:
     scales the optimizer's learning rate at the start of every epoch (none: constant).
     ``checkpoint_every`` is how often (in epochs) a run writes its checkpoint; 0 only on Ctrl-C.
     ``threads`` caps the threads training uses (BLAS and plugnn's own); unset, ``PLUGNN_THREADS`` or
-    the free cores decide (see :mod:`plugnn.threads`). It changes speed only, never results.
+    the free cores decide (see :mod:`plugnn.threads`). plugnn's own threaded work gives the same bits
+    for any count; some BLAS builds' products do not (docs/performance.md), so give the count for runs
+    that must repeat bit for bit.
     ``validation`` holds out that fraction of the training data (seeded by ``seed``, stratified by
     class) and records ``val_loss`` and ``val_accuracy`` after each epoch; without it a dataset's
     own validation split, if it has one, is used. ``callbacks`` are run in order after every epoch
