@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-from plugnn_vision.ops import im2col, pooling
+from plugnn_vision.ops import batch_norm, im2col, pooling
 
 import plugnn.kernels
 from plugnn.kernels import activation, optim
@@ -63,6 +63,16 @@ def cases() -> dict[str, Callable[[str], Callable[[], object]]]:
         )
     blocks = rng.standard_normal((3, 3, 128 * 11 * 11, 32)).astype(np.float32)
     made["col2im, conv 2"] = lambda b: lambda: getattr(im2col, f"col2im_{b}")(blocks, (128, 13, 13, 32), 1)
+    for name, shape in (("ResNet stem", (128 * 28 * 28, 32)), ("ResNet 7x7", (128 * 7 * 7, 64))):
+        x = rng.standard_normal(shape).astype(np.float32)
+        gamma, beta = rng.standard_normal(shape[1]).astype(np.float32), np.zeros(shape[1], np.float32)
+        _, x_hat, _, _, inv_std = batch_norm.train_forward_numpy(x, gamma, beta, 1e-5)
+        made[f"batch norm forward, {name}"] = lambda b, x=x, gamma=gamma, beta=beta: (
+            lambda: getattr(batch_norm, f"train_forward_{b}")(x, gamma, beta, 1e-5)
+        )
+        made[f"batch norm backward, {name}"] = lambda b, x=x, x_hat=x_hat, inv_std=inv_std, gamma=gamma: (
+            lambda: getattr(batch_norm, f"backward_{b}")(x, x_hat, inv_std, gamma)
+        )
     return made
 
 

@@ -6,12 +6,15 @@ reference and the numba kernel, with the same cases. ``@backends`` parametrizes 
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
+
+from plugnn import kernels
 
 HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 backends = pytest.mark.parametrize(
@@ -25,6 +28,17 @@ def pick(module: ModuleType, name: str, backend: str) -> Callable[..., Any]:
     return getattr(module, f"{name}_{backend}")
 
 
+@contextmanager
+def compiled_at_once() -> Iterator[None]:
+    """Inside the block a kernel's first call compiles it and runs it (``plugnn.kernels.BACKGROUND`` off),
+    as tests/conftest.py sets for the whole run: here too when a plugin's tests run alone."""
+    saved, kernels.BACKGROUND = kernels.BACKGROUND, False
+    try:
+        yield
+    finally:
+        kernels.BACKGROUND = saved
+
+
 def same_on_both(
     module: ModuleType, name: str, make: Callable[[], tuple[Any, ...]], skip: tuple[int, ...] = (), **options: Any
 ) -> list[Any]:
@@ -36,7 +50,7 @@ def same_on_both(
     runs = []
     for backend in ("numpy", "numba"):
         args = make()
-        with np.errstate(all="ignore"):  # the special values overflow, as they may in training
+        with np.errstate(all="ignore"), compiled_at_once():  # the special values overflow, as they may in training
             result = pick(module, name, backend)(*args, **options)
         results = result if isinstance(result, tuple) else () if result is None else (result,)
         kept = [a for i, a in enumerate(args) if i not in skip]

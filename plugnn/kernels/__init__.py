@@ -120,13 +120,15 @@ class Compiled:
         return True
 
     def _start(self, key: tuple[np.dtype, ...], args: tuple[Any, ...]) -> None:
+        if not BACKGROUND:  # compile here; another thread calling meanwhile waits for it, then runs it too
+            with self._lock:
+                if key not in self._ready:
+                    self._compile(key, args)
+            return
         with self._lock:
             if key in self._started:
                 return
             self._started.add(key)
-        if not BACKGROUND:
-            self._compile(key, args)
-            return
         threading.Thread(target=self._compile, args=(key, args), name="plugnn-numba", daemon=True).start()
 
     def _compile(self, key: tuple[np.dtype, ...], args: tuple[Any, ...]) -> None:

@@ -68,11 +68,8 @@ class BatchNormLayer:
         gamma, beta = self.params["gamma"], self.params["beta"]
         self._training = training
         if training:  # the batch's own statistics; the running ones move towards them
-            mean, var = batch_norm.batch_statistics(rows)
+            y, self._x_hat, mean, var, self._inv_std = batch_norm.train_forward(rows, gamma, beta, self.eps)
             self._update(mean, var, len(rows))
-            self._x_hat, self._inv_std = batch_norm.normalize(rows, mean, var, self.eps)
-            y = self._x_hat * gamma
-            y += beta
             return y.reshape(x.shape)
         # inference: an affine map per channel, Y = X·scale + (β − μ·scale), in one new array
         mean, var = self.buffers["running_mean"], self.buffers["running_var"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from kernel_backends import same_on_both
+from kernel_backends import backends, pick, same_on_both
 from plugnn_vision.ops import batch_norm, im2col, pooling
 
 
@@ -118,16 +118,18 @@ def test_max_pool_ties_go_to_the_first_offset_only() -> None:
     np.testing.assert_array_equal(dx[0, :, :, 0], [[1, 0, 1, 0], [0, 0, 0, 0], [1, 0, 1, 0], [0, 0, 0, 0]])
 
 
-def test_batch_norm_statistics_and_backward_against_the_definition() -> None:
+@backends
+def test_batch_norm_statistics_and_backward_against_the_definition(backend) -> None:
     rng = np.random.default_rng(4)
     x = rng.standard_normal((9, 3)) * 2 + 1
-    gamma, g = rng.standard_normal(3), rng.standard_normal((9, 3))
-    mean, var = batch_norm.batch_statistics(x)
+    gamma, beta, g = rng.standard_normal(3), rng.standard_normal(3), rng.standard_normal((9, 3))
+    y, x_hat, mean, var, inv_std = pick(batch_norm, "train_forward", backend)(x, gamma, beta, 1e-5)
     np.testing.assert_allclose(mean, x.mean(axis=0))
     np.testing.assert_allclose(var, x.var(axis=0))
-    x_hat, inv_std = batch_norm.normalize(x, mean, var, 1e-5)
+    np.testing.assert_allclose(inv_std, 1 / np.sqrt(x.var(0) + 1e-5))
     np.testing.assert_allclose(x_hat, (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5))
-    dx, dgamma, dbeta = batch_norm.backward(g, x_hat, inv_std, gamma)
+    np.testing.assert_allclose(y, gamma * x_hat + beta)
+    dx, dgamma, dbeta = pick(batch_norm, "backward", backend)(g, x_hat, inv_std, gamma)
 
     def loss(x_in: np.ndarray) -> float:  # Σ G·Y through the definition, differentiated numerically
         y = gamma * (x_in - x_in.mean(0)) / np.sqrt(x_in.var(0) + 1e-5)
@@ -141,6 +143,37 @@ def test_batch_norm_statistics_and_backward_against_the_definition() -> None:
     np.testing.assert_allclose(dx, numeric, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(dgamma, np.sum(g * x_hat, axis=0))
     np.testing.assert_allclose(dbeta, g.sum(axis=0))
+
+
+# (M, C): a convolution's output at 14x14 (rows summed one after the other), a dense layer's, one
+# channel (numpy sums pairwise: the twins call the references), and a row count that is not a block's
+BATCH_NORM_SHAPES = [(128 * 14 * 14, 32), (64, 100), (4000, 1), (1001, 3)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", BATCH_NORM_SHAPES)
+def test_compiled_batch_norm_gives_the_numpy_bits(shape, dtype) -> None:
+    rng = np.random.default_rng(10)
+    x = (rng.standard_normal(shape) * 3 + 2).astype(dtype)
+    gamma, beta = rng.standard_normal(shape[1]).astype(dtype), rng.standard_normal(shape[1]).astype(dtype)
+    forward = same_on_both(batch_norm, "train_forward", lambda: (x.copy(), gamma.copy(), beta.copy(), 1e-5))
+    x_hat, inv_std = forward[4], forward[7]
+    g = rng.standard_normal(shape).astype(dtype)
+    g.reshape(-1)[:2] = [np.inf, -0.0]
+    same_on_both(batch_norm, "backward", lambda: (g.copy(), x_hat.copy(), inv_std.copy(), gamma.copy()))
+
+
+def test_compiled_batch_norm_takes_strided_rows() -> None:
+    """A gradient that is a view (every other row) gives the bits of its contiguous copy."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((400, 8)).astype(np.float32)
+    gamma, beta = np.ones(8, np.float32), np.zeros(8, np.float32)
+    _, x_hat, _, _, inv_std = batch_norm.train_forward(x[::2], gamma, beta, 1e-5)
+    g = rng.standard_normal((400, 8)).astype(np.float32)
+    strided = same_on_both(batch_norm, "backward", lambda: (g[::2], x_hat, inv_std, gamma))
+    contiguous = batch_norm.backward_numpy(np.ascontiguousarray(g[::2]), x_hat, inv_std, gamma)
+    for a, b in zip(strided[-3:], contiguous, strict=True):
+        assert a.tobytes() == b.tobytes()
 
 
 def test_blocked_threaded_ops_give_the_same_bits_as_one_pass(monkeypatch) -> None:
@@ -165,6 +198,8 @@ def test_blocked_threaded_ops_give_the_same_bits_as_one_pass(monkeypatch) -> Non
             pooling.max_pool_backward(y[:, ::2, ::2], pooling.max_pool(x, 2, 2)[1], x.shape, 2, 2),
             pooling.avg_pool(x, 3, 2),
             pooling.avg_pool_backward(pooling.avg_pool(x, 2, 2), x.shape, 2, 2),
+            *batch_norm.train_forward(x.reshape(-1, 3), k[0, 0, 0, :3], k[0, 1, 0, :3], 1e-5),
+            *batch_norm.backward(x.reshape(-1, 3)[::-1], x.reshape(-1, 3), k[0, 0, 0, :3], k[0, 1, 0, :3]),
         ]
 
     rng = np.random.default_rng(6)
