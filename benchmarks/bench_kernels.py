@@ -61,8 +61,11 @@ def cases() -> dict[str, Callable[[str], Callable[[], object]]]:
         made[f"max-pool backward, {name}"] = lambda b, g=g, w=winner, s=shape: (
             lambda: getattr(pooling, f"max_pool_backward_{b}")(g, w, s, 2, 2)
         )
-    blocks = rng.standard_normal((3, 3, 128 * 11 * 11, 32)).astype(np.float32)
-    made["col2im, conv 2"] = lambda b: lambda: getattr(im2col, f"col2im_{b}")(blocks, (128, 13, 13, 32), 1)
+    grad = rng.standard_normal((128 * 11 * 11, 64)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, 32, 64)).astype(np.float32)
+    made["input gradient, conv 2"] = lambda b: (
+        lambda: getattr(im2col, f"input_gradient_{b}")(grad, kernel, (128, 13, 13, 32), 1)
+    )
     for name, shape in (("ResNet stem", (128 * 28 * 28, 32)), ("ResNet 7x7", (128 * 7 * 7, 64))):
         x = rng.standard_normal(shape).astype(np.float32)
         gamma, beta = rng.standard_normal(shape[1]).astype(np.float32), np.zeros(shape[1], np.float32)

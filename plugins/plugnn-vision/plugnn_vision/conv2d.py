@@ -14,7 +14,8 @@ Computed as one matrix product of the im2col columns (:mod:`plugnn_vision.ops.im
     ∂L/∂K = \mathrm{cols}^\top G, \qquad ∂L/∂b = Σ G, \qquad
     ∂L/∂X = \mathrm{col2im}(G K^\top)\ \text{cropped to the unpadded input}
 
-and ``∂L/∂X`` is skipped when nobody needs it (the first layer). With at most
+(:func:`~plugnn_vision.ops.im2col.input_gradient`), and ``∂L/∂X`` is skipped when nobody needs it
+(the first layer). With at most
 :data:`FEW_CHANNELS` input channels the layer builds ``colsᵀ`` instead (:func:`im2col_t`) with a last
 row of ones, and ``K`` with ``b`` as a last row: ``Y = [colsᵀ; 1]ᵀ [K; b]`` adds the bias and
 ``[colsᵀ; 1] G`` gives ``∂L/∂K`` and ``∂L/∂b`` in one product. With ``activation = "relu"`` the

@@ -21,8 +21,11 @@ product is then ``Y = (colsᵀ)ᵀ · K``, a transposed operand the BLAS reads a
 
 The input gradient is the adjoint: ``G · K[p, q]ᵀ`` ``(N H' W', C)`` is every window's gradient at
 kernel offset ``(p, q)``, and col2im adds each offset's block back at its position. The copies and adds run
-in blocks of samples split between the run's threads (:func:`plugnn.parallel.for_rows`); col2im has a
-compiled twin (:mod:`plugnn.kernels`), one pass per block with the adds in the reference's order.
+in blocks of samples split between the run's threads (:func:`plugnn.parallel.for_rows`). The input
+gradient has a compiled twin (:mod:`plugnn.kernels`): one product ``G · Kᵀ`` for all offsets at
+once (nine small products cost more than one of the same work), then one pass per block of samples
+that adds each pixel's terms in the reference's order (from the window-major product numpy's
+strided adds were twice as slow, so the reference keeps one block per offset).
 """
 
 from __future__ import annotations
@@ -89,12 +92,13 @@ def im2col_t(x: Array, kernel: tuple[int, int], stride: int, out: Array | None =
     return out
 
 
-def col2im_numpy(offset_grads: Array, input_shape: tuple[int, ...], stride: int) -> Array:
+def col2im(offset_grads: Array, input_shape: tuple[int, ...], stride: int) -> Array:
     r"""``∂L/∂X`` ``input_shape`` from the windows' gradients ``(kh, kw, N·H'·W', C)``, one block per offset.
 
     ``∂L/∂X[n, s i + p, s j + q, c] = Σ`` over the windows ``(i, j)`` and offsets ``(p, q)`` that
-    reach it of ``offset_grads[p, q, (n, i, j), c]``: one strided add per offset and block of samples
-    (from a contiguous block: with stride 1 an add runs over whole rows ``W'·C`` long).
+    reach it of ``offset_grads[p, q, (n, i, j), c]``, added offset by offset in ascending ``(p, q)``:
+    one strided add per offset and block of samples (from a contiguous block: with stride 1 an add
+    runs over whole rows ``W'·C`` long).
     """
     n, height, width, channels = input_shape
     kh, kw = offset_grads.shape[:2]
@@ -112,54 +116,66 @@ def col2im_numpy(offset_grads: Array, input_shape: tuple[int, ...], stride: int)
     return dx
 
 
-@compiled
-def _col2im(blocks, first, last, stride, dx):  # type: ignore[no-untyped-def]
-    kh, kw, _, rows, cols, channels = blocks.shape
-    dx[first:last] = 0
-    for p in range(kh):  # offset by offset, the order the reference adds them in
-        for q in range(kw):
-            for n in range(first, last):
-                for i in range(rows):
-                    for j in range(cols):
-                        for c in range(channels):
-                            dx[n, stride * i + p, stride * j + q, c] += blocks[p, q, n, i, j, c]
-
-
-def col2im_numba(offset_grads: Array, input_shape: tuple[int, ...], stride: int) -> Array:
-    """:func:`col2im_numpy` in one compiled pass over each block of samples."""
-    if not offset_grads.flags.c_contiguous:
-        return col2im_numpy(offset_grads, input_shape, stride)
-    n, height, width, channels = input_shape
-    kh, kw = offset_grads.shape[:2]
-    rows, cols = output_size(height, kh, stride), output_size(width, kw, stride)
-    blocks = offset_grads.reshape(kh, kw, n, rows, cols, channels)
-    dx = np.empty(input_shape, dtype=offset_grads.dtype)
-
-    def fold(samples: slice) -> None:
-        if not _col2im(blocks, samples.start, samples.stop, stride, dx):
-            part = blocks[:, :, samples].reshape(kh, kw, -1, channels)
-            dx[samples] = col2im_numpy(part, dx[samples].shape, stride)
-
-    for_rows(fold, n, dx[:1].nbytes + blocks[:, :, :1].nbytes)
-    return dx
-
-
-col2im = choose(col2im_numpy, col2im_numba)
-
-
-def input_gradient(
+def input_gradient_numpy(
     grad: Array, kernel: Array, input_shape: tuple[int, ...], stride: int, scratch: Array | None = None
 ) -> Array:
     r"""``∂L/∂X`` (padded) of ``Y = im2col(X) · K``, for ``G`` ``(N·H'·W', F)`` and ``K`` ``(kh, kw, C, F)``.
 
     :func:`col2im` of ``G · K[p, q]ᵀ`` ``(N·H'·W', C)`` for each offset ``(p, q)``: the gradient of
-    every window, offset by offset (``G · Kᵀ`` as ``kh·kw`` contiguous blocks, which col2im adds
-    fastest). ``scratch`` ``(kh, kw, N·H'·W', C)`` is reused when given.
+    every window, offset by offset (``G · Kᵀ`` as ``kh·kw`` contiguous blocks, which numpy adds
+    fastest). ``scratch`` (``kh·kw·N·H'·W'·C`` values, C-contiguous) is reused when given.
     """
     kh, kw, channels, _ = kernel.shape
     if scratch is None:
         scratch = np.empty((kh, kw, len(grad), channels), dtype=grad.dtype)
+    offsets = scratch.reshape(kh, kw, len(grad), channels)
     for p in range(kh):
         for q in range(kw):
-            np.matmul(grad, kernel[p, q].T, out=scratch[p, q])
-    return col2im(scratch, input_shape, stride)
+            np.matmul(grad, kernel[p, q].T, out=offsets[p, q])
+    return col2im(offsets, input_shape, stride)
+
+
+@compiled
+def _fold_windows(windows, first, last, stride, dx):  # type: ignore[no-untyped-def]
+    _, rows, cols, kh, kw, channels = windows.shape
+    dx[first:last] = 0
+    for n in range(first, last):
+        # the windows from the last: each pixel then gets its offsets' terms in ascending (p, q), as col2im adds them
+        for i in range(rows - 1, -1, -1):
+            for j in range(cols - 1, -1, -1):
+                for p in range(kh):
+                    for q in range(kw):
+                        for c in range(channels):
+                            dx[n, stride * i + p, stride * j + q, c] += windows[n, i, j, p, q, c]
+
+
+def input_gradient_numba(
+    grad: Array, kernel: Array, input_shape: tuple[int, ...], stride: int, scratch: Array | None = None
+) -> Array:
+    r""":func:`input_gradient_numpy` as one product ``G · Kᵀ`` ``(N·H'·W', kh·kw·C)`` (inner dimension
+    ``F``, as each of the nine) and one compiled pass that adds every window's gradient into ``∂L/∂X``,
+    each pixel's terms in the reference's order. ``scratch`` as for the reference."""
+    kh, kw, channels, filters = kernel.shape
+    n, height, width, _ = input_shape
+    rows, cols = output_size(height, kh, stride), output_size(width, kw, stride)
+    if scratch is None:
+        scratch = np.empty((len(grad), kh * kw * channels), dtype=grad.dtype)
+    flat = scratch.reshape(len(grad), kh * kw * channels)
+    np.matmul(grad, kernel.reshape(-1, filters).T, out=flat)
+    windows = flat.reshape(n, rows, cols, kh, kw, channels)
+    dx = np.empty(input_shape, dtype=grad.dtype)
+
+    def fold(samples: slice) -> None:
+        if _fold_windows(windows, samples.start, samples.stop, stride, dx):
+            return
+        dx[samples] = 0  # numba not ready yet: numpy's strided adds, in the same order
+        for p in range(kh):
+            for q in range(kw):
+                target = dx[samples, p : p + stride * rows : stride, q : q + stride * cols : stride]
+                target += windows[samples, :, :, p, q]
+
+    for_rows(fold, n, dx[:1].nbytes + windows[:1].nbytes)
+    return dx
+
+
+input_gradient = choose(input_gradient_numpy, input_gradient_numba)
