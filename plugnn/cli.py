@@ -142,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         metavar="N",
         help="threads for training (BLAS and plugnn's own; sets train.threads); default: PLUGNN_THREADS, "
-        "else the cores other processes leave free",
+        "else the cores other processes leave free; --resume and --from keep the run's BLAS count unless given",
     )
     run.add_argument("--quiet", action="store_true", help="no progress output")
 
@@ -262,14 +262,12 @@ def _flag(dest: str) -> str:
 
 def _run(args: argparse.Namespace) -> None:
     from plugnn.run import resume, run
-    from plugnn.threads import thread_budget
 
     if args.resume is not None:
         given = [_flag(name) for name in RUN_OVERRIDES if getattr(args, name) is not None]
         if given:
             raise PlugnnError(f"--resume continues a run exactly as it was; it takes no {', '.join(given)}")
-        with thread_budget(args.threads):  # speed only: the resumed run's results do not change
-            result = resume(args.resume, quiet=args.quiet)
+        result = resume(args.resume, threads=args.threads, quiet=args.quiet)
     else:
         options = _options(args, RUN_OVERRIDES) | {
             "overrides": ({"train.threads": args.threads} if args.threads else {}) | dict(args.overrides or []),

@@ -7,11 +7,13 @@ Both kinds of file hold the same arrays for it, beside their own:
   first batch);
 * ``order``: this epoch's sample order (empty when none is drawn yet);
 * ``history``: the history so far as JSON text, ``stop_reason`` as text;
-* ``callbacks``: how many callbacks there are, and ``callbacks/<index>/<key>`` each one's state.
+* ``callbacks``: how many callbacks there are, and ``callbacks/<index>/<key>`` each one's state;
+* ``blas_threads``: int64, the BLAS's thread count the run trains with (absent before it is chosen).
 
 :func:`stored_loop` reads them back checked (dimensions, dtypes, finite values, a consistent
 position, the JSON's structure), raising :class:`plugnn.npzfile.CorruptFileError` naming the file.
-Files of plugnn 0.1 stored 3 loop values and 2 sums; they load with the defaults of the rest.
+Files of plugnn 0.1 stored 3 loop values and 2 sums; they load with the defaults of the rest. Files
+of plugnn 0.2 hold no ``blas_threads``: None, and the run goes on with the count its budget gives.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from plugnn.loopstate import LoopState
 from plugnn.npzfile import CorruptFileError, member, member_json
 
 CALLBACK_PREFIX = "callbacks/"
-LOOP_ARRAYS = ("loop", "sums", "order", "history", "stop_reason", "callbacks")
+LOOP_ARRAYS = ("loop", "sums", "order", "history", "stop_reason", "callbacks", "blas_threads")
 """The arrays :func:`loop_arrays` writes, besides the callbacks' ``callbacks/<index>/<key>``."""
 
 
@@ -41,6 +43,8 @@ def loop_arrays(state: LoopState) -> dict[str, np.ndarray]:
         "stop_reason": np.array(state.stop_reason),
         "callbacks": np.array(len(state.callback_states), dtype=np.int64),
     }
+    if state.blas_threads is not None:
+        arrays["blas_threads"] = np.array(state.blas_threads, dtype=np.int64)
     for index, callback_state in enumerate(state.callback_states):
         arrays |= {f"{CALLBACK_PREFIX}{index}/{key}": np.asarray(value) for key, value in callback_state.items()}
     return arrays
@@ -78,7 +82,18 @@ def stored_loop(path: Path, arrays: Mapping[str, np.ndarray]) -> LoopState:
         lr_scale=lr_scale,
         callback_states=callback_states,
         start_loss=start_loss,
+        blas_threads=_blas_threads(path, arrays),
     )
+
+
+def _blas_threads(path: Path, arrays: Mapping[str, np.ndarray]) -> int | None:
+    """The stored BLAS thread count: a positive integer, or None where there is none (plugnn 0.2)."""
+    if "blas_threads" not in arrays:
+        return None
+    count = int(member(path, arrays, "blas_threads", "iu", 0))
+    if count < 1:
+        raise CorruptFileError(f"{path}: 'blas_threads' must be a positive thread count, got {count}")
+    return count
 
 
 def _callback_states(arrays: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], ...]:

@@ -37,6 +37,9 @@ class LoopState:
     callback_states: tuple[dict[str, np.ndarray], ...] = ()
     start_loss: float = float("nan")
     """The run's first batch loss, the reference of the divergence threshold (NaN before it)."""
+    blas_threads: int | None = None
+    """The BLAS's thread count the run trains with, chosen when it started and kept by every part of it
+    (:func:`plugnn.threads.kept_blas_threads`); None before it starts, and in files of plugnn 0.2."""
 
     def snapshot(self) -> LoopState:
         """This state alone (a :class:`TrainContext` without the objects being trained)."""

@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 from plugnn.hookspecs import hookimpl
 from plugnn.kernels import describe
-from plugnn.threads import current_threads
+from plugnn.threads import current_blas_threads, current_threads
 from plugnn.train import TrainContext
 
 POSTFIX_INTERVAL = 0.25
@@ -26,6 +26,13 @@ def epoch_line(context: TrainContext) -> str:
     return f"epoch {record['epoch']}/{context.spec.epochs}  {values}  {record['seconds']:.2f} s"
 
 
+def threads_line() -> str:
+    """``2 threads``, or ``1 thread, BLAS 2`` when the BLAS keeps another count (the one the run started with)."""
+    threads, blas = current_threads(), current_blas_threads()
+    line = f"{threads} thread{'s' if threads > 1 else ''}"
+    return line if blas in (None, threads) else f"{line}, BLAS {blas}"
+
+
 class Progress:
     """Reports training to ``stream``: the thread budget and kernels, a tqdm bar over all batches on a terminal,
     and a line per epoch."""
@@ -38,8 +45,7 @@ class Progress:
 
     @hookimpl
     def plugnn_train_start(self, context: TrainContext) -> None:
-        threads = current_threads()
-        print(f"{threads} thread{'s' if threads > 1 else ''}, kernels: {describe()}", file=self.stream, flush=True)
+        print(f"{threads_line()}, kernels: {describe()}", file=self.stream, flush=True)
         if self.bar_enabled:  # created here, outside the timed batch loop
             from tqdm import tqdm
 

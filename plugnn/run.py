@@ -268,6 +268,7 @@ def _name(ref: Any, registry: Registry) -> str:
 def resume(
     run_dir: str | Path,
     *,
+    threads: int | None = None,
     quiet: bool = False,
     stream: TextIO | None = None,
     registry: Registry | None = None,
@@ -279,6 +280,13 @@ def resume(
     run (:mod:`plugnn.fingerprint`). A run killed before its first checkpoint starts again from its
     ``spec.toml``; one killed after training but before all its files were written gets them
     written; a finished run is left alone.
+
+    The BLAS trains with the thread count the checkpoint records, the one the run started with,
+    whatever the machine's load, an enclosing budget or ``PLUGNN_THREADS`` say now; plugnn's own
+    pool takes the budget as a new run would. ``threads`` (``plugnn run --resume RUN_DIR --threads N``)
+    sets both for the rest of the run, as ``train.threads`` would, without touching its spec; a count
+    other than the recorded one is used with a warning that the results may then differ in the
+    last bits from the uninterrupted run's.
     """
     registry = registry or default_registry()
     folder = Path(run_dir)
@@ -289,7 +297,7 @@ def resume(
     with locked(folder):
         clean_stale(folder)
         if not (folder / CHECKPOINT).exists():
-            return _restart(folder, quiet, stream, registry, plugins)
+            return _restart(folder, quiet, stream, registry, plugins, threads=threads)
         path = folder / CHECKPOINT
         checkpoint = load_checkpoint(path, registry)
         spec, point = checkpoint.spec, checkpoint.resume
@@ -317,6 +325,7 @@ def resume(
                 stream,
                 registry,
                 plugins,
+                threads=threads,
             )
         name = str(record.get("name", folder.name)) if record else folder.name
         scores = write_outputs(folder, _title(name, spec, registry), spec, split, network, history, registry)
@@ -324,7 +333,13 @@ def resume(
 
 
 def _restart(
-    folder: Path, quiet: bool, stream: TextIO | None, registry: Registry, plugins: Iterable[object]
+    folder: Path,
+    quiet: bool,
+    stream: TextIO | None,
+    registry: Registry,
+    plugins: Iterable[object],
+    *,
+    threads: int | None,
 ) -> RunResult:
     """A run killed before its first checkpoint starts again from its ``spec.toml`` (fingerprint-checked)."""
     spec_path = folder / "spec.toml"
@@ -340,7 +355,20 @@ def _restart(
         digest = fingerprint.record(folder, spec_path.read_text(encoding="utf-8"), split, name)
     network, optimizer, *generators = build_for_training(spec.network, split.sample_shape, spec.train, registry)
     history = _train(
-        folder, spec, split, network, optimizer, generators, None, None, digest, quiet, stream, registry, plugins
+        folder,
+        spec,
+        split,
+        network,
+        optimizer,
+        generators,
+        None,
+        None,
+        digest,
+        quiet,
+        stream,
+        registry,
+        plugins,
+        threads=threads,
     )
     scores = write_outputs(folder, _title(name, spec, registry), spec, split, network, history, registry)
     return RunResult(folder, spec, history, scores)
@@ -360,7 +388,11 @@ def _train(
     stream: TextIO | None,
     registry: Registry,
     plugins: Iterable[object],
+    *,
+    threads: int | None = None,
 ) -> History:
+    """Train in ``folder`` with its checkpointer; ``threads`` (if given) stands for ``train.threads``
+    in this part of the run only (``spec.toml`` and the checkpoints keep the run's spec)."""
     checkpointer = Checkpointer(
         folder / CHECKPOINT,
         spec,
@@ -376,7 +408,7 @@ def _train(
             optimizer,
             split.x_train,
             split.y_train,
-            spec.train,
+            spec.train if threads is None else attrs.evolve(spec.train, threads=threads),
             test=(split.x_test, split.y_test),
             validation=split.validation,
             rng=generators[0],

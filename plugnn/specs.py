@@ -220,10 +220,16 @@ class TrainSpec:
     (exact, but costs about a third of an epoch). ``schedule`` names a learning-rate schedule that
     scales the optimizer's learning rate at the start of every epoch (none: constant).
     ``checkpoint_every`` is how often (in epochs) a run writes its checkpoint; 0 only on Ctrl-C.
-    ``threads`` caps the threads training uses (BLAS and plugnn's own); unset, ``PLUGNN_THREADS`` or
-    the free cores decide (see :mod:`plugnn.threads`). plugnn's own threaded work gives the same bits
-    for any count; some BLAS builds' products do not (docs/performance.md), so give the count for runs
-    that must repeat bit for bit.
+    ``threads`` caps the threads training uses (BLAS and plugnn's own); unset, an enclosing budget,
+    ``PLUGNN_THREADS`` or the free cores when the run starts decide (see :mod:`plugnn.threads`).
+    plugnn's own threaded work gives the same bits for any count; some BLAS builds' products do not
+    (docs/performance.md), so the BLAS's count is chosen once, when a run starts, recorded in its
+    checkpoints and model file, and kept by ``plugnn run --resume``, ``--from`` and
+    ``train(start_from=...)`` whatever the load then: a run's results do not depend on the load it
+    meets. Two runs that started with different counts may differ in the last bits, so give the count
+    for runs that must repeat each other bit for bit. ``threads`` given to a run that goes on, other
+    than the count it started with, is used, with a warning that the results may then differ in the
+    last bits.
     ``validation`` holds out that fraction of the training data (seeded by ``seed``, stratified by
     class) and records ``val_loss`` and ``val_accuracy`` after each epoch; without it a dataset's
     own validation split, if it has one, is used. ``callbacks`` are run in order after every epoch

@@ -1,21 +1,36 @@
 """The thread budget: how many threads a run may use, for the BLAS and for plugnn's own pool.
 
-One number caps both, for the duration of a run only (:func:`thread_budget`): the BLAS's threads
-(OpenBLAS, MKL, BLIS, OpenMP; through threadpoolctl) and the chunks plugnn's element-wise optimizer
-update is split into (:mod:`plugnn.optim`). It comes from, first to last:
+One number caps both when a run starts, for the duration of the run only (:func:`thread_budget`):
+the BLAS's threads (OpenBLAS, MKL, BLIS, OpenMP; through threadpoolctl) and plugnn's own pool for
+element-wise work (:mod:`plugnn.parallel`). It comes from, first to last:
 
 1. ``TrainSpec.threads``;
 2. the budget of an enclosing :func:`thread_budget` block (how a sweep gives each trial its share);
 3. the environment variable ``PLUGNN_THREADS`` (a positive integer, or ``auto``);
 4. ``auto``: the cores available to the process (``os.sched_getaffinity``) minus the cores other
    processes keep busy, measured from ``/proc/stat`` over :data:`SAMPLE_SECONDS` when the run starts
-   (where there is no ``/proc/stat``, the 1-minute load average stands in), never below 1, and
-   measured again before every epoch over the time since the last measure (:func:`remeasure`).
+   (where there is no ``/proc/stat``, the 1-minute load average stands in), never below 1.
+
+**The BLAS's count is fixed for the whole life of a run.** It is chosen once, when the run starts,
+and recorded in its checkpoints and model file (``LoopState.blas_threads``). A run that goes on
+(``plugnn run --resume``, ``--from``, ``train(start_from=...)``) trains with the recorded count,
+whatever the machine's load, an enclosing budget or ``PLUGNN_THREADS`` say then; only its own
+``train.threads`` (``--threads``, ``plugnn.resume(threads=...)``) may ask for another, which is
+honoured with a warning that the results may then differ in the last bits (:func:`kept_blas_threads`).
+Why: some BLAS builds round a product otherwise with another thread count (OpenBLAS 0.3.31,
+measured: its SkylakeX kernels when the inner dimension is above 448 and not a multiple of 32, its
+Haswell kernels for most products big enough to be split between threads; docs/performance.md, "The
+thread budget"), so a count that followed the load would make a run's results depend on the load.
+plugnn's own pool gives the same bits for any count, so with ``auto`` it alone follows the load: it
+is measured again before every epoch over the time since the last measure (:func:`remeasure`).
 
 Why not always all cores: a BLAS splits every product between its threads and waits for the
 slowest. When another process holds one of two cores, the thread that shares its core is
 descheduled for whole time slices while the other spins; an epoch then took 2.7–4.5× its quiet
-time. One thread on the free core takes at most about twice (the work of two cores on one).
+time. One thread on the free core takes at most about twice (the work of two cores on one). The
+price of a fixed BLAS count: a run that started on a quiet machine keeps its BLAS threads when
+another process arrives later, and its products wait for the descheduled one, as those of a run
+given its count always did.
 
 Importing plugnn also sets ``OPENBLAS_THREAD_TIMEOUT`` (:data:`BLAS_SPIN`) unless it is set: after
 each product OpenBLAS's idle threads spin for 2**28 cycles (about 0.1 s) before they sleep, and
@@ -30,6 +45,7 @@ import contextvars
 import os
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -81,6 +97,7 @@ def _set_blas_spin() -> None:
 _set_blas_spin()
 
 _current: contextvars.ContextVar[int | None] = contextvars.ContextVar("plugnn_threads", default=None)
+_blas: contextvars.ContextVar[int | None] = contextvars.ContextVar("plugnn_blas_threads", default=None)
 _automatic: contextvars.ContextVar[_Window | None] = contextvars.ContextVar("plugnn_auto_threads", default=None)
 _last_measure: tuple[float, float] | None = None  # (monotonic time, busy cores)
 REMEASURE_SECONDS = 1.0
@@ -204,39 +221,71 @@ def env_threads() -> int | None:
 
 
 def current_threads() -> int:
-    """The budget of the run in progress in this thread (all available cores outside any run)."""
+    """The budget of plugnn's own pool in this thread's run (all available cores outside any run)."""
     budget = _current.get()
     return budget if budget is not None else available_cores()
 
 
-@contextmanager
-def thread_budget(threads: int | None = None) -> Iterator[int]:
-    """Cap the BLAS and plugnn's pool at :func:`resolve_threads` ``(threads)`` inside the block.
+def current_blas_threads() -> int | None:
+    """The BLAS's thread count in this thread's :func:`thread_budget` block (None outside any)."""
+    return _blas.get()
 
-    Yields the budget. The BLAS limit is process-wide while the block runs and restored after it;
-    plugnn's own pool reads the budget of the block it is called from (:func:`current_threads`).
+
+CHANGED_BLAS = (
+    "{given} BLAS threads asked for where the run so far used {recorded}: its products may round otherwise, "
+    "so results may differ in the last bits from the uninterrupted run"
+)
+"""The warning of a continued run told to use another BLAS thread count than it started with."""
+
+
+def kept_blas_threads(given: int | None, recorded: int | None) -> int | None:
+    """The BLAS thread count a run that goes on trains with: ``recorded``, the count it started with.
+
+    ``given`` is its ``train.threads``: when it asks for another count, that count is used and a
+    warning (:data:`CHANGED_BLAS`) says that the results may differ in the last bits. None when
+    nothing is recorded (a new run, or a file of a plugnn before the count was kept): the budget
+    decides, as for a new run.
+    """
+    if recorded is None or given is None or given == recorded:
+        return recorded
+    warnings.warn(CHANGED_BLAS.format(given=given, recorded=recorded), stacklevel=2)
+    return given
+
+
+@contextmanager
+def thread_budget(threads: int | None = None, *, blas: int | None = None) -> Iterator[int]:
+    """Cap plugnn's pool at :func:`resolve_threads` ``(threads)`` inside the block, and the BLAS at ``blas``
+    (by default the same budget).
+
+    Yields the budget. The BLAS's limit is process-wide while the block runs, never changes inside
+    it (:func:`remeasure` moves only plugnn's pool) and is restored after it; plugnn's own pool reads
+    the budget of the block it is called from (:func:`current_threads`). The train loop gives ``blas``
+    for a run that goes on with the count it started with (:func:`kept_blas_threads`).
     """
     from threadpoolctl import threadpool_limits
 
     automatic = threads is None and _current.get() is None and env_threads() is None
     budget = resolve_threads(threads)
-    token = _current.set(budget)
+    blas = budget if blas is None else blas
+    token, blas_token = _current.set(budget), _blas.set(blas)
     window = _automatic.set(_Window() if automatic else None)
     try:
-        with threadpool_limits(limits=budget):
+        with threadpool_limits(limits=blas):
             yield budget
     finally:
         _automatic.reset(window)
+        _blas.reset(blas_token)
         _current.reset(token)
 
 
 def remeasure() -> int:
-    """Inside an ``auto`` budget, measure the free cores again and apply the new budget; return the budget.
+    """Inside an ``auto`` budget, measure the free cores again and give plugnn's pool that many; return it.
 
     The measure is the cores other processes kept busy since the last one (at least
     :data:`REMEASURE_SECONDS` ago; a shorter window keeps the budget), from ``/proc/stat`` with no
-    waiting. The train loop calls it before each epoch, so a long run follows the machine's load;
-    a budget that was given (a number) never changes. Results do not depend on the budget.
+    waiting. The train loop calls it before each epoch, so plugnn's own pool follows the machine's
+    load during a long run, with the same results for any count. The BLAS keeps the count the run
+    started with, and a budget that was given (a number) never changes.
     """
     window = _automatic.get()
     budget = current_threads()
@@ -247,9 +296,5 @@ def remeasure() -> int:
         return budget
     cores = available_cores()
     new = max(1, min(cores, round(cores - busy)))
-    if new != budget:
-        from threadpoolctl import threadpool_limits
-
-        _current.set(new)  # the enclosing thread_budget's exit restores what was before it
-        threadpool_limits(limits=new)  # applied now; the enclosing block's exit restores the original limits
+    _current.set(new)  # the enclosing thread_budget's exit restores what was before it
     return new

@@ -33,7 +33,7 @@ from plugnn.plugins import default_registry
 from plugnn.protocols import Array, Augmentation, Callback, Optimizer, Schedule, Shape
 from plugnn.registry import Registry
 from plugnn.specs import NetworkSpec, TrainSpec
-from plugnn.threads import remeasure, thread_budget
+from plugnn.threads import current_blas_threads, kept_blas_threads, remeasure, thread_budget
 from plugnn.validation import split_indices
 from plugnn.validators import MAX_EPOCHS
 
@@ -195,7 +195,10 @@ def fit(
     :func:`plugnn.augmentation.augmentation_generator`); ``x`` itself is never changed. ``resume``
     continues an interrupted run (the caller restores the parameters, the optimizer state and the
     generators). Training runs inside the thread budget ``spec.threads``
-    (:func:`plugnn.threads.thread_budget`).
+    (:func:`plugnn.threads.thread_budget`); the BLAS trains with the thread count ``resume.blas_threads``
+    records (the count the run started with) unless ``spec.threads`` asks for another
+    (:func:`plugnn.threads.kept_blas_threads`). The context's ``blas_threads`` holds the count used,
+    which checkpoints keep.
 
     Before each epoch the optimizer's rate is set to ``optimizer.spec.lr`` times the factor of the
     ``spec.schedule`` named in ``registry`` (1 without one), so calling ``fit`` again starts from the
@@ -292,7 +295,8 @@ def _fit(
     base_lr = _base_lr(optimizer)
     # pluggy calls the last registered first: reversed, the callbacks run in the spec's order, before the rest
     hook = event_relay(registry, [*plugins, *reversed(context.callbacks)])
-    with thread_budget(spec.threads):
+    with thread_budget(spec.threads, blas=kept_blas_threads(spec.threads, context.blas_threads)):
+        context.blas_threads = current_blas_threads()
         hook.plugnn_train_start(context=context)
         try:
             # Overflow and invalid values end up in the loss as Inf or NaN, which stops training with a
@@ -343,7 +347,7 @@ def _loop(
     n, size = len(x), spec.batch_size
     batch_buffer = np.empty((min(size, n), *x.shape[1:]), dtype=x.dtype)  # shuffled batches are gathered here
     while context.epoch <= spec.epochs and not context.stop:
-        remeasure()  # an auto thread budget follows the machine's load, epoch by epoch
+        remeasure()  # an auto budget moves plugnn's own pool with the machine's load; the BLAS's count stays
         scheduled = base_lr * schedule(context.epoch - 1, spec.epochs) if schedule is not None else base_lr
         optimizer.lr = scheduled * context.lr_scale
         if context.position == 0:

@@ -22,7 +22,8 @@ os.environ["PLUGNN_STRICT_PLUGINS"] = "1"
 # One thread for training in every test process and the plugnn processes they start, unless a test
 # sets its own: OpenBLAS 0.3.31's Haswell sgemm gives other last bits with 2 threads than with 1 for
 # some shapes (32x100 @ 100x200), so the stored reference runs (made with 1) hold only at that count,
-# and an automatic budget would make them depend on the machine's load (docs/performance.md).
+# and an automatic budget would make them depend on the machine's load when each run starts (a run
+# keeps the BLAS count it started with, so only its start matters; docs/performance.md).
 os.environ.setdefault("PLUGNN_THREADS", "1")
 
 import exercised

@@ -753,6 +753,9 @@ CRAFTED_CHECKPOINTS: CraftedCases = [
     ("generators-bad", {"generators": np.array('{"shuffle": {"a": 1}, "noise": {}}')}, (), r"checkpoint state does n"),
     ("history-list", {"history": np.array("[]")}, (), r"'history' or callback state malformed"),
     ("history-ragged", {"history": np.array('{"epoch": [1, 2], "loss": [1]}')}, (), r"'history' or callback state"),
+    ("blas-threads-0", {"blas_threads": np.array(0, np.int64)}, (), r"'blas_threads' must be a positive thread count"),
+    ("blas-threads-float", {"blas_threads": np.array(2.0)}, (), r"'blas_threads' should be 0-D of kind 'iu'"),
+    ("blas-threads-list", {"blas_threads": np.array([1, 2])}, (), r"'blas_threads' should be 0-D of kind 'iu'"),
     *[
         (f"optimizer-{case}", changes, drop, rf"checkpoint.npz: {message}")
         for case, changes, drop, message in (OPTIMIZER_DAMAGE)
@@ -838,6 +841,7 @@ CRAFTED_TRAIN_LOOPS: CraftedCases = [
     ("callbacks-more", {"callbacks": np.array(3)}, (), r"holds 3 callback states for 2 callbacks"),
     ("callback-index", {"callbacks/x/best": np.zeros(())}, (), r"'history' or callback state malformed"),
     ("no-loop", {}, ("loop",), r"lacks the array 'loop'"),
+    ("blas-threads-negative", {"blas_threads": np.array(-2)}, (), r"'blas_threads' must be a positive thread count"),
 ]
 """Model files whose loop state (as :mod:`plugnn.loopfile` stores it) is damaged."""
 

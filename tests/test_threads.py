@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import io
 import os
 
+import attrs
 import numpy as np
 import pytest
 from plugnn_std import Adam, Dense
@@ -102,8 +104,9 @@ def test_fit_runs_inside_the_budget_and_results_do_not_depend_on_it(digits, regi
 
 
 def test_an_auto_budget_is_measured_again_each_epoch_and_results_stay_the_same(digits, registry, monkeypatch):
-    """Other processes' load comes and goes between epochs (1.5 busy cores of 2, then none): the
-    budget follows it, the BLAS's limit too, and the weights equal those of a fixed budget."""
+    """Other processes' load comes and goes between epochs (1.5 busy cores of 2, then none): plugnn's
+    pool follows it, the BLAS keeps the 2 threads the run started with, and the weights equal those of
+    a fixed budget."""
     x, _, y, _ = digits
     spec = plugnn.NetworkSpec(
         layers=[Dense(32), "relu", Dense(10)], loss="softmax_cross_entropy", optimizer=Adam(), init="he"
@@ -123,7 +126,7 @@ def test_an_auto_budget_is_measured_again_each_epoch_and_results_stay_the_same(d
     monkeypatch.setattr(train_module, "remeasure", recording)
     auto = plugnn.train(spec, x, y, plugnn.TrainSpec(epochs=3, batch_size=64), registry=registry).network
     fixed = plugnn.train(spec, x, y, plugnn.TrainSpec(epochs=3, batch_size=64, threads=2), registry=registry).network
-    assert seen[:3] == [(1, {1}), (2, {2}), (1, {1})]
+    assert seen[:3] == [(1, {2}), (2, {2}), (1, {2})]
     assert seen[3:] == [(2, {2})] * 3  # a budget that was given stays
     np.testing.assert_array_equal(auto.params, fixed.params)
 
@@ -219,3 +222,154 @@ def test_importing_plugnn_sets_openblas_spin_unless_the_user_did(preset, expecte
     code = "import plugnn, os, sys; print(os.environ['OPENBLAS_THREAD_TIMEOUT'], 'numpy' in sys.modules, end='')"
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert done.stdout == f"{expected} True"
+
+
+# A run's BLAS threads: chosen once when it starts, recorded, kept by every continuation
+
+SHIFTING = {"recipe": "quickstart", "batch_size": 500, "quiet": True}
+"""A run whose products round differently with 1 and 2 BLAS threads on OpenBLAS 0.3.31's SkylakeX
+kernels (the weight gradient's inner dimension is the batch, 500) as on its Haswell ones (most shapes)."""
+
+
+class BlasWatch:
+    """A training-event plugin noting, at every batch, plugnn's own budget and the BLAS's thread counts."""
+
+    def __init__(self) -> None:
+        self.seen: set[tuple[int, frozenset[int]]] = set()
+
+    @plugnn.hookimpl
+    def plugnn_batch_end(self, context: plugnn.TrainContext) -> None:
+        self.seen.add((threads.current_threads(), frozenset(blas_threads())))
+
+
+def machine(monkeypatch, free: int) -> None:
+    """From now on the automatic budget finds ``free`` of 2 cores free, when a run starts and before each epoch."""
+    monkeypatch.delenv(threads.ENV, raising=False)
+    monkeypatch.setattr(threads, "available_cores", lambda: 2)
+    monkeypatch.setattr(threads, "auto_threads", lambda: free)
+    monkeypatch.setattr(threads._Window, "busy_cores", lambda self: 2.0 - free)
+
+
+def test_a_resume_on_a_busier_machine_keeps_the_runs_blas_threads_and_ends_bit_for_bit(tmp_path, monkeypatch):
+    """Started by ``auto`` on a quiet machine (2 threads), interrupted, resumed when one core is busy:
+    plugnn's pool takes 1 thread, the BLAS keeps the run's 2, and the run ends as the uninterrupted one."""
+    from fixtures.regenerate import outcome
+    from interrupt_at import InterruptAt
+
+    machine(monkeypatch, free=2)
+    plugnn.run(**SHIFTING, epochs=4, out=tmp_path / "whole")
+    with pytest.raises(plugnn.TrainingInterrupted):
+        plugnn.run(**SHIFTING, epochs=4, out=tmp_path / "run", plugins=[InterruptAt(2, 0)])
+    machine(monkeypatch, free=1)
+    watch, progress = BlasWatch(), io.StringIO()
+    plugnn.resume(tmp_path / "run", stream=progress, plugins=[watch])
+    assert watch.seen == {(1, frozenset({2}))}
+    assert progress.getvalue().startswith("1 thread, BLAS 2, kernels: ")
+    assert outcome(tmp_path / "run") == outcome(tmp_path / "whole")
+
+
+def test_more_epochs_from_a_run_keep_its_blas_threads(tmp_path, monkeypatch):
+    """``plugnn run --from``: the new epochs train with the count the run started with, as one run of all of them."""
+    from fixtures.regenerate import outcome
+
+    machine(monkeypatch, free=2)
+    plugnn.run(**SHIFTING, epochs=4, out=tmp_path / "whole")
+    plugnn.run(**SHIFTING, epochs=2, out=tmp_path / "first")
+    machine(monkeypatch, free=1)
+    watch = BlasWatch()
+    plugnn.run(start_from=tmp_path / "first", epochs=2, out=tmp_path / "more", quiet=True, plugins=[watch])
+    assert watch.seen == {(1, frozenset({2}))}
+    assert outcome(tmp_path / "more") == outcome(tmp_path / "whole")
+
+
+def test_training_a_saved_model_further_keeps_its_blas_threads(digits, registry, tmp_path, monkeypatch):
+    """``train(start_from=load(path))``: the count is in the model file's train state."""
+    x, _, y, _ = digits
+    spec = plugnn.NetworkSpec(
+        layers=[Dense(100), "relu", Dense(10)], loss="softmax_cross_entropy", optimizer=Adam(), init="he"
+    )
+    train_spec = plugnn.TrainSpec(epochs=2, batch_size=500)
+    machine(monkeypatch, free=2)
+    whole = plugnn.train(spec, x, y, attrs.evolve(train_spec, epochs=4), registry=registry).network
+    first = plugnn.train(spec, x, y, train_spec, registry=registry).network
+    assert first.train_state.blas_threads == 2
+    model = plugnn.load(plugnn.save(first, tmp_path / "model.npz", registry=registry), registry=registry)
+    assert model.train_state.blas_threads == 2
+    machine(monkeypatch, free=1)
+    watch = BlasWatch()
+    more = plugnn.train(spec, x, y, train_spec, registry=registry, start_from=model, plugins=[watch]).network
+    assert watch.seen == {(1, frozenset({2}))}
+    np.testing.assert_array_equal(more.params, whole.params)
+
+
+def test_a_checkpoint_records_the_blas_threads_the_run_chose(tmp_path, monkeypatch):
+    from plugnn.checkpoint import load_checkpoint
+
+    machine(monkeypatch, free=1)
+    plugnn.run("quickstart", epochs=1, out=tmp_path / "auto", quiet=True)
+    plugnn.run("quickstart", epochs=1, out=tmp_path / "given", quiet=True, overrides={"train.threads": 3})
+    recorded = [
+        load_checkpoint(tmp_path / name / "checkpoint.npz", plugnn.default_registry()).resume.blas_threads
+        for name in ("auto", "given")
+    ]
+    assert recorded == [1, 3]
+
+
+def test_a_checkpoint_without_the_count_resumes_with_the_count_a_new_run_would_choose(tmp_path, monkeypatch):
+    """A checkpoint of plugnn before this field (the same arrays but ``blas_threads``) loads; the resumed
+    run trains with the count its budget gives and records it from then on."""
+    from interrupt_at import InterruptAt
+
+    from plugnn.checkpoint import load_checkpoint
+    from plugnn.npzfile import read_npz, write_npz
+
+    monkeypatch.setenv(threads.ENV, "1")
+    with pytest.raises(plugnn.TrainingInterrupted):
+        plugnn.run("quickstart", epochs=2, out=tmp_path / "run", quiet=True, plugins=[InterruptAt(1, 3)])
+    path = tmp_path / "run" / "checkpoint.npz"
+    write_npz(path, "checkpoint", {k: v for k, v in read_npz(path, "checkpoint").items() if k != "blas_threads"})
+    assert load_checkpoint(path, plugnn.default_registry()).resume.blas_threads is None
+    machine(monkeypatch, free=2)
+    watch = BlasWatch()
+    plugnn.resume(tmp_path / "run", quiet=True, plugins=[watch])
+    assert watch.seen == {(2, frozenset({2}))}
+    assert load_checkpoint(path, plugnn.default_registry()).resume.blas_threads == 2
+
+
+NOTE = "results may differ in the last bits from the uninterrupted run"
+
+
+def test_a_count_asked_for_on_resume_is_honoured_with_a_one_line_note(tmp_path, monkeypatch, capsys):
+    from interrupt_at import InterruptAt
+
+    from plugnn.cli import main
+
+    monkeypatch.setenv(threads.ENV, "1")
+    for name in ("same", "other"):
+        with pytest.raises(plugnn.TrainingInterrupted):
+            plugnn.run("quickstart", epochs=2, out=tmp_path / name, quiet=True, plugins=[InterruptAt(1, 3)])
+    assert main(["run", "--resume", str(tmp_path / "same"), "--threads", "1", "--quiet"]) == 0
+    assert NOTE not in capsys.readouterr().err  # the run's own count: nothing to say
+    watch = BlasWatch()
+    with pytest.warns(UserWarning) as caught:
+        plugnn.resume(tmp_path / "other", quiet=True, threads=2, plugins=[watch])
+    assert [str(w.message) for w in caught] == [
+        f"2 BLAS threads asked for where the run so far used 1: its products may round otherwise, so {NOTE}"
+    ]
+    assert watch.seen == {(2, frozenset({2}))}
+
+
+def test_the_cli_says_once_that_another_count_on_resume_may_change_the_last_bits(tmp_path, monkeypatch, capsys):
+    from interrupt_at import InterruptAt
+
+    from plugnn.cli import main
+
+    monkeypatch.setenv(threads.ENV, "1")
+    with pytest.raises(plugnn.TrainingInterrupted):
+        plugnn.run("quickstart", epochs=3, out=tmp_path / "run", quiet=True, plugins=[InterruptAt(1, 3)])
+    assert main(["run", "--resume", str(tmp_path / "run"), "--threads", "2", "--quiet"]) == 0
+    lines = [line for line in capsys.readouterr().err.splitlines() if NOTE in line]
+    assert lines == [
+        f"plugnn: warning: 2 BLAS threads asked for where the run so far used 1: its products may round "
+        f"otherwise, so {NOTE}"
+    ]
