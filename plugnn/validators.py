@@ -74,6 +74,11 @@ def in_range(low: float, high: float, *, include_high: bool = False) -> Validato
     return _number_check(lambda v: low <= v < high, f"in [{low}, {high})")
 
 
+def magnitude_at_most(limit: float) -> Validator:
+    """A number no larger than ``limit`` in size: ``-limit <= value <= limit``."""
+    return _number_check(lambda v: abs(v) <= limit, f"between {-limit:g} and {limit:g}")
+
+
 def integer(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """An int, not a bool or a float."""
     if not isinstance(value, int) or isinstance(value, bool):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import tomllib
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 from fixtures.regenerate import outcome
 from interrupt_at import InterruptAt
-from plugnn_std import Adam, Dense, RandomFlip, RandomShift
+from plugnn_std import Adam, Dense, RandomErasing, RandomFlip, RandomShift
 from spec_files import spec_toml
 
 import plugnn
@@ -215,6 +216,18 @@ BAD = [
     ),
     pytest.param(
         "quickstart",
+        '[{type = "random_erasing", min_area = 0.3, max_area = 0.2}]',
+        r"invalid spec: train\.augment\[0\]\.max_area: must be >= min_area = 0\.3 \(got 0\.2\)",
+        id="an empty range of areas",
+    ),
+    pytest.param(
+        "quickstart",
+        '[{type = "random_erasing", value = 1e40}]',
+        r"invalid spec: train\.augment\[0\]\.value: must be between -1e\+15 and 1e\+15 \(got 1e\+40\)",
+        id="a fill float32 cannot hold",
+    ),
+    pytest.param(
+        "quickstart",
         '[{type = "random_flip", axis = "diagonal"}]',
         r"invalid spec: train\.augment\[0\]\.axis: must be one of 'horizontal', 'vertical', 'both'",
         id="an unknown axis",
@@ -293,3 +306,33 @@ def test_random_flip_mirrors_the_samples_drawn(registry) -> None:
     vertical, horizontal = np.random.default_rng(2).random((2, 9)) < 0.5
     expected = [x[n, :: -1 if vertical[n] else 1, :: -1 if horizontal[n] else 1] for n in range(9)]
     np.testing.assert_array_equal(flip(x, np.random.default_rng(2)), np.stack(expected))
+
+
+def test_random_erasing_draws_as_torchvision_and_erases_the_rectangle(registry) -> None:
+    """Each image's rectangle, drawn one image at a time by torchvision's loop from the same draws."""
+    x = np.random.default_rng(0).random((40, 6, 9, 2)).astype(np.float32)
+    spec = RandomErasing(probability=0.7, min_area=0.05, max_area=0.9, min_aspect=0.3, max_aspect=3.3, value=-1.0)
+    erase = registry.tables["augmentation"].get("random_erasing").factory(spec, (6, 9, 2))
+    got = erase(x, np.random.default_rng(3))
+    rng = np.random.default_rng(3)  # the draws it makes: coins, areas, aspects, then the corners
+    coins = rng.random(40) < 0.7
+    areas = 54 * rng.uniform(0.05, 0.9, size=(40, 10))
+    aspects = np.exp(rng.uniform(np.log(0.3), np.log(3.3), size=(40, 10)))
+    sizes = []
+    for n in range(40):
+        size = (0, 0)
+        for area, aspect in zip(areas[n], aspects[n], strict=True):  # torchvision's get_params
+            h, w = round(math.sqrt(area * aspect)), round(math.sqrt(area / aspect))
+            if h < 6 and w < 9:
+                size = (h, w) if coins[n] else (0, 0)
+                break
+        sizes.append(size)
+    h, w = np.array(sizes).T
+    top, left = rng.integers(0, 6 - h + 1), rng.integers(0, 9 - w + 1)
+    expected = x.copy()
+    for n in range(40):
+        expected[n, top[n] : top[n] + h[n], left[n] : left[n] + w[n]] = -1.0
+    np.testing.assert_array_equal(got, expected)
+    erased = (got == -1.0).all(axis=3).sum(axis=(1, 2))
+    assert 0 < np.count_nonzero(erased) < 40  # some images erased, some not
+    assert np.all(erased == h * w)

@@ -5,6 +5,7 @@ Import the spec classes from here to declare networks in Python::
     from plugnn_std import Adam, Dense, EarlyStopping, He, RandomShift
 """
 
+from plugnn_std.augmentations.random_erasing import RandomErasing
 from plugnn_std.augmentations.random_flip import RandomFlip
 from plugnn_std.augmentations.random_shift import RandomShift
 from plugnn_std.callbacks.best_checkpoint import BestCheckpoint
@@ -40,6 +41,7 @@ __all__ = [
     "Identity",
     "Normal",
     "Parallel",
+    "RandomErasing",
     "RandomFlip",
     "RandomShift",
     "ReLU",

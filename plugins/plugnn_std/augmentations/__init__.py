@@ -1,1 +1,1 @@
-"""Standard data augmentations for channels-last images: random_shift, random_flip."""
+"""Standard data augmentations for channels-last images: random_shift, random_flip, random_erasing."""
