@@ -65,13 +65,6 @@ def check_features(x: Any, sample_shape: Shape | int, dtype: np.dtype, name: str
         )
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
         raise DataError(f"{name}: expected numbers, got dtype {array.dtype}")
-    if looks_like_pixels(array):
-        low, high = array.min(), array.max()
-        divisor = "255.0 for 8-bit pixels" if high <= 255 else "65535.0 for 16-bit pixels"
-        warn_at_caller(
-            f"{name} looks like unscaled pixels (integer values in [{low:g}, {high:g}], dtype {array.dtype}); "
-            f"if they are, scale them to [0, 1] first: X / {divisor}, or sklearn's MinMaxScaler"
-        )
     largest = max(-float(array.min()), float(array.max()))  # NaN compares False; before float32 rounds 1e300 to inf
     if largest > MAX_INPUT_MAGNITUDE and math.isfinite(largest):
         var = name.split()[-1]
@@ -79,6 +72,13 @@ def check_features(x: Any, sample_shape: Shape | int, dtype: np.dtype, name: str
             f"{name}: values up to {largest:.3g} (first at {_where(array, np.abs(array) > MAX_INPUT_MAGNITUDE)}) are "
             f"beyond {MAX_INPUT_MAGNITUDE:.0e} (plugnn.checks.MAX_INPUT_MAGNITUDE), where float32 training is "
             f"meaningless; scale the features first, e.g. ({var} - {var}.mean(0)) / {var}.std(0)"
+        )
+    if looks_like_pixels(array):
+        low, high = array.min(), array.max()
+        divisor = "255.0 for 8-bit pixels" if high <= 255 else "65535.0 for 16-bit pixels"
+        warn_at_caller(
+            f"{name} looks like unscaled pixels (integer values in [{low:g}, {high:g}], dtype {array.dtype}); "
+            f"if they are, scale them to [0, 1] first: X / {divisor}, or sklearn's MinMaxScaler"
         )
     array = converted(array, dtype, name)
     if not (np.isfinite(array.min()) and np.isfinite(array.max())):  # NaN and ±Inf surface here, no copy
