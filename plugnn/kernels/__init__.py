@@ -1,9 +1,9 @@
 """Compiled kernels: the hot element-wise loops, each a numpy reference and a numba twin behind one function.
 
 One module per concern (:mod:`plugnn.kernels.optim` for the optimizers' fused updates,
-:mod:`plugnn.kernels.activation` for ReLU, :mod:`plugnn.kernels.gather` for the batch gather; the
-vision plugin keeps its own next to its ops). In each, a kernel is written twice, side by side: the
-numpy reference (the results every test holds to) and a plain Python loop that numba compiles
+:mod:`plugnn.kernels.activation` for ReLU; the vision plugin keeps its own next to its ops; the
+batch gather stays ``np.take``, which a numba row loop did not beat). In each, a kernel is written
+twice, side by side: the numpy reference (the results every test holds to) and a plain Python loop that numba compiles
 (:func:`compiled`), one pass over the data instead of one numpy call per operation. Which of the two
 runs is chosen once, when the module is imported (:func:`choose`), from ``PLUGNN_KERNELS``:
 
