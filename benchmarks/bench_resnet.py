@@ -1,11 +1,12 @@
 """Side-by-side benchmark of the ``fashion-resnet`` recipe's network: plugnn against PyTorch CPU.
 
-The recipe's network (a 3×3 stem with batch norm and max pooling, three residual blocks of two 3×3
+The recipe's network (a 3×3 stem with batch norm and max pooling, residual blocks of two 3×3
 convolutions with batch norm, one with a strided 1×1 projection, global average pooling, dense 10),
 trained with Adam (lr 1e-3, batch 128, float32, no augmentation) on Fashion-MNIST in both systems
 with ``--threads`` threads each, every run in a fresh process, the order alternating from run to
-run. PyTorch's model is the same network in its own layout (NCHW); its strided "same" convolution
-pads one pixel on each side where plugnn (as Keras) pads one after, the same work.
+run. PyTorch's model is the same network in its own layout (NCHW), translated from the recipe's spec
+layer by layer (the run stops if the two differ in their parameter count); its strided "same"
+convolution pads one pixel on each side where plugnn (as Keras) pads one after, the same work.
 
 Reports the median seconds per 60,000-image epoch (scaled from ``--rows``), plugnn's ratio to
 PyTorch per run, and the GEMM-bound limit: numpy's float32 matmul time for exactly the network's
@@ -62,13 +63,12 @@ def resnet_spec() -> plugnn.NetworkSpec:
 
 
 def torch_resnet():  # type: ignore[no-untyped-def]
-    """The same network in PyTorch."""
+    """The same network in PyTorch, translated from the recipe's spec layer by layer (NCHW)."""
     import torch
 
     nn = torch.nn
-
-    def conv(cin: int, cout: int, k: int, stride: int = 1):  # type: ignore[no-untyped-def]
-        return nn.Conv2d(cin, cout, k, stride, padding=k // 2, bias=False)
+    registry = plugnn.default_registry()
+    table = registry.tables["layer"]
 
     class Residual(nn.Module):
         def __init__(self, body, projection=None) -> None:  # type: ignore[no-untyped-def]
@@ -78,28 +78,42 @@ def torch_resnet():  # type: ignore[no-untyped-def]
         def forward(self, x):  # type: ignore[no-untyped-def]
             return self.body(x) + (x if self.projection is None else self.projection(x))
 
-    def block(cin: int, cout: int, stride: int):  # type: ignore[no-untyped-def]
-        body = nn.Sequential(
-            conv(cin, cout, 3, stride), nn.BatchNorm2d(cout), nn.ReLU(), conv(cout, cout, 3), nn.BatchNorm2d(cout)
-        )
-        projection = nn.Sequential(conv(cin, cout, 1, stride), nn.BatchNorm2d(cout)) if cin != cout else None
-        return Residual(body, projection)
+    def chain(refs, channels: int):  # type: ignore[no-untyped-def]
+        modules = []
+        for ref in refs:
+            module, channels = translate(ref, channels)
+            modules.append(module)
+        return nn.Sequential(*modules), channels
 
-    return nn.Sequential(
-        conv(1, 32, 3),
-        nn.BatchNorm2d(32),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        block(32, 32, 1),
-        nn.ReLU(),
-        block(32, 64, 2),
-        nn.ReLU(),
-        block(64, 64, 1),
-        nn.ReLU(),
-        nn.AdaptiveAvgPool2d(1),
-        nn.Flatten(),
-        nn.Linear(64, 10),
-    )
+    def translate(ref, channels: int):  # type: ignore[no-untyped-def]
+        """``(module, output channels)`` of one layer ref whose input has ``channels`` channels."""
+        name = ref if isinstance(ref, str) else table.name_of(type(ref))
+        spec = table.get(name).spec() if isinstance(ref, str) else ref
+        if name == "conv2d":
+            assert spec.padding in ("same", "valid") and spec.activation == "linear", spec
+            pad = spec.kernel_size // 2 if spec.padding == "same" else 0
+            conv = nn.Conv2d(channels, spec.filters, spec.kernel_size, spec.stride, padding=pad, bias=spec.bias)
+            return conv, spec.filters
+        if name == "batch_norm":
+            return nn.BatchNorm2d(channels), channels
+        if name == "relu":
+            return nn.ReLU(), channels
+        if name == "max_pool2d":
+            return nn.MaxPool2d(spec.pool_size, spec.stride), channels
+        if name == "global_avg_pool2d":
+            return nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten()), channels
+        if name == "dense":
+            return nn.Linear(channels, spec.units), spec.units
+        if name == "sequential":
+            return chain(spec.layers, channels)
+        if name == "residual":
+            body, out = chain(spec.layers, channels)
+            projection = None if spec.projection is None else translate(spec.projection, channels)[0]
+            return Residual(body, projection), out
+        raise ValueError(f"bench_resnet has no PyTorch twin for layer {name!r}")
+
+    model, _ = chain(resnet_spec().layers, 1)
+    return model
 
 
 def products(n: int) -> list[tuple[tuple[int, int], tuple[int, int]]]:
@@ -150,7 +164,12 @@ def worker(args: argparse.Namespace) -> None:
         xs = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
         xt_nchw = torch.from_numpy(np.ascontiguousarray(xt.transpose(0, 3, 1, 2)))
         ys = torch.from_numpy(y.astype(np.int64))
-        seconds, accuracy = train_torch(torch_resnet(), xs, ys, xt_nchw, yt, args.epochs, BATCH)
+        model = torch_resnet()
+        plugnn_size = plugnn.build_network(resnet_spec(), x.shape[1:], registry=plugnn.default_registry()).params.size
+        torch_size = sum(p.numel() for p in model.parameters())
+        if torch_size != plugnn_size:
+            raise SystemExit(f"PyTorch's network has {torch_size} parameters, plugnn's {plugnn_size}")
+        seconds, accuracy = train_torch(model, xs, ys, xt_nchw, yt, args.epochs, BATCH)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": seconds, "accuracy": accuracy, "peak_mib": peak_mib}))
 
