@@ -1,6 +1,7 @@
 """SIGKILL trials: kill ``plugnn run`` at random moments, resume, and compare with an uninterrupted run.
 
-Each trial starts ``plugnn run`` on a small digits spec in a subprocess and kills it with SIGKILL
+Each trial starts ``plugnn run`` on a small digits spec (a residual block, a concat of two
+branches, shifted batches) in a subprocess and kills it with SIGKILL
 after a random delay drawn over the whole length of an uninterrupted run (start-up, training,
 checkpoint writes, the model write and the plots); a run that ends before its kill does not
 count, and later delays are drawn over its shorter length. Half of the trials also kill the first
@@ -31,17 +32,28 @@ import numpy as np
 from plugnn.npzfile import read_npz
 
 SPEC = """
-description = "SIGKILL trials: a small network on digits"
+description = "SIGKILL trials: a small network with a residual block and a concat branch on digits"
 data = "digits"
 [network]
-layers = [{type = "dense", units = 64}, "relu", {type = "dense", units = 10}]
 loss = "softmax_cross_entropy"
 optimizer = {type = "adam", lr = 0.003}
 init = "he"
+layers = [
+    {type = "conv2d", filters = 8, kernel_size = 3, padding = "same"},
+    "relu",
+    {type = "residual", layers = [{type = "conv2d", filters = 8, kernel_size = 3, padding = "same"}, "batch_norm"]},
+    "relu",
+    {type = "parallel", merge = "concat", branches = [
+        {type = "conv2d", filters = 4, kernel_size = 1},
+        {type = "sequential", layers = [{type = "conv2d", filters = 4, kernel_size = 3, padding = "same"}, "relu"]},
+    ]},
+    {type = "dense", units = 10},
+]
 [train]
 epochs = 8
 batch_size = 64
 seed = 3
+augment = [{type = "random_shift", pixels = 1}]
 """
 PLUGNN = [sys.executable, "-m", "plugnn"]
 
