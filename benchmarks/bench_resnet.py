@@ -63,7 +63,8 @@ def resnet_spec() -> plugnn.NetworkSpec:
 
 
 def torch_resnet():  # type: ignore[no-untyped-def]
-    """The same network in PyTorch, translated from the recipe's spec layer by layer (NCHW)."""
+    """The same network in PyTorch, translated from the recipe's spec layer by layer (NCHW), its
+    parameter count checked against plugnn's."""
     import torch
 
     nn = torch.nn
@@ -90,7 +91,8 @@ def torch_resnet():  # type: ignore[no-untyped-def]
         name = ref if isinstance(ref, str) else table.name_of(type(ref))
         spec = table.get(name).spec() if isinstance(ref, str) else ref
         if name == "conv2d":
-            assert spec.padding in ("same", "valid") and spec.activation == "linear", spec
+            if spec.padding not in ("same", "valid") or spec.activation != "linear":
+                raise ValueError(f"bench_resnet's PyTorch twin takes 'same' or 'valid' linear convolutions, got {spec}")
             pad = spec.kernel_size // 2 if spec.padding == "same" else 0
             conv = nn.Conv2d(channels, spec.filters, spec.kernel_size, spec.stride, padding=pad, bias=spec.bias)
             return conv, spec.filters
@@ -112,7 +114,12 @@ def torch_resnet():  # type: ignore[no-untyped-def]
             return Residual(body, projection), out
         raise ValueError(f"bench_resnet has no PyTorch twin for layer {name!r}")
 
-    model, _ = chain(resnet_spec().layers, 1)
+    spec = resnet_spec()
+    model, _ = chain(spec.layers, 1)
+    ours = plugnn.build_network(spec, (28, 28, 1), registry=registry).params.size
+    theirs = sum(p.numel() for p in model.parameters())
+    if theirs != ours:
+        raise SystemExit(f"PyTorch's network has {theirs} parameters, plugnn's {ours}")
     return model
 
 
@@ -164,12 +171,7 @@ def worker(args: argparse.Namespace) -> None:
         xs = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
         xt_nchw = torch.from_numpy(np.ascontiguousarray(xt.transpose(0, 3, 1, 2)))
         ys = torch.from_numpy(y.astype(np.int64))
-        model = torch_resnet()
-        plugnn_size = plugnn.build_network(resnet_spec(), x.shape[1:], registry=plugnn.default_registry()).params.size
-        torch_size = sum(p.numel() for p in model.parameters())
-        if torch_size != plugnn_size:
-            raise SystemExit(f"PyTorch's network has {torch_size} parameters, plugnn's {plugnn_size}")
-        seconds, accuracy = train_torch(model, xs, ys, xt_nchw, yt, args.epochs, BATCH)
+        seconds, accuracy = train_torch(torch_resnet(), xs, ys, xt_nchw, yt, args.epochs, BATCH)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": seconds, "accuracy": accuracy, "peak_mib": peak_mib}))
 
